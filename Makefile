@@ -1,0 +1,72 @@
+# LiveShop: `make help` lists the targets.
+SHELL := /bin/bash
+.SHELLFLAGS := -eo pipefail -c
+VENV ?= .venv
+PY := $(VENV)/bin/python
+FLASK := $(VENV)/bin/flask --app app
+HOST ?= 127.0.0.1
+PORT ?= 5000
+PYTEST_ARGS ?=
+
+.PHONY: help setup system-deps run serve worker demo test test-pg test-all lint format bench translations translations-update clean
+
+help: ## List the targets
+	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
+
+system-deps: ## Install ffmpeg and chromium from Debian packages when missing (needs root)
+	@missing=""; command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing fonts-dejavu-core >/dev/null; \
+	  else echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; fi
+
+$(VENV)/.installed: pyproject.toml
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install -q --upgrade pip
+	$(VENV)/bin/pip install -q -e '.[dev]'
+	touch $@
+
+setup: system-deps $(VENV)/.installed translations ## Virtualenv, dependencies, compiled translations
+
+translations: $(VENV)/.installed ## Compile the message catalogs
+	@$(VENV)/bin/pybabel compile -d translations --statistics 2>&1 | tail -1
+
+translations-update: $(VENV)/.installed ## Extract strings and update the .po files
+	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(VENV)/bin/pybabel update -i translations/messages.pot -d translations
+
+run: setup ## Set up the database, add demo content and serve on http://127.0.0.1:5000/
+	$(FLASK) setup
+	$(FLASK) demo
+	$(FLASK) serve --host $(HOST) --port $(PORT)
+
+serve: ## Serve without set-up steps
+	$(FLASK) serve --host $(HOST) --port $(PORT)
+
+worker: ## Run background jobs in this process (use with JOBS_MODE=worker for the web)
+	$(FLASK) worker
+
+demo: ## Add the demo content
+	$(FLASK) demo
+
+lint: $(VENV)/.installed ## ruff lint + format check, mypy on rules and services
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+format: $(VENV)/.installed ## Apply ruff's fixes and formatting
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+test: setup lint ## Lint, then the whole suite (SQLite; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+test-pg: setup ## The suite on PostgreSQL (127.0.0.1:5432, database test)
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup ## Benchmarks: transcode pipeline vs bare ffmpeg
+	$(PY) bench/transcode_bench.py
+	$(PY) bench/pipeline_bench.py 2
+
+clean: ## Remove the virtualenv and the instance folder
+	rm -rf $(VENV) instance

@@ -1,0 +1,89 @@
+"""Builds and wires the application; nothing else lives here."""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from typing import Any
+
+from flask import Flask, jsonify
+from flask_babel import get_locale
+
+from commerce import config, errors, realtime
+from commerce.accounts import api as accounts_api
+from commerce.accounts import views as accounts_views
+from commerce.accounts.auth import current_user, load_user
+from commerce.apispec import build_openapi
+from commerce.catalog import api as catalog_api
+from commerce.catalog import views as catalog_views
+from commerce.cli import register_commands
+from commerce.extensions import babel, csrf, db, migrate, socketio
+from commerce.files import views as files_views
+from commerce.files.services import object_url
+from commerce.i18n import html_lang, select_locale
+from commerce.money import format_money
+from commerce.videos import api as videos_api
+from commerce.videos import events as videos_events  # noqa: F401  (registers handlers)
+from commerce.videos import pipeline as videos_pipeline  # noqa: F401  (registers job kinds)
+from commerce.videos import views as videos_views
+from media.storage import make_storage
+
+log = logging.getLogger(__name__)
+
+
+def _secret_key(app: Flask) -> str:
+    path = os.path.join(app.instance_path, "secret_key")
+    if os.path.exists(path):
+        with open(path) as handle:
+            return handle.read().strip()
+    log.warning("no SECRET_KEY and no %s: sessions end when this process stops", path)
+    return secrets.token_hex(32)
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.from_mapping(config.from_environment(app.instance_path))
+    if test_config:
+        app.config.from_mapping(test_config)
+    if not app.config["SECRET_KEY"]:
+        app.config["SECRET_KEY"] = _secret_key(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
+    babel.init_app(app, locale_selector=select_locale)
+    csrf.init_app(app)
+    queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
+    socketio_options: dict[str, Any] = {"message_queue": queue}
+    if not queue:
+        socketio_options["client_manager"] = None  # forget a queue an earlier app configured
+    socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"], **socketio_options)
+    app.extensions["storage"] = make_storage(app.config)
+    realtime.install()
+    errors.init_app(app)
+    app.before_request(load_user)
+
+    for module in (
+        accounts_views,
+        accounts_api,
+        catalog_views,
+        catalog_api,
+        videos_views,
+        videos_api,
+        files_views,
+    ):
+        app.register_blueprint(module.bp)
+
+    @app.get("/api/openapi.json")
+    def openapi() -> Any:
+        return jsonify(build_openapi(app))
+
+    app.jinja_env.globals.update(
+        current_user=current_user,
+        object_url=object_url,
+        format_money=format_money,
+        get_locale=get_locale,
+        html_lang=lambda: html_lang(str(get_locale())),
+    )
+    register_commands(app)
+    return app

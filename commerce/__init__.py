@@ -1,0 +1,1 @@
+"""The application: accounts, catalog, videos, jobs (and later orders, attribution, live)."""

@@ -1,0 +1,88 @@
+"""Account use cases: sign up, log in (rate limited), edit the profile."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import IO
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from commerce.accounts.models import RateEvent, User
+from commerce.accounts.schemas import LoginIn, ProfileIn, SignupIn
+from commerce.errors import Conflict, RateLimited, ValidationFailed
+from commerce.files.services import store_image
+from media.storage import Storage
+
+LOGIN_WINDOW = timedelta(minutes=15)
+
+
+def find_user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
+SIGNUP_WINDOW = timedelta(hours=1)
+
+
+def count_recent(session: Session, bucket: str, since: datetime) -> int:
+    return (
+        session.scalar(
+            select(func.count()).where(RateEvent.bucket == bucket, RateEvent.at >= since)
+        )
+        or 0
+    )
+
+
+def check_signup_rate(session: Session, *, client: str, now: datetime, limit: int) -> None:
+    """Sign-ups per client per hour are capped: accounts are cheap to make in bulk."""
+    bucket = f"signup:{client}"
+    if count_recent(session, bucket, now - SIGNUP_WINDOW) >= limit:
+        raise RateLimited(_("Too many new accounts from your network. Try again later."))
+    session.add(RateEvent(bucket=bucket, at=now))
+
+
+def do_signup(session: Session, data: SignupIn) -> User:
+    email = data.email.lower()
+    if find_user_by_email(session, email) is not None:
+        raise Conflict(_("An account with this email already exists."), code="email_taken")
+    user = User(email=email, display_name=data.display_name, bio="")
+    user.set_password(data.password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def do_login(session: Session, data: LoginIn, *, client: str, now: datetime, limit: int) -> User:
+    """Check credentials; more than `limit` failures per email or client in 15 min locks out."""
+    buckets = [f"email:{data.email.lower()}", f"client:{client}"]
+    since = now - LOGIN_WINDOW
+    session.execute(delete(RateEvent).where(RateEvent.at < now - SIGNUP_WINDOW))
+    for bucket in buckets:
+        if count_recent(session, bucket, since) >= limit:
+            raise RateLimited(_("Too many failed logins. Try again in 15 minutes."))
+    user = find_user_by_email(session, data.email)
+    if user is None or not user.check_password(data.password):
+        session.add_all(RateEvent(bucket=b, at=now) for b in buckets)
+        raise ValidationFailed(_("Wrong email or password."), code="bad_credentials")
+    session.execute(delete(RateEvent).where(RateEvent.bucket == buckets[0]))
+    return user
+
+
+def do_update_profile(user: User, data: ProfileIn) -> User:
+    user.display_name = data.display_name
+    user.bio = data.bio
+    user.is_creator = data.is_creator
+    user.is_merchant = data.is_merchant
+    user.locale = data.locale
+    return user
+
+
+def do_set_avatar(session: Session, backend: Storage, user: User, stream: IO[bytes]) -> str | None:
+    """Store the new avatar; returns the old one's key, to delete once this is committed."""
+    old = user.avatar
+    user.avatar = store_image(session, backend, stream, prefix="avatars/", max_side=256)
+    if old is None:
+        return None
+    session.delete(old)
+    return old.key

@@ -1,0 +1,63 @@
+"""Command-line entry points: set-up, serving, the job worker and demo content."""
+
+from __future__ import annotations
+
+import os
+import secrets
+
+import click
+from flask import Flask, current_app
+from flask_migrate import upgrade
+
+from commerce.extensions import socketio
+from commerce.jobs.runner import Worker
+
+
+def register_commands(app: Flask) -> None:
+    @app.cli.command("setup")
+    def setup_command() -> None:
+        """Create the instance folder and secret key, and migrate the database."""
+        os.makedirs(current_app.instance_path, exist_ok=True)
+        key_path = os.path.join(current_app.instance_path, "secret_key")
+        if not os.path.exists(key_path) and not os.environ.get("SECRET_KEY"):
+            with open(key_path, "w") as handle:
+                handle.write(secrets.token_hex(32))
+            os.chmod(key_path, 0o600)
+            click.echo(f"wrote {key_path}")
+        upgrade()
+        click.echo("database is up to date")
+
+    @app.cli.command("worker")
+    def worker_command() -> None:
+        """Run background jobs (transcodes) in this process until interrupted."""
+        click.echo("job worker running; Ctrl-C to stop")
+        try:
+            Worker(current_app._get_current_object()).run_forever()  # type: ignore[attr-defined]
+        except KeyboardInterrupt:
+            click.echo("stopped")
+
+    @app.cli.command("serve")
+    @click.option("--host", default="127.0.0.1")
+    @click.option("--port", default=5000, type=int)
+    def serve_command(host: str, port: int) -> None:
+        """Serve the web app and Socket.IO; runs jobs in-process unless JOBS_MODE=worker."""
+        flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
+        worker = None
+        if flask_app.config["JOBS_MODE"] == "inprocess":
+            worker = Worker(flask_app).start()
+        click.echo(f"serving on http://{host}:{port}/")
+        # `flask` marks its own process as "run from the CLI", and app.run() then does nothing.
+        os.environ.pop("FLASK_RUN_FROM_CLI", None)
+        try:
+            socketio.run(flask_app, host=host, port=port, allow_unsafe_werkzeug=True)
+        finally:
+            if worker is not None:
+                worker.stop()
+
+    @app.cli.command("demo")
+    def demo_command() -> None:
+        """Add demo accounts, products and real videos (made with ffmpeg); safe to run twice."""
+        from commerce.demo import seed_demo
+
+        for line in seed_demo(current_app._get_current_object()):  # type: ignore[attr-defined]
+            click.echo(line)

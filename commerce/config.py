@@ -1,0 +1,70 @@
+"""Settings read from the environment, with defaults for the embedded single-machine setup."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+
+def _int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return int(value)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be an integer, got {value!r}") from exc
+
+
+def _bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def from_environment(instance_path: str) -> dict[str, Any]:
+    """Build the config mapping; every key can be overridden by an environment variable."""
+    return {
+        "SECRET_KEY": os.environ.get("SECRET_KEY", ""),
+        "SQLALCHEMY_DATABASE_URI": os.environ.get(
+            "DATABASE_URL", f"sqlite:///{os.path.join(instance_path, 'liveshop.sqlite3')}"
+        ),
+        "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+        # Uploaded video chunks are streamed to disk; each request carries one chunk.
+        "MAX_CONTENT_LENGTH": _int("MAX_REQUEST_BYTES", 64 * 1024 * 1024),
+        "MAX_UPLOAD_BYTES": _int("MAX_UPLOAD_BYTES", 2 * 1024**3),
+        "MAX_VIDEO_SECONDS": _int("MAX_VIDEO_SECONDS", 600),
+        "UPLOAD_CHUNK_BYTES": _int("UPLOAD_CHUNK_BYTES", 8 * 1024 * 1024),
+        "UPLOAD_TMP_DIR": os.environ.get("UPLOAD_TMP_DIR", os.path.join(instance_path, "uploads")),
+        "STORAGE_BACKEND": os.environ.get("STORAGE_BACKEND", "local"),
+        "STORAGE_LOCAL_ROOT": os.environ.get(
+            "STORAGE_LOCAL_ROOT", os.path.join(instance_path, "storage")
+        ),
+        "S3_BUCKET": os.environ.get("S3_BUCKET", ""),
+        "S3_PREFIX": os.environ.get("S3_PREFIX", ""),
+        "S3_ENDPOINT_URL": os.environ.get("S3_ENDPOINT_URL") or None,
+        "S3_REGION": os.environ.get("S3_REGION", "us-east-1"),
+        "S3_ACCESS_KEY_ID": os.environ.get("S3_ACCESS_KEY_ID") or None,
+        "S3_SECRET_ACCESS_KEY": os.environ.get("S3_SECRET_ACCESS_KEY") or None,
+        "CDN_BASE_URL": os.environ.get("CDN_BASE_URL") or None,
+        "TRANSCODE_PRESET": os.environ.get("TRANSCODE_PRESET", "veryfast"),
+        "HLS_SEGMENT_SECONDS": _int("HLS_SEGMENT_SECONDS", 4),
+        "WORK_DIR": os.environ.get("WORK_DIR", os.path.join(instance_path, "work")),
+        # "inprocess": jobs run in a thread of the web process; "worker": `flask worker` runs them.
+        "JOBS_MODE": os.environ.get("JOBS_MODE", "inprocess"),
+        "JOB_LEASE_SECONDS": _int("JOB_LEASE_SECONDS", 120),
+        "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS", 3),
+        "REDIS_URL": os.environ.get("REDIS_URL") or None,
+        "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
+        "LOGIN_RATE_LIMIT": _int("LOGIN_RATE_LIMIT", 10),
+        "SIGNUP_RATE_LIMIT": _int("SIGNUP_RATE_LIMIT", 20),
+        "SESSION_COOKIE_SAMESITE": "Lax",
+        "SESSION_COOKIE_HTTPONLY": True,
+        "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
+        "WTF_CSRF_TIME_LIMIT": None,
+        "BABEL_DEFAULT_LOCALE": "en",
+        "LANGUAGES": ["en", "zh_Hans"],
+        "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "CNY"),
+    }

@@ -1,0 +1,239 @@
+"""A database-backed job queue: claim by conditional update, lease with heartbeats, retry."""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from flask import Flask
+from sqlalchemy import CursorResult, select, update
+from sqlalchemy.orm import Session
+
+from commerce.extensions import db
+from commerce.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
+from commerce.timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+
+class JobContext:
+    """Handed to a handler: report progress (which also renews the lease)."""
+
+    def __init__(self, session: Session, job: Job, lease: timedelta) -> None:
+        self.session = session
+        self.job_id = job.id
+        self.attempt = job.attempts
+        self._lease = lease
+
+    def heartbeat(self, progress: int | None = None) -> None:
+        values: dict[str, Any] = {"locked_until": utcnow() + self._lease}
+        if progress is not None:
+            values["progress"] = max(0, min(100, progress))
+        self.session.execute(update(Job).where(Job.id == self.job_id).values(**values))
+
+
+@dataclass(frozen=True)
+class Handler:
+    run: Callable[[dict[str, Any], JobContext], None]
+    on_failure: Callable[[Session, dict[str, Any], str], None] | None
+
+
+HANDLERS: dict[str, Handler] = {}
+PERIODIC: list[tuple[float, Callable[[Session], None]]] = []
+
+
+def job_handler(
+    kind: str, *, on_failure: Callable[[Session, dict[str, Any], str], None] | None = None
+) -> Callable[[Callable[[dict[str, Any], JobContext], None]], Callable[..., None]]:
+    """Register the function that runs jobs of `kind`; on_failure runs when retries are spent."""
+
+    def decorator(fn: Callable[[dict[str, Any], JobContext], None]) -> Callable[..., None]:
+        HANDLERS[kind] = Handler(fn, on_failure)
+        return fn
+
+    return decorator
+
+
+def periodic(
+    every_seconds: float,
+) -> Callable[[Callable[[Session], None]], Callable[[Session], None]]:
+    """Register housekeeping that each worker runs about every `every_seconds`."""
+
+    def decorator(fn: Callable[[Session], None]) -> Callable[[Session], None]:
+        PERIODIC.append((every_seconds, fn))
+        return fn
+
+    return decorator
+
+
+def enqueue(session: Session, kind: str, payload: dict[str, Any], *, max_attempts: int = 3) -> Job:
+    if kind not in HANDLERS:
+        raise ValueError(f"no handler for job kind {kind!r}")
+    job = Job(kind=kind, payload=payload, max_attempts=max_attempts, state=QUEUED)
+    session.add(job)
+    session.flush()
+    return job
+
+
+def retry_delay(attempts: int) -> timedelta:
+    """Exponential backoff: 5 s, 20 s, 80 s ... capped at 10 min."""
+    return timedelta(seconds=min(5 * 4 ** max(attempts - 1, 0), 600))
+
+
+def recover_expired(session: Session, now: datetime) -> int:
+    """Runs whose worker died (lease expired) go back to the queue, or fail if out of attempts."""
+    expired = session.scalars(select(Job).where(Job.state == RUNNING, Job.locked_until < now)).all()
+    for job in expired:
+        reason = f"worker {job.locked_by} stopped before finishing (attempt {job.attempts})"
+        # A dead worker (a restart, a deploy) says nothing about the job: run it again now.
+        _record_failure(session, job, reason, now, backoff=False)
+    return len(expired)
+
+
+def claim_next(session: Session, worker: str, now: datetime, lease: timedelta) -> Job | None:
+    """Take the oldest due job; the conditional update makes two workers never take the same."""
+    for _ in range(5):
+        job_id = session.scalar(
+            select(Job.id)
+            .where(Job.state == QUEUED, Job.run_after <= now)
+            .order_by(Job.run_after, Job.id)
+            .limit(1)
+        )
+        if job_id is None:
+            return None
+        result = session.execute(
+            update(Job)
+            .where(Job.id == job_id, Job.state == QUEUED)
+            .values(
+                state=RUNNING,
+                locked_by=worker,
+                locked_until=now + lease,
+                attempts=Job.attempts + 1,
+            )
+        )
+        claimed = cast(CursorResult[Any], result).rowcount
+        session.commit()
+        if claimed == 1:
+            return session.get(Job, job_id, populate_existing=True)
+    return None
+
+
+def _record_failure(
+    session: Session, job: Job, error: str, now: datetime, *, backoff: bool = True
+) -> None:
+    job.last_error = error[-4000:]
+    job.locked_by = None
+    job.locked_until = None
+    if job.attempts >= job.max_attempts:
+        job.state = FAILED
+        job.finished_at = now
+        handler = HANDLERS.get(job.kind)
+        if handler and handler.on_failure:
+            handler.on_failure(session, job.payload, error)
+    else:
+        job.state = QUEUED
+        job.run_after = now + retry_delay(job.attempts) if backoff else now
+
+
+def run_one(session: Session, worker: str, lease: timedelta) -> bool:
+    """Run one due job if there is one; returns whether a job ran."""
+    now = utcnow()
+    recover_expired(session, now)
+    session.commit()
+    job = claim_next(session, worker, now, lease)
+    if job is None:
+        return False
+    handler = HANDLERS.get(job.kind)
+    try:
+        if handler is None:
+            raise LookupError(f"no handler for job kind {job.kind!r}")
+        handler.run(dict(job.payload), JobContext(session, job, lease))
+    except Exception as exc:  # a failing job must never kill the worker
+        session.rollback()
+        log.warning("job %s (%s) failed: %s", job.id, job.kind, exc)
+        job = session.get(Job, job.id, populate_existing=True)
+        assert job is not None
+        detail = "".join(traceback.format_exception_only(type(exc), exc)).strip()
+        _record_failure(session, job, detail, utcnow())
+        session.commit()
+        return True
+    job = session.get(Job, job.id, populate_existing=True)
+    assert job is not None
+    job.state, job.progress, job.finished_at = DONE, 100, utcnow()
+    job.locked_by = job.locked_until = None
+    session.commit()
+    return True
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
+
+
+def run_pending(app: Flask, *, limit: int = 100) -> int:
+    """Run due jobs until none is left (tests, the demo seeder)."""
+    ran = 0
+    with app.app_context():
+        lease = timedelta(seconds=app.config["JOB_LEASE_SECONDS"])
+        while ran < limit and run_one(db.session(), worker_name(), lease):
+            ran += 1
+        db.session.remove()
+    return ran
+
+
+class Worker:
+    """Polls for jobs in a loop; runs in a thread of the web process or as `flask worker`."""
+
+    def __init__(self, app: Flask, *, poll_seconds: float = 1.0) -> None:
+        self.app = app
+        self.poll_seconds = poll_seconds
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def _housekeeping(self, last_run: dict[int, float]) -> None:
+        now = time.monotonic()
+        for index, (every, task) in enumerate(PERIODIC):
+            if now - last_run.get(index, -every) >= every:
+                last_run[index] = now
+                try:
+                    task(db.session())
+                    db.session.commit()
+                except Exception:  # housekeeping must never stop the worker
+                    log.exception("periodic task %s failed", task.__name__)
+                    db.session.rollback()
+
+    def run_forever(self) -> None:
+        lease = timedelta(seconds=self.app.config["JOB_LEASE_SECONDS"])
+        name = worker_name()
+        log.info("job worker %s started", name)
+        last_run: dict[int, float] = {}
+        while not self._stop.is_set():
+            with self.app.app_context():
+                self._housekeeping(last_run)
+                try:
+                    ran = run_one(db.session(), name, lease)
+                except Exception:  # database hiccup: log, back off, keep serving
+                    log.exception("job worker loop error")
+                    db.session.rollback()
+                    ran = False
+                finally:
+                    db.session.remove()
+            if not ran:
+                self._stop.wait(self.poll_seconds)
+
+    def start(self) -> Worker:
+        self._thread = threading.Thread(target=self.run_forever, name="job-worker", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self, timeout: float = 10) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout)

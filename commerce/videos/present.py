@@ -1,0 +1,73 @@
+"""Videos as the API, the feed and the studio show them."""
+
+from __future__ import annotations
+
+from flask import url_for
+
+from commerce.accounts.models import User
+from commerce.files.services import key_url, object_url
+from commerce.money import format_money
+from commerce.videos.models import Video, VideoPin
+from commerce.videos.schemas import CreatorOut, PinOut, ProductCard, SpriteOut, VideoOut
+
+
+def creator_out(user: User) -> CreatorOut:
+    return CreatorOut(
+        id=user.id,
+        display_name=user.display_name,
+        avatar_url=object_url(user.avatar),
+        url=url_for("videos.creator_page", user_id=user.id),
+    )
+
+
+def pin_out(pin: VideoPin) -> PinOut:
+    product = pin.product
+    return PinOut(
+        id=pin.id,
+        start_ms=pin.start_ms,
+        end_ms=pin.end_ms,
+        product=ProductCard(
+            id=product.id,
+            title=product.title,
+            price_minor=product.price_minor,
+            currency=product.currency,
+            price_display=format_money(product.price_minor, product.currency),
+            image_url=object_url(product.images[0].object) if product.images else None,
+            url=url_for("catalog.product_page", product_id=product.id),
+        ),
+    )
+
+
+def video_out(video: Video, *, for_owner: bool = False) -> VideoOut:
+    """Viewers see pins of products on sale; the owner sees every pin."""
+    pins = [p for p in video.pins if for_owner or p.product.is_active]
+    sprite = None
+    if video.sprite is not None:
+        sprite = SpriteOut(
+            url=object_url(video.sprite) or "",
+            tiles=video.sprite_tiles,
+            interval_ms=video.sprite_interval_ms,
+        )
+    return VideoOut(
+        id=video.public_id,
+        title=video.title,
+        description=video.description,
+        state=video.state,
+        playable=video.playable,
+        progress=video.progress,
+        error=video.error if for_owner else None,
+        duration_ms=video.duration_ms,
+        width=video.width,
+        height=video.height,
+        cover_ms=video.cover_ms,
+        poster_url=object_url(video.poster),
+        master_url=key_url(video.master_key) if video.playable else None,
+        fallback_url=key_url(video.fallback_key),
+        sprite=sprite,
+        view_count=video.view_count,
+        published=video.is_published,
+        published_at=video.published_at,
+        url=url_for("videos.watch", public_id=video.public_id),
+        creator=creator_out(video.creator),
+        pins=[pin_out(p) for p in pins],
+    )

@@ -1,0 +1,162 @@
+"""Video use cases after upload: edit, cover, pins, publish, feed, views, delete."""
+
+from __future__ import annotations
+
+import base64
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, delete, or_, select, update
+from sqlalchemy.orm import Session
+
+from commerce.accounts.models import User
+from commerce.catalog.models import Product
+from commerce.errors import Conflict, NotFound, ValidationFailed
+from commerce.jobs.runner import enqueue
+from commerce.videos.models import READY, Upload, Video, VideoPin
+from commerce.videos.schemas import PinIn, VideoEditIn
+
+MAX_PINS = 30
+
+
+def do_edit_video(video: Video, data: VideoEditIn) -> Video:
+    video.title = data.title
+    video.description = data.description
+    return video
+
+
+def do_set_cover(session: Session, video: Video, cover_ms: int) -> Video:
+    """Choose the poster frame; the poster is re-rendered by a job."""
+    if video.state != READY:
+        raise Conflict(_("Wait until processing is finished to choose a cover."))
+    if cover_ms >= video.duration_ms:
+        raise ValidationFailed(
+            _("The cover must be a moment inside the video."),
+            fields={"cover_ms": _("Beyond the end of the video.")},
+        )
+    video.cover_ms = cover_ms
+    enqueue(session, "video.poster", {"video_id": video.id, "cover_ms": cover_ms})
+    return video
+
+
+def check_pin_times(start_ms: int, end_ms: int | None, duration_ms: int) -> None:
+    if duration_ms and start_ms >= duration_ms:
+        raise ValidationFailed(
+            _("A pin must start before the video ends."),
+            fields={"start_ms": _("Beyond the end of the video.")},
+        )
+    if end_ms is not None and duration_ms and end_ms > duration_ms:
+        raise ValidationFailed(
+            _("A pin must end by the end of the video."),
+            fields={"end_ms": _("Beyond the end of the video.")},
+        )
+
+
+def do_add_pin(session: Session, video: Video, data: PinIn) -> VideoPin:
+    """Pin any active product at a moment of the creator's own video."""
+    product = session.get(Product, data.product_id)
+    if product is None or not product.is_active:
+        raise ValidationFailed(
+            _("That product does not exist or is not on sale."),
+            fields={"product_id": _("Unknown product.")},
+        )
+    check_pin_times(data.start_ms, data.end_ms, video.duration_ms)
+    if len(video.pins) >= MAX_PINS:
+        raise ValidationFailed(_("A video can have at most %(n)s pins.", n=MAX_PINS))
+    pin = VideoPin(product=product, start_ms=data.start_ms, end_ms=data.end_ms)
+    video.pins.append(pin)
+    session.flush()
+    return pin
+
+
+def do_remove_pin(session: Session, video: Video, pin_id: int) -> None:
+    pin = next((p for p in video.pins if p.id == pin_id), None)
+    if pin is None:
+        raise NotFound(_("This pin does not exist."))
+    video.pins.remove(pin)
+    session.flush()
+
+
+def do_publish(video: Video, now: datetime) -> Video:
+    if not video.playable:
+        raise Conflict(_("The video can be published once it is playable."), code="not_playable")
+    if not video.title.strip():
+        raise ValidationFailed(
+            _("Give the video a title before publishing."), fields={"title": _("Required.")}
+        )
+    if video.published_at is None:
+        video.published_at = now
+    return video
+
+
+def do_unpublish(video: Video) -> Video:
+    video.published_at = None
+    return video
+
+
+def encode_cursor(video: Video) -> str:
+    assert video.published_at is not None
+    raw = f"{video.published_at.isoformat()}|{video.id}".encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    try:
+        stamp, _sep, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        return datetime.fromisoformat(stamp), int(ident)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValidationFailed(
+            _("That page cursor is not valid."), fields={"cursor": _("Invalid.")}
+        ) from exc
+
+
+def feed_page(
+    session: Session, *, cursor: str | None, limit: int, creator_id: int | None = None
+) -> tuple[list[Video], str | None]:
+    """Published videos, newest first, by keyset pagination (stable under new publishes)."""
+    query = select(Video).where(Video.published_at.is_not(None))
+    if creator_id is not None:
+        query = query.where(Video.creator_id == creator_id)
+    if cursor:
+        stamp, ident = decode_cursor(cursor)
+        query = query.where(
+            or_(Video.published_at < stamp, and_(Video.published_at == stamp, Video.id < ident))
+        )
+    rows = list(
+        session.scalars(query.order_by(Video.published_at.desc(), Video.id.desc()).limit(limit + 1))
+    )
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def my_videos(session: Session, user: User, limit: int) -> list[Video]:
+    return list(
+        session.scalars(
+            select(Video)
+            .where(Video.creator_id == user.id)
+            .order_by(Video.created_at.desc(), Video.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def do_count_view(session: Session, video: Video) -> int:
+    """One atomic increment, so concurrent viewers are all counted."""
+    session.execute(
+        update(Video).where(Video.id == video.id).values(view_count=Video.view_count + 1)
+    )
+    session.refresh(video, ["view_count"])
+    return video.view_count
+
+
+def do_delete_video(session: Session, video: Video) -> str:
+    """Delete the rows; returns the storage prefix to clear once the deletion is committed."""
+    prefix = video.storage_prefix
+    session.execute(delete(Upload).where(Upload.video_id == video.id))
+    objects = [obj for obj in (video.source, video.poster, video.sprite) if obj is not None]
+    session.delete(video)
+    session.flush()  # the video row goes first: it references the objects
+    for obj in objects:
+        session.delete(obj)
+    session.flush()
+    return prefix

@@ -1,0 +1,171 @@
+"""ffmpeg-python command builders; every argv is inspectable with `.get_args()`."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import ffmpeg
+
+from media.ladder import Rung, force_keyframes_expr, fps_fraction, gop_frames, output_fps
+from media.probe import ProbeResult
+
+PLAYLIST_NAME = "index.m3u8"
+SEGMENT_PATTERN = "seg_%05d.ts"
+AUDIO_RATE = 48000
+SPRITE_TILE_WIDTH = 160
+
+
+def rung_dir(out_dir: str | os.PathLike[str], rung: Rung) -> str:
+    """Folder holding one rendition's playlist and segments."""
+    return os.path.join(os.fspath(out_dir), rung.name)
+
+
+def source_input(src_path: str | os.PathLike[str], probe: ProbeResult, **opts: Any) -> Any:
+    """Input node pinned to the probed demuxer and to local files only."""
+    return ffmpeg.input(
+        os.path.abspath(os.fspath(src_path)), f=probe.demuxer, protocol_whitelist="file", **opts
+    )
+
+
+def _video_chain(stream: Any, rung: Rung, probe: ProbeResult) -> Any:
+    forced = output_fps(probe.fps)
+    if forced is not None:
+        stream = stream.filter("fps", fps=str(fps_fraction(forced)))
+    return stream.filter("scale", rung.width, rung.height).filter("setsar", 1)
+
+
+def hls_output_kwargs(
+    rung: Rung, probe: ProbeResult, out_dir: str | os.PathLike[str], segment_s: float, preset: str
+) -> dict[str, Any]:
+    """Encoder and HLS muxer options for one rung (GOP aligned to segment boundaries)."""
+    fps = output_fps(probe.fps) or probe.fps
+    gop = gop_frames(fps, segment_s)
+    folder = rung_dir(out_dir, rung)
+    opts: dict[str, Any] = {
+        "c:v": "libx264",
+        "preset": preset,
+        "profile:v": "high",
+        "pix_fmt": "yuv420p",
+        "b:v": f"{rung.video_kbps}k",
+        "maxrate": f"{rung.maxrate_kbps}k",
+        "bufsize": f"{rung.bufsize_kbps}k",
+        "g": gop,
+        "keyint_min": gop,
+        "sc_threshold": 0,
+        "force_key_frames": force_keyframes_expr(segment_s),
+        "map_metadata": -1,  # phone uploads carry GPS location; never republish it
+        "map_chapters": -1,
+        "f": "hls",
+        "hls_time": f"{segment_s:g}",
+        "hls_playlist_type": "vod",
+        "hls_flags": "independent_segments",
+        "hls_segment_filename": os.path.join(folder, SEGMENT_PATTERN),
+    }
+    if probe.has_audio:
+        opts.update({"c:a": "aac", "b:a": f"{rung.audio_kbps}k", "ar": AUDIO_RATE, "ac": 2})
+    return opts
+
+
+def _rung_output(
+    video: Any,
+    inp: Any,
+    rung: Rung,
+    probe: ProbeResult,
+    out_dir: str | os.PathLike[str],
+    segment_s: float,
+    preset: str,
+) -> Any:
+    streams = [_video_chain(video, rung, probe)]
+    if probe.has_audio and probe.audio_index is not None:
+        streams.append(inp[str(probe.audio_index)])
+    playlist = os.path.join(rung_dir(out_dir, rung), PLAYLIST_NAME)
+    kwargs = hls_output_kwargs(rung, probe, out_dir, segment_s, preset)
+    return ffmpeg.output(*streams, playlist, **kwargs)
+
+
+def build_hls(
+    src_path: str | os.PathLike[str],
+    probe: ProbeResult,
+    rungs: Sequence[Rung],
+    out_dir: str | os.PathLike[str],
+    *,
+    segment_s: float = 4,
+    preset: str = "veryfast",
+) -> Any:
+    """One ffmpeg process encoding the given rungs from a single decode (split filter)."""
+    if not rungs:
+        raise ValueError("no rungs to encode")
+    inp = source_input(src_path, probe)
+    video = inp[str(probe.video_index)]
+    branches = [video]
+    if len(rungs) > 1:
+        split = video.split()
+        branches = [split[i] for i in range(len(rungs))]
+    outputs = [
+        _rung_output(branch, inp, rung, probe, out_dir, segment_s, preset)
+        for branch, rung in zip(branches, rungs, strict=True)
+    ]
+    merged = outputs[0] if len(outputs) == 1 else ffmpeg.merge_outputs(*outputs)
+    return merged.overwrite_output()
+
+
+def build_fallback(
+    playlist_path: str | os.PathLike[str], out_path: str | os.PathLike[str], *, has_audio: bool
+) -> Any:
+    """Remux one HLS rendition into a faststart MP4 without re-encoding."""
+    inp = ffmpeg.input(os.fspath(playlist_path), f="hls")
+    opts: dict[str, Any] = {"c": "copy", "movflags": "+faststart", "f": "mp4"}
+    if has_audio:
+        opts["bsf:a"] = "aac_adtstoasc"
+    return ffmpeg.output(inp, os.fspath(out_path), map=0, **opts).overwrite_output()
+
+
+def build_poster(
+    src_path: str | os.PathLike[str],
+    probe: ProbeResult,
+    at_s: float,
+    out_path: str | os.PathLike[str],
+    width: int,
+    height: int,
+) -> Any:
+    """Grab one frame at at_s (input seek, so cheap) scaled to width x height as JPEG."""
+    inp = source_input(src_path, probe, ss=f"{max(0.0, at_s):.3f}")
+    video = inp[str(probe.video_index)].filter("scale", width, height).filter("setsar", 1)
+    return ffmpeg.output(
+        video, os.fspath(out_path), f="image2", update=1, **{"frames:v": 1, "q:v": 3}
+    ).overwrite_output()
+
+
+def sprite_geometry(width: int, height: int) -> tuple[int, int]:
+    """Tile size for the timeline sprite: 160 px wide, even height keeping the aspect."""
+    tile_h = max(2, 2 * round(SPRITE_TILE_WIDTH * height / width / 2))
+    return SPRITE_TILE_WIDTH, tile_h
+
+
+def build_sprite(
+    video_path: str | os.PathLike[str],
+    out_path: str | os.PathLike[str],
+    *,
+    tiles: int,
+    interval_s: float,
+    tile_width: int,
+    tile_height: int,
+    input_format: str | None = None,
+) -> Any:
+    """One-row strip of `tiles` frames taken mid-interval, each tile_width x tile_height."""
+    opts: dict[str, Any] = {"f": input_format} if input_format else {}
+    inp = ffmpeg.input(os.fspath(video_path), **opts)
+    # Pick the first frame at or after the middle of each interval, in one decode pass.
+    pick = f"gte(t,(selected_n+0.5)*{interval_s:.6f})"
+    video = (
+        inp["v:0"]
+        .filter("select", pick)
+        .filter("scale", tile_width, tile_height)
+        .filter("setsar", 1)
+        .filter("tile", f"{tiles}x1")
+    )
+    return ffmpeg.output(
+        video, os.fspath(out_path), f="image2", update=1, **{"frames:v": 1, "q:v": 4}
+    ).overwrite_output()

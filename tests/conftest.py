@@ -1,0 +1,284 @@
+"""Fixtures: one migrated database per run, emptied after each test; factory fixtures."""
+
+from __future__ import annotations
+
+import io
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from PIL import Image
+from sqlalchemy import text
+
+from app import create_app
+from commerce.accounts.models import User
+from commerce.catalog.models import Product
+from commerce.extensions import db
+
+PASSWORD = "correct-horse-9"
+
+
+def _database_url(tmp_root: Path) -> str:
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite:///{tmp_root / 'test.sqlite3'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Migrate a database once per run (this also proves the migrations build the schema)."""
+    from flask_migrate import downgrade, upgrade
+
+    url = _database_url(tmp_path_factory.mktemp("db"))
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test", "TESTING": True})
+    with app.app_context():
+        if url.startswith("postgresql"):
+            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            db.session.commit()
+        upgrade()
+        downgrade(revision="base")  # the downgrade path works too
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+def _empty_tables() -> None:
+    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+    else:
+        for name in tables:
+            db.session.execute(text(f"DELETE FROM {name}"))
+    db.session.commit()
+
+
+def app_settings(database_url: str, folder: Path) -> dict[str, Any]:
+    """Test configuration: the run's database, a private storage and work folder, fast x264."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "STORAGE_LOCAL_ROOT": str(folder / "storage"),
+        "UPLOAD_TMP_DIR": str(folder / "uploads"),
+        "WORK_DIR": str(folder / "work"),
+        "TRANSCODE_PRESET": "ultrafast",
+        "HLS_SEGMENT_SECONDS": 2,
+        "SERVER_NAME": "localhost",
+    }
+
+
+@pytest.fixture
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(app_settings(database_url, tmp_path))
+    with app.app_context():
+        _empty_tables()
+    yield app
+    with app.app_context():
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+class ApiClient:
+    """A test client that speaks JSON and sends the CSRF header like the browser code does."""
+
+    def __init__(self, client: FlaskClient) -> None:
+        self.client = client
+        self._token: str | None = None
+
+    def token(self) -> str:
+        if self._token is None:
+            self._token = self.client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
+        return self._token
+
+    def request(self, method: str, url: str, json: Any = None, **kwargs: Any) -> Any:
+        headers = kwargs.pop("headers", {})
+        if method != "GET":
+            headers.setdefault("X-CSRFToken", self.token())
+        return self.client.open(url, method=method, json=json, headers=headers, **kwargs)
+
+    def get(self, url: str, **kwargs: Any) -> Any:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("POST", url, json, **kwargs)
+
+    def put(self, url: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("PUT", url, json, **kwargs)
+
+    def patch(self, url: str, json: Any = None, **kwargs: Any) -> Any:
+        return self.request("PATCH", url, json, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> Any:
+        return self.request("DELETE", url, **kwargs)
+
+    def login(self, user: User) -> ApiClient:
+        response = self.post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD})
+        assert response.status_code == 200, response.get_json()
+        self._token = None  # the session is new after login
+        return self
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def api(app: Flask) -> ApiClient:
+    return ApiClient(app.test_client())
+
+
+@pytest.fixture
+def make_api(app: Flask):
+    """A fresh browser for each call, optionally logged in as user."""
+
+    def make(user: User | None = None) -> ApiClient:
+        client = ApiClient(app.test_client())
+        return client.login(user) if user is not None else client
+
+    return make
+
+
+@pytest.fixture
+def create_user(app: Flask):
+    counter = {"n": 0}
+
+    def create(
+        *,
+        creator: bool = False,
+        merchant: bool = False,
+        email: str | None = None,
+        name: str | None = None,
+    ) -> User:
+        counter["n"] += 1
+        with app.app_context():
+            user = User(
+                email=email or f"user{counter['n']}@example.com",
+                display_name=name or f"User {counter['n']}",
+                bio="",
+                is_creator=creator,
+                is_merchant=merchant,
+            )
+            user.set_password(PASSWORD)
+            db.session.add(user)
+            db.session.commit()
+            db.session.refresh(user)
+            db.session.expunge(user)
+            return user
+
+    return create
+
+
+@pytest.fixture
+def create_product(app: Flask):
+    def create(merchant: User, **fields: Any) -> Product:
+        values: dict[str, Any] = {
+            "title": "Tea cup",
+            "price_minor": 1290,
+            "currency": "CNY",
+            "stock": 10,
+        }
+        values.update(fields)
+        with app.app_context():
+            product = Product(merchant_id=merchant.id, **values)
+            db.session.add(product)
+            db.session.commit()
+            db.session.refresh(product)
+            db.session.expunge(product)
+            return product
+
+    return create
+
+
+def png_bytes(size: tuple[int, int] = (64, 48), colour: str = "red") -> io.BytesIO:
+    out = io.BytesIO()
+    Image.new("RGB", size, colour).save(out, format="PNG")
+    out.seek(0)
+    return out
+
+
+@pytest.fixture(scope="session")
+def clips(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Small real media files made once per run: good clips and the bad uploads of the issue."""
+    from media.samples import generate_audio_only, generate_clip, truncate_file
+
+    folder = tmp_path_factory.mktemp("clips")
+    good = folder / "good.mp4"
+    generate_clip(good, duration_s=3, width=320, height=240)
+    portrait = folder / "portrait.mp4"
+    generate_clip(portrait, duration_s=3, width=240, height=426)
+    audio = folder / "audio.m4a"
+    generate_audio_only(audio, duration_s=2)
+    truncated = folder / "truncated.mp4"
+    truncate_file(good, truncated, 0.5)
+    text_file = folder / "notes.mp4"
+    text_file.write_text("this is not a video\n" * 100)
+    return {
+        "good": good,
+        "portrait": portrait,
+        "audio": audio,
+        "truncated": truncated,
+        "text": text_file,
+    }
+
+
+def upload_video(api: ApiClient, path: Path, *, chunk: int = 64 * 1024) -> Any:
+    """Upload a file through the resumable API in chunks; returns the /complete response."""
+    data = path.read_bytes()
+    started = api.post("/api/v1/uploads", {"filename": path.name, "size": len(data)})
+    assert started.status_code == 201, started.get_json()
+    upload_id = started.get_json()["id"]
+    offset = 0
+    while offset < len(data):
+        piece = data[offset : offset + chunk]
+        response = api.put(
+            f"/api/v1/uploads/{upload_id}",
+            data=piece,
+            headers={"Upload-Offset": str(offset), "Content-Type": "application/octet-stream"},
+        )
+        assert response.status_code == 200, response.get_json()
+        offset = response.get_json()["received"]
+    return api.post(f"/api/v1/uploads/{upload_id}/complete")
+
+
+S3_BUCKET = "media-test"
+
+
+@pytest.fixture(scope="session")
+def s3_server() -> Iterator[dict[str, Any]]:
+    """moto's S3 server on a free 127.0.0.1 port, reached over real HTTP by boto3."""
+    from moto.server import ThreadedMotoServer
+
+    with pytest.MonkeyPatch.context() as mp:
+        # Dummy credentials so boto3 never walks the default chain to real ones.
+        for name, value in {
+            "AWS_ACCESS_KEY_ID": "testing",
+            "AWS_SECRET_ACCESS_KEY": "testing",
+            "AWS_SESSION_TOKEN": "testing",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_EC2_METADATA_DISABLED": "true",
+            "AWS_CONFIG_FILE": os.devnull,
+            "AWS_SHARED_CREDENTIALS_FILE": os.devnull,
+        }.items():
+            mp.setenv(name, value)
+        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+        server.start()
+        host, port = server.get_host_and_port()
+        settings = {
+            "STORAGE_BACKEND": "s3",
+            "S3_BUCKET": S3_BUCKET,
+            "S3_ENDPOINT_URL": f"http://{host}:{port}",
+            "S3_REGION": "us-east-1",
+            "S3_ACCESS_KEY_ID": "testing",
+            "S3_SECRET_ACCESS_KEY": "testing",
+        }
+        from media.s3 import make_s3_client
+
+        make_s3_client(settings).create_bucket(Bucket=S3_BUCKET)
+        try:
+            yield settings
+        finally:
+            server.stop()
