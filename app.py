@@ -15,6 +15,7 @@ from commerce.accounts import api as accounts_api
 from commerce.accounts import views as accounts_views
 from commerce.accounts.auth import current_user, load_user
 from commerce.apispec import build_openapi
+from commerce.attribution import models as attribution_models  # noqa: F401  (registers tables)
 from commerce.catalog import api as catalog_api
 from commerce.catalog import views as catalog_views
 from commerce.cli import register_commands
@@ -23,6 +24,8 @@ from commerce.files import views as files_views
 from commerce.files.services import object_url
 from commerce.i18n import html_lang, select_locale
 from commerce.money import format_money
+from commerce.orders import models as orders_models  # noqa: F401  (registers tables)
+from commerce.payments import models as payments_models  # noqa: F401  (registers tables)
 from commerce.videos import api as videos_api
 from commerce.videos import events as videos_events  # noqa: F401  (registers handlers)
 from commerce.videos import pipeline as videos_pipeline  # noqa: F401  (registers job kinds)
@@ -46,6 +49,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.from_environment(app.instance_path))
     if test_config:
         app.config.from_mapping(test_config)
+    config.validate(app.config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(app)
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import os
 from typing import Any
 
+from commerce.attribution.rules import DepthNotAllowed, check_paid_levels
+
 
 def _int(name: str, default: int) -> int:
     value = os.environ.get(name)
@@ -67,4 +69,25 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ["en", "zh_Hans"],
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "CNY"),
+        # Buying: unpaid orders expire and give their stock back.
+        "PAYMENT_DEADLINE_MINUTES": _int("PAYMENT_DEADLINE_MINUTES", 15),
+        "PAYMENT_PROVIDER": os.environ.get("PAYMENT_PROVIDER", "sandbox"),
+        # Signs the sandbox provider's webhooks; derived from SECRET_KEY when empty.
+        "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET", ""),
+        "WEBHOOK_TOLERANCE_SECONDS": _int("WEBHOOK_TOLERANCE_SECONDS", 300),
+        # Attribution and commissions (shared/design/attribution.md).
+        "ATTRIBUTION_WINDOW_DAYS": _int("ATTRIBUTION_WINDOW_DAYS", 7),
+        "COMMISSION_PAID_LEVELS": _int("COMMISSION_PAID_LEVELS", 2),
+        "COMMISSION_CAP_BP": _int("COMMISSION_CAP_BP", 3000),
+        "COMMISSION_UPLINE_SHARE_BP": _int("COMMISSION_UPLINE_SHARE_BP", 2500),
+        "COMMISSION_HOLD_DAYS": _int("COMMISSION_HOLD_DAYS", 7),
+        "PAYOUT_MINIMUM_MINOR": _int("PAYOUT_MINIMUM_MINOR", 1000),
     }
+
+
+def validate(settings: dict[str, Any]) -> None:
+    """Refuse to start on settings that would break a rule, saying why."""
+    try:
+        check_paid_levels(settings["COMMISSION_PAID_LEVELS"])
+    except DepthNotAllowed as exc:
+        raise RuntimeError(str(exc)) from exc

@@ -20,6 +20,7 @@ class User(db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     display_name: Mapped[str] = mapped_column(String(60))
+    phone: Mapped[str | None] = mapped_column(String(32))  # optional; compared for fraud flags
     bio: Mapped[str] = mapped_column(Text, default="")
     avatar_id: Mapped[int | None] = mapped_column(ForeignKey("stored_objects.id"))
     is_creator: Mapped[bool] = mapped_column(default=False)
