@@ -15,7 +15,12 @@ from commerce.accounts import api as accounts_api
 from commerce.accounts import views as accounts_views
 from commerce.accounts.auth import current_user, load_user
 from commerce.apispec import build_openapi
+from commerce.attribution import admin as attribution_admin
+from commerce.attribution import api as attribution_api
+from commerce.attribution import hooks as attribution_hooks
 from commerce.attribution import models as attribution_models  # noqa: F401  (registers tables)
+from commerce.attribution import views as attribution_views
+from commerce.attribution import visitor
 from commerce.catalog import api as catalog_api
 from commerce.catalog import views as catalog_views
 from commerce.cli import register_commands
@@ -66,6 +71,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     realtime.install()
     errors.init_app(app)
     app.before_request(load_user)
+    visitor.init_app(app)
+    attribution_hooks.init_app(app)
 
     for module in (
         accounts_views,
@@ -75,6 +82,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         videos_views,
         videos_api,
         files_views,
+        attribution_views,
+        attribution_api,
+        attribution_admin,
     ):
         app.register_blueprint(module.bp)
 

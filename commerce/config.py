@@ -82,6 +82,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "COMMISSION_UPLINE_SHARE_BP": _int("COMMISSION_UPLINE_SHARE_BP", 2500),
         "COMMISSION_HOLD_DAYS": _int("COMMISSION_HOLD_DAYS", 7),
         "PAYOUT_MINIMUM_MINOR": _int("PAYOUT_MINIMUM_MINOR", 1000),
+        # Cheap abuse: new share links per network per hour, recorded clicks per network per 10 min.
+        "SHARE_RATE_LIMIT": _int("SHARE_RATE_LIMIT", 60),
+        "CLICK_RATE_LIMIT": _int("CLICK_RATE_LIMIT", 30),
     }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import IO
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
@@ -16,6 +17,10 @@ from commerce.files.services import store_image
 from media.storage import Storage
 
 LOGIN_WINDOW = timedelta(minutes=15)
+
+# Sent with `session=` after a sign-up or a good login, before the commit; later areas listen
+# (attribution claims the browser's share clicks) without accounts importing them.
+signed_in = Namespace().signal("signed-in")
 
 
 def find_user_by_email(session: Session, email: str) -> User | None:
@@ -50,6 +55,7 @@ def do_signup(session: Session, data: SignupIn) -> User:
     user.set_password(data.password)
     session.add(user)
     session.flush()
+    signed_in.send(user, session=session)
     return user
 
 
@@ -66,6 +72,7 @@ def do_login(session: Session, data: LoginIn, *, client: str, now: datetime, lim
         session.add_all(RateEvent(bucket=b, at=now) for b in buckets)
         raise ValidationFailed(_("Wrong email or password."), code="bad_credentials")
     session.execute(delete(RateEvent).where(RateEvent.bucket == buckets[0]))
+    signed_in.send(user, session=session)
     return user
 
 

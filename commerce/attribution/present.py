@@ -1,0 +1,116 @@
+"""Attribution objects as JSON."""
+
+from __future__ import annotations
+
+from flask import current_app, url_for
+
+from commerce.attribution.dashboard import LinkStats, TreeNode
+from commerce.attribution.explain import LineExplanation
+from commerce.attribution.links import make_token
+from commerce.attribution.models import Commission, Payout, Share
+from commerce.attribution.schemas import (
+    CommissionOut,
+    CreditOut,
+    LineCreditsOut,
+    LinkOut,
+    PayoutOut,
+    ShareOut,
+    TreeNodeOut,
+)
+from commerce.orders.models import Order, OrderLine
+
+
+def share_url(share: Share) -> str:
+    token = make_token(current_app.config["SECRET_KEY"], share.id)
+    return url_for("attribution.share_landing", token=token, _external=True)
+
+
+def share_out(share: Share, title: str) -> ShareOut:
+    return ShareOut(
+        id=share.id,
+        url=share_url(share),
+        qr_svg_url=url_for("attribution_api.share_qr", share_id=share.id),
+        target_kind=share.target_kind,
+        target_key=share.target_key,
+        target_title=title,
+        parent_id=share.parent_id,
+        root_id=share.root_id,
+        depth=share.depth,
+        created_at=share.created_at,
+    )
+
+
+def link_out(link: LinkStats) -> LinkOut:
+    return LinkOut(
+        share=share_out(link.share, link.title),
+        clicks=link.clicks,
+        orders=link.orders,
+        earned_minor=link.earned_minor,
+    )
+
+
+def commission_out(c: Commission, line: OrderLine, order: Order) -> CommissionOut:
+    return CommissionOut(
+        id=c.id,
+        order_public_id=order.public_id,
+        credits_url=url_for("attribution.order_credits", public_id=order.public_id),
+        line_title=line.title,
+        role=c.role,
+        level=c.level,
+        rate_bp=c.rate_bp,
+        base_minor=c.base_minor,
+        amount_minor=c.amount_minor,
+        currency=c.currency,
+        reason=c.reason,
+        review=c.review,
+        created_at=c.created_at,
+    )
+
+
+def tree_out(node: TreeNode) -> TreeNodeOut:
+    return TreeNodeOut(
+        share_id=node.share.id,
+        sharer_id=node.share.sharer_id,
+        sharer_name=node.sharer_name,
+        depth=node.share.depth,
+        clicks=node.clicks,
+        orders=node.orders,
+        children=[tree_out(child) for child in node.children],
+    )
+
+
+def payout_out(payout: Payout) -> PayoutOut:
+    return PayoutOut(
+        id=payout.id,
+        amount_minor=payout.amount_minor,
+        currency=payout.currency,
+        state=payout.state,
+        provider_ref=payout.provider_ref,
+        created_at=payout.created_at,
+        paid_at=payout.paid_at,
+    )
+
+
+def line_credits_out(item: LineExplanation) -> LineCreditsOut:
+    return LineCreditsOut(
+        line_id=item.line.id,
+        title=item.line.title,
+        base_minor=item.line.amount_minor,
+        creator_name=item.creator_name,
+        chain=item.chain_names,
+        credits=[
+            CreditOut(
+                user_id=row.commission.user_id,
+                name=row.name,
+                role=row.commission.role,
+                level=row.commission.level,
+                rate_bp=row.commission.rate_bp,
+                amount_minor=row.commission.amount_minor,
+                currency=row.commission.currency,
+                reason=row.commission.reason,
+                review=row.commission.review,
+                explanation=" ".join(filter(None, [row.sentence, row.review_note])),
+            )
+            for row in item.credits
+        ],
+    )

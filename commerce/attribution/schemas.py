@@ -1,0 +1,131 @@
+"""What the attribution endpoints accept and return."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ShareIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    target_kind: Literal["video", "product", "live"]
+    target_key: str = Field(
+        min_length=1, max_length=40, description="Video or live public id, or product id."
+    )
+
+
+class ShareOut(BaseModel):
+    id: int
+    url: str = Field(description="The signed link to send: /s/<token>, absolute.")
+    qr_svg_url: str
+    target_kind: str
+    target_key: str
+    target_title: str
+    parent_id: int | None
+    root_id: int | None
+    depth: int
+    created_at: datetime
+
+
+class LinkOut(BaseModel):
+    share: ShareOut
+    clicks: int
+    orders: int
+    earned_minor: dict[str, int]
+
+
+class DayCount(BaseModel):
+    day: date
+    value: int
+
+
+class CommissionOut(BaseModel):
+    id: int
+    order_public_id: str
+    credits_url: str
+    line_title: str
+    role: str
+    level: int
+    rate_bp: int
+    base_minor: int
+    amount_minor: int
+    currency: str
+    reason: str
+    review: str
+    created_at: datetime
+
+
+class TreeNodeOut(BaseModel):
+    share_id: int
+    sharer_id: int
+    sharer_name: str
+    depth: int
+    clicks: int
+    orders: int
+    children: list[TreeNodeOut]
+
+
+class EarningsOut(BaseModel):
+    balances: dict[str, dict[str, int]] = Field(
+        description="{currency: {pending, available, paid, cancelled}}"
+    )
+    payout_minimum_minor: int
+    links: list[LinkOut]
+    clicks_per_day: list[DayCount]
+    commissions: list[CommissionOut]
+    tree: list[TreeNodeOut]
+
+
+class PayoutIn(BaseModel):
+    amount_minor: int = Field(gt=0, le=10**12)
+    currency: str = Field(default="CNY", min_length=3, max_length=3)
+    idempotency_key: str = Field(min_length=8, max_length=80)
+
+
+class PayoutOut(BaseModel):
+    id: int
+    amount_minor: int
+    currency: str
+    state: str
+    provider_ref: str | None
+    created_at: datetime
+    paid_at: datetime | None
+
+
+class ReviewIn(BaseModel):
+    decision: Literal["approve", "reject"]
+
+
+class BanOut(BaseModel):
+    user_id: int
+    cancelled_commissions: int
+
+
+class CreditOut(BaseModel):
+    user_id: int
+    name: str
+    role: str
+    level: int
+    rate_bp: int
+    amount_minor: int
+    currency: str
+    reason: str
+    review: str
+    explanation: str
+
+
+class LineCreditsOut(BaseModel):
+    line_id: int
+    title: str
+    base_minor: int
+    creator_name: str | None
+    chain: list[str] = Field(description="Sharer names, nearest (direct sharer) first.")
+    credits: list[CreditOut]
+
+
+class OrderCreditsOut(BaseModel):
+    order_public_id: str
+    lines: list[LineCreditsOut]
