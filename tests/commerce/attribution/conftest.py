@@ -1,0 +1,184 @@
+"""Factories for attribution tests: published videos, shares, clicks, paid and credited orders."""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime
+from typing import Any
+
+import pytest
+from flask import Flask
+
+from commerce.accounts.models import User
+from commerce.attribution.crediting import do_credit_order, policy_from_config
+from commerce.attribution.fraud import flags_for_order
+from commerce.attribution.links import make_token
+from commerce.attribution.models import Share, ShareClick
+from commerce.catalog.models import Product
+from commerce.extensions import db
+from commerce.orders.models import Order, OrderLine
+from commerce.orders.rules import PAID
+from commerce.timeutil import utcnow
+from commerce.videos.models import Video
+
+BROWSER = {
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Dest": "document",
+}
+
+
+@pytest.fixture
+def create_video(app: Flask):
+    def create(creator: User, *, title: str = "Tea ceremony", published: bool = True) -> Video:
+        with app.app_context():
+            video = Video(
+                public_id=secrets.token_hex(6),
+                creator_id=creator.id,
+                title=title,
+                description="How to brew",
+                playable=True,
+                published_at=utcnow() if published else None,
+            )
+            db.session.add(video)
+            db.session.commit()
+            db.session.refresh(video)
+            db.session.expunge(video)
+            return video
+
+    return create
+
+
+def token_for(app: Flask, share_id: int) -> str:
+    return make_token(app.config["SECRET_KEY"], share_id)
+
+
+@pytest.fixture
+def share_link(app: Flask):
+    """POST /api/v1/shares as `client`; returns the JSON."""
+
+    def make(client: Any, kind: str, key: str) -> dict:
+        response = client.post("/api/v1/shares", {"target_kind": kind, "target_key": key})
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return make
+
+
+def open_link(client: Any, url: str, **headers: str) -> Any:
+    """A person opening the link in a tab (the test client plays the browser)."""
+    path = url.split("localhost", 1)[-1]
+    return client.client.get(path, headers={**BROWSER, **headers})
+
+
+@pytest.fixture
+def add_click(app: Flask):
+    def add(
+        share_id: int,
+        *,
+        visitor: str,
+        user_id: int | None = None,
+        at: datetime | None = None,
+        ip_hash: str = "ip",
+        ad: bool = False,
+    ) -> int:
+        with app.app_context():
+            click = ShareClick(
+                share_id=share_id,
+                visitor_id=visitor,
+                user_id=user_id,
+                ip_hash=ip_hash,
+                user_agent_hash="ua",
+                ad_click_id=ad,
+                at=at or utcnow(),
+            )
+            db.session.add(click)
+            db.session.commit()
+            return click.id
+
+    return add
+
+
+@pytest.fixture
+def add_share(app: Flask):
+    def add(
+        sharer: User, kind: str, key: str, *, parent: int | None = None, device: str | None = None
+    ) -> int:
+        with app.app_context():
+            parent_share = db.session.get(Share, parent) if parent else None
+            share = Share(
+                sharer_id=sharer.id,
+                target_kind=kind,
+                target_key=key,
+                parent_id=parent,
+                device_id=device,
+                depth=parent_share.depth + 1 if parent_share else 0,
+                root_id=(parent_share.root_id or parent_share.id) if parent_share else None,
+            )
+            db.session.add(share)
+            db.session.commit()
+            return share.id
+
+    return add
+
+
+@pytest.fixture
+def paid_order(app: Flask):
+    """An order for one product, paid now and credited as the lead's crediting does it."""
+
+    def make(
+        buyer: User,
+        product: Product,
+        *,
+        video: Video | None = None,
+        quantity: int = 1,
+        device_id: str | None = None,
+        ip_hash: str | None = None,
+        now: datetime | None = None,
+        flag: bool = True,
+    ) -> str:
+        now = now or utcnow()
+        with app.app_context():
+            amount = product.price_minor * quantity
+            order = Order(
+                public_id=secrets.token_hex(8),
+                buyer_id=buyer.id,
+                merchant_id=product.merchant_id,
+                state=PAID,
+                currency=product.currency,
+                subtotal_minor=amount,
+                total_minor=amount,
+                device_id=device_id,
+                ip_hash=ip_hash,
+                paid_at=now,
+            )
+            order.lines.append(
+                OrderLine(
+                    product_id=product.id,
+                    title=product.title,
+                    list_price_minor=product.price_minor,
+                    unit_price_minor=product.price_minor,
+                    quantity=quantity,
+                    amount_minor=amount,
+                    creator_rate_bp=product.creator_rate_bp,
+                    sharer_rate_bp=product.sharer_rate_bp,
+                    source_kind="video" if video else None,
+                    source_key=video.public_id if video else None,
+                    creator_id=video.creator_id if video else None,
+                )
+            )
+            db.session.add(order)
+            db.session.flush()
+            commissions = do_credit_order(
+                db.session,
+                order,
+                policy_from_config(app.config),
+                now,
+                app.config["ATTRIBUTION_WINDOW_DAYS"],
+            )
+            if flag:
+                flags_for_order(db.session, order, commissions, now)
+            db.session.commit()
+            return order.public_id
+
+    return make
