@@ -233,5 +233,5 @@ def test_share_creation_per_network_is_capped(app, make_api, create_user, create
 def test_product_page_has_a_share_button_and_disclosure(make_api, create_user, create_product):
     product = create_product(create_user(merchant=True))
     html = make_api().client.get(f"/products/{product.id}").get_data(as_text=True)
-    assert 'class="button share-button"' in html and 'data-target-key="%d"' % product.id in html
+    assert 'class="button share-button"' in html and f'data-target-key="{product.id}"' in html
     assert "may earn a commission" in html and 'id="share-dialog"' in html
