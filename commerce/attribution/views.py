@@ -27,7 +27,7 @@ from commerce.attribution.rules import CREATOR
 from commerce.attribution.visitor import hash_ip, hash_user_agent, issue_visitor_id
 from commerce.errors import DomainError, NotFound, ValidationFailed
 from commerce.extensions import db
-from commerce.money import MoneyError, format_money, parse_major
+from commerce.money import MoneyError, format_major, format_money, parse_major
 from commerce.timeutil import utcnow
 
 bp = Blueprint("attribution", __name__)
@@ -88,6 +88,9 @@ def earnings() -> str:
         "attribution/earnings.html",
         balances=ledger.balances_for(db.session, user.id),
         minimum=current_app.config["PAYOUT_MINIMUM_MINOR"],
+        minimum_major=format_major(
+            current_app.config["PAYOUT_MINIMUM_MINOR"], current_app.config["DEFAULT_CURRENCY"]
+        ),
         links=dashboard.my_links(db.session, user),
         clicks_chart=charts.bar_chart(clicks, label=_("Clicks per day, last 30 days")),
         clicks_total=sum(n for _, n in clicks),
