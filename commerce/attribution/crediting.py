@@ -101,7 +101,12 @@ def _freeze_line(
 
 
 def _credit_line(
-    session: Session, order: Order, line: OrderLine, shares: list[Share], policy: CommissionPolicy
+    session: Session,
+    order: Order,
+    line: OrderLine,
+    shares: list[Share],
+    policy: CommissionPolicy,
+    now: datetime,
 ) -> list[Commission]:
     sale = LineSale(
         base_minor=line.amount_minor,
@@ -126,6 +131,7 @@ def _credit_line(
                 amount_minor=credit.amount_minor,
                 currency=order.currency,
                 reason=credit.reason,
+                created_at=now,
             )
         )
     session.add_all(commissions)
@@ -151,11 +157,11 @@ def do_credit_order(
         if line.attributed_at is not None:
             continue
         shares = _freeze_line(session, order, line, now, window_days)
-        _credit_line(session, order, line, shares, policy)
+        _credit_line(session, order, line, shares, policy, now)
     session.flush()
     commissions = commissions_for_order(session, order)
     for commission in commissions:
-        ledger.do_accrue(session, commission)
+        ledger.do_accrue(session, commission, now)
     return commissions
 
 
@@ -168,4 +174,4 @@ def do_reverse_for_refund(session: Session, order: Order, now: datetime) -> None
         line = lines[commission.order_line_id]
         remaining = line.amount_minor - line.refunded_minor
         new_amount = prorate(commission.amount_minor, remaining, commission.base_minor)
-        ledger.do_reduce(session, commission, new_amount, event=f"refund:{remaining}")
+        ledger.do_reduce(session, commission, new_amount, event=f"refund:{remaining}", at=now)

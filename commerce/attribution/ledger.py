@@ -23,6 +23,7 @@ from commerce.attribution.models import (
 from commerce.errors import Conflict, ValidationFailed
 from commerce.money import format_money
 from commerce.orders.models import Order, OrderLine
+from commerce.timeutil import utcnow
 
 
 def post(
@@ -35,6 +36,7 @@ def post(
     postings: list[Posting],
     commission_id: int | None = None,
     payout_id: int | None = None,
+    at: datetime | None = None,
 ) -> bool:
     """Append the postings of one event; an event already posted appends nothing (False)."""
     if not postings:
@@ -54,6 +56,7 @@ def post(
                     bucket=posting.bucket,
                     amount_minor=posting.amount_minor,
                     currency=currency,
+                    created_at=at or utcnow(),
                 )
                 for posting in postings
             )
@@ -73,7 +76,7 @@ def commission_buckets(session: Session, commission_id: int) -> dict[str, int]:
     return totals
 
 
-def do_accrue(session: Session, commission: Commission) -> bool:
+def do_accrue(session: Session, commission: Commission, at: datetime) -> bool:
     return post(
         session,
         payee_id=commission.user_id,
@@ -82,10 +85,13 @@ def do_accrue(session: Session, commission: Commission) -> bool:
         event_key=f"accrue:{commission.id}",
         postings=ledger_rules.accrue(commission.amount_minor),
         commission_id=commission.id,
+        at=at,
     )
 
 
-def do_reduce(session: Session, commission: Commission, new_amount_minor: int, event: str) -> bool:
+def do_reduce(
+    session: Session, commission: Commission, new_amount_minor: int, event: str, at: datetime
+) -> bool:
     """Lower a commission to `new_amount_minor` (after a refund or a rejection)."""
     buckets = commission_buckets(session, commission.id)
     earned = buckets[PENDING] + buckets[AVAILABLE]
@@ -98,10 +104,11 @@ def do_reduce(session: Session, commission: Commission, new_amount_minor: int, e
         event_key=f"{event}:{commission.id}",
         postings=postings,
         commission_id=commission.id,
+        at=at,
     )
 
 
-def do_release(session: Session, commission: Commission) -> bool:
+def do_release(session: Session, commission: Commission, at: datetime) -> bool:
     buckets = commission_buckets(session, commission.id)
     return post(
         session,
@@ -111,6 +118,7 @@ def do_release(session: Session, commission: Commission) -> bool:
         event_key=f"release:{commission.id}",
         postings=ledger_rules.release(buckets[PENDING]),
         commission_id=commission.id,
+        at=at,
     )
 
 
@@ -134,7 +142,7 @@ def do_release_due(session: Session, now: datetime, hold_days: int) -> int:
         )
         .order_by(Commission.id)
     ).all()
-    return sum(do_release(session, commission) for commission in due)
+    return sum(do_release(session, commission, now) for commission in due)
 
 
 def balances_for(session: Session, user_id: int) -> dict[str, dict[str, int]]:
@@ -158,6 +166,7 @@ def do_request_payout(
     currency: str,
     idempotency_key: str,
     minimum_minor: int,
+    now: datetime | None = None,
 ) -> Payout:
     """Move money from available to paid for a payout; the same key returns the same payout."""
     existing = session.scalar(
@@ -190,6 +199,7 @@ def do_request_payout(
         amount_minor=amount_minor,
         currency=currency,
         idempotency_key=idempotency_key,
+        created_at=now or utcnow(),
     )
     session.add(payout)
     session.flush()
@@ -201,5 +211,6 @@ def do_request_payout(
         event_key=f"payout:{payout.id}",
         postings=postings,
         payout_id=payout.id,
+        at=payout.created_at,
     )
     return payout

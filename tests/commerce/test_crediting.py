@@ -151,6 +151,15 @@ def test_payment_freezes_the_chain_and_posts_pending_commissions(world):
     assert ledger.balances_for(db.session, w["a"].id)["CNY"]["available"] == 0
 
 
+def test_entries_carry_the_time_of_their_event(world):
+    order = order_for(world["c"], world["product"], world["creator"])
+    do_credit_order(db.session, order, POLICY, NOW, 7)
+    order.delivered_at = NOW
+    ledger.do_release_due(db.session, NOW + timedelta(days=9), 7)
+    times = {(e.kind, e.created_at) for e in db.session.scalars(select(LedgerEntry))}
+    assert times == {("accrue", NOW), ("release", NOW + timedelta(days=9))}
+
+
 def test_crediting_twice_creates_nothing_new(world):
     order = order_for(world["c"], world["product"], world["creator"])
     do_credit_order(db.session, order, POLICY, NOW, 7)
