@@ -42,7 +42,9 @@ def commissions() -> str:
 def decide(commission_id: int, decision: str) -> Response:
     if decision not in (review.APPROVE, review.REJECT):
         raise NotFound(_("Not found."))
-    commission = review.do_review_commission(db.session, require_user(), commission_id, decision)
+    commission = review.do_review_commission(
+        db.session, require_user(), commission_id, decision, utcnow()
+    )
     db.session.commit()
     if commission.review == "approved":
         flash(_("Commission %(id)s approved.", id=commission.id))

@@ -159,7 +159,7 @@ def order_credits(public_id: str) -> OrderCreditsOut:
 )
 def review_commission(commission_id: int, body: ReviewIn) -> CommissionOut:
     commission = review.do_review_commission(
-        db.session, require_user(), commission_id, body.decision
+        db.session, require_user(), commission_id, body.decision, utcnow()
     )
     db.session.commit()
     line, order = db.session.execute(

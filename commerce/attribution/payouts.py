@@ -40,6 +40,7 @@ def do_request_payout(
         currency=currency,
         idempotency_key=idempotency_key,
         minimum_minor=minimum_minor,
+        now=now,
     )
     if payout.state == "requested":
         payout.state = "paid"

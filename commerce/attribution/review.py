@@ -75,7 +75,7 @@ def _close_flags(session: Session, commission: Commission, admin: User, state: s
 
 
 def do_review_commission(
-    session: Session, admin: User, commission_id: int, decision: str
+    session: Session, admin: User, commission_id: int, decision: str, now: datetime
 ) -> Commission:
     """Approve (releasable after the hold as usual) or reject (cancelled through the ledger)."""
     check_admin(admin)
@@ -89,7 +89,7 @@ def do_review_commission(
         _close_flags(session, commission, admin, "dismissed")
     elif decision == REJECT:
         commission.review = REVIEW_REJECTED
-        ledger.do_reduce(session, commission, 0, event="reject")
+        ledger.do_reduce(session, commission, 0, event="reject", at=now)
         _close_flags(session, commission, admin, "confirmed")
     else:
         raise Conflict(_("Choose approve or reject."), code="bad_decision")
@@ -133,7 +133,7 @@ def do_ban_sharer(session: Session, admin: User, user_id: int, now: datetime) ->
         if buckets[PENDING] <= 0:
             continue
         # Cut only what is pending: keep the available part (do_reduce takes pending first).
-        if ledger.do_reduce(session, commission, buckets[AVAILABLE], event="ban"):
+        if ledger.do_reduce(session, commission, buckets[AVAILABLE], event="ban", at=now):
             cancelled += 1
         commission.review = REVIEW_REJECTED  # never released, whatever its review said
     session.flush()

@@ -1,4 +1,4 @@
-"""A shares a video, B opens A's link and re-shares it, C opens B's link and signs up: C <- B <- A."""
+"""A shares a video, B opens the link and re-shares, C opens B's link and signs up: C <- B <- A."""
 
 from __future__ import annotations
 
