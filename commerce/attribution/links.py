@@ -6,6 +6,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,5 +120,5 @@ def find_target(session: Session, kind: str, key: str) -> Target | None:
         )
     if kind == "live" and LIVE_KEY.match(key):
         # Live rooms arrive in a later issue; until then the key is taken as given.
-        return Target(kind, key, "Live", "", None, f"/live/{key}", None)
+        return Target(kind, key, _("Live room"), "", None, f"/live/{key}", None)
     return None

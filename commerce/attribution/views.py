@@ -66,6 +66,13 @@ def share_landing(token: str) -> str | Response:
             )
             db.session.commit()
             session["referral"] = click.id  # the session only points at the recorded click
+        # The disclosure travels with the person: they never see this page, only the target.
+        flash(
+            _(
+                "You opened %(name)s's link: they may earn a commission if you buy.",
+                name=share.sharer.display_name,
+            )
+        )
         return redirect(target.path, code=302)
     image = urljoin(request.host_url, target.image_url) if target.image_url else None
     return render_template(

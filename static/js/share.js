@@ -72,6 +72,8 @@ if (dialog) {
     true,
   );
   dialog.querySelector(".share-copy").addEventListener("click", copyLink);
+  // Keys typed in the dialog are for the dialog, not the feed behind it (arrows, space, m).
+  dialog.addEventListener("keydown", (event) => event.stopPropagation());
   dialog.addEventListener("click", (event) => {
     if (event.target === dialog) dialog.close(); // a click on the backdrop
   });

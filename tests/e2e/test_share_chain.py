@@ -74,6 +74,8 @@ def test_share_reshare_then_sign_up_keeps_the_chain(
     _log_in(page_b, live_server.url, b.email)
     page_b.goto(link_a)
     page_b.wait_for_url(f"{live_server.url}/v/tea123")
+    assert "Ann" in page_b.locator(".flashes").inner_text()  # the commission disclosure
+    page_b.screenshot(path=str(screenshots / "arrived-b.png"))
     link_b = _share_from_watch_page(page_b, live_server.url, "tea123", screenshots / "share-b.png")
     assert link_b != link_a
 
