@@ -30,11 +30,21 @@ SAME_PHONE = "same_phone"
 SAME_DEVICE = "same_device"
 IP_BURST = "ip_burst"
 CLICK_VELOCITY = "click_velocity"
+ORDER_VELOCITY = "order_velocity"
 AD_CLICK = "ad_click"
 BANNED_PAYEE = "banned_payee"
 BANNED_SHARER = "banned_sharer"  # not a signal: the record that an admin banned a sharer
 
-FLAG_KINDS = (SAME_EMAIL, SAME_PHONE, SAME_DEVICE, IP_BURST, CLICK_VELOCITY, AD_CLICK, BANNED_PAYEE)
+FLAG_KINDS = (
+    SAME_EMAIL,
+    SAME_PHONE,
+    SAME_DEVICE,
+    IP_BURST,
+    CLICK_VELOCITY,
+    ORDER_VELOCITY,
+    AD_CLICK,
+    BANNED_PAYEE,
+)
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,7 @@ class FraudSettings:
     ip_window: timedelta = timedelta(hours=24)
     velocity_factor: int = 10  # last hour's clicks above factor x the hourly baseline...
     velocity_min_clicks: int = 20  # ...and above this floor
+    velocity_min_orders: int = 5  # orders won by one share in the last hour, same factor
     baseline: timedelta = timedelta(days=7)
 
 
@@ -139,7 +150,31 @@ def _order_signals(
             detail = f"{last_hour} clicks in the last hour, baseline {hourly:.1f}/h"
             subject = f"order:{order.id}:share:{click.share_id}"
             found.append(Signal(CLICK_VELOCITY, subject, None, click.share_id, detail))
+        recent_orders = _orders_between(session, click.share_id, now - timedelta(hours=1), now)
+        earlier = _orders_between(
+            session, click.share_id, now - settings.baseline, now - timedelta(hours=1)
+        )
+        hourly = earlier / max(settings.baseline.total_seconds() / 3600 - 1, 1)
+        if recent_orders >= settings.velocity_min_orders and recent_orders > (
+            settings.velocity_factor * hourly
+        ):
+            detail = f"{recent_orders} orders in the last hour, baseline {hourly:.1f}/h"
+            subject = f"order:{order.id}:share-orders:{click.share_id}"
+            found.append(Signal(ORDER_VELOCITY, subject, None, click.share_id, detail))
     return found
+
+
+def _orders_between(session: Session, share_id: int, start: datetime, end: datetime) -> int:
+    """Paid orders whose winning click came through the share (this order included)."""
+    return (
+        session.scalar(
+            select(func.count(distinct(Order.id)))
+            .join(OrderLine, OrderLine.order_id == Order.id)
+            .join(ShareClick, ShareClick.id == OrderLine.click_id)
+            .where(ShareClick.share_id == share_id, Order.paid_at > start, Order.paid_at <= end)
+        )
+        or 0
+    )
 
 
 def _clicks_between(session: Session, share_id: int, start: datetime, end: datetime) -> int:

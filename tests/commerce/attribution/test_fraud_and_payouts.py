@@ -94,6 +94,7 @@ CASES = {
     "ad_click": ({}, {"ad": True}, {"ad_click"}),
     "ip_burst": ({}, {"burst": True}, {"ip_burst"}),
     "click_velocity": ({}, {"velocity": True}, {"click_velocity"}),
+    "order_velocity": ({}, {"orders": True}, {"order_velocity"}),
 }
 
 
@@ -108,16 +109,30 @@ def test_fraud_signals(app, world, add_click, paid_order, create_user, case):
     if extra.get("velocity"):
         for i in range(25):
             add_click(world["share"], visitor=f"bot{i}", at=now - timedelta(minutes=30))
-    if extra.get("burst"):
-        for _ in range(5):
+    if extra.get("orders"):
+        for n in range(4):
             other = create_user()
-            add_click(world["share"], visitor="x", user_id=other.id, at=now - timedelta(hours=1))
+            add_click(
+                world["share"], visitor=f"o{n}", user_id=other.id, at=now - timedelta(minutes=50)
+            )
+            paid_order(
+                other,
+                world["product"],
+                video=world["video"],
+                ip_hash=f"ip-{n}",
+                now=now - timedelta(minutes=20),
+                flag=False,
+            )
+    if extra.get("burst"):
+        for _ in range(5):  # hours ago: a burst from one network, not a velocity spike
+            other = create_user()
+            add_click(world["share"], visitor="x", user_id=other.id, at=now - timedelta(hours=4))
             paid_order(
                 other,
                 world["product"],
                 video=world["video"],
                 ip_hash="iphash-1",
-                now=now - timedelta(minutes=30),
+                now=now - timedelta(hours=3),
                 flag=False,
             )
     add_click(
