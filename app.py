@@ -24,7 +24,10 @@ from commerce.files import views as files_views
 from commerce.files.services import object_url
 from commerce.i18n import html_lang, select_locale
 from commerce.money import format_money
+from commerce.orders import api as orders_api
+from commerce.orders import jobs as orders_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.orders import models as orders_models  # noqa: F401  (registers tables)
+from commerce.orders import views as orders_views
 from commerce.payments import models as payments_models  # noqa: F401  (registers tables)
 from commerce.videos import api as videos_api
 from commerce.videos import events as videos_events  # noqa: F401  (registers handlers)
@@ -75,6 +78,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         videos_views,
         videos_api,
         files_views,
+        orders_views,
+        orders_api,
     ):
         app.register_blueprint(module.bp)
 
