@@ -94,6 +94,7 @@ def do_transition(
     actor_id: int | None,
     note: str = "",
     values: dict[str, Any] | None = None,
+    publish: bool = True,
 ) -> Order:
     """Move the order if the state machine allows it and nobody moved it meanwhile."""
     current = order.state
@@ -123,7 +124,11 @@ def do_transition(
             at=now,
         )
     )
-    publish_order(session, order)
+    if publish:
+        publish_order(session, order)
+    else:
+        session.flush()
+        session.refresh(order)
     return order
 
 
