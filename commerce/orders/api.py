@@ -188,7 +188,9 @@ def place_order(body: OrderIn) -> Response:
     return idempotent(buyer.id, "orders.place", body.model_dump(mode="json"), run)
 
 
-@endpoint(bp, "/orders", summary="Your orders as buyer or seller", query=OrderQuery, response=OrderPage)
+@endpoint(
+    bp, "/orders", summary="Your orders as buyer or seller", query=OrderQuery, response=OrderPage
+)
 def list_orders(query: OrderQuery) -> OrderPage:
     user = require_merchant() if query.role == "merchant" else require_user()
     items, total = lifecycle.list_orders(
@@ -197,9 +199,7 @@ def list_orders(query: OrderQuery) -> OrderPage:
     return OrderPage(items=[order_out(o) for o in items], page=query.page, total=total)
 
 
-@endpoint(
-    bp, "/orders/<order_id>", summary="An order of yours", response=OrderOut, errors=(404,)
-)
+@endpoint(bp, "/orders/<order_id>", summary="An order of yours", response=OrderOut, errors=(404,))
 def get_order(order_id: str) -> OrderOut:
     return order_out(lifecycle.access_order_for_party(db.session, order_id, require_user()))
 
@@ -336,8 +336,8 @@ def list_flash_sales(product_id: int) -> FlashSaleList:
     product = access_product_for_editing(db.session, product_id, require_merchant())
     now = utcnow()
     return FlashSaleList(
-        items=[flash_out(f, now, product.currency) for f in flash_sales.list_flash_sales(
-            db.session, product.id
-        )]
+        items=[
+            flash_out(f, now, product.currency)
+            for f in flash_sales.list_flash_sales(db.session, product.id)
+        ]
     )
-

@@ -17,7 +17,9 @@ from commerce.orders.schemas import FlashSaleIn
 def list_flash_sales(session: Session, product_id: int) -> list[FlashSale]:
     return list(
         session.scalars(
-            select(FlashSale).where(FlashSale.product_id == product_id).order_by(FlashSale.starts_at)
+            select(FlashSale)
+            .where(FlashSale.product_id == product_id)
+            .order_by(FlashSale.starts_at)
         )
     )
 

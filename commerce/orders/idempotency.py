@@ -80,9 +80,7 @@ def _claim(user_id: int, scope: str, key: str, digest: str) -> int | Response:
         if existing is None:
             continue  # deleted meanwhile (a failed first attempt): claim again
         if existing.request_hash != digest:
-            raise KeyReused(
-                _("This Idempotency-Key was already used with different parameters.")
-            )
+            raise KeyReused(_("This Idempotency-Key was already used with different parameters."))
         if existing.status_code is not None and existing.response is not None:
             return _respond(existing.status_code, existing.response, replayed=True)
         if utcnow() - existing.created_at < STALE_AFTER:

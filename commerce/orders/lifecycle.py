@@ -17,7 +17,6 @@ from commerce.orders.rules import (
     COMPLETED,
     DELIVERED,
     FULFILMENT_ORDER,
-    PAID,
     PAID_STATES,
     PARTIALLY_REFUNDED,
     SHIPPED,

@@ -102,7 +102,9 @@ def cart_item_out(item: CartItem) -> CartItemOut:
 
 
 def window(flash: FlashSale) -> FlashWindow:
-    return FlashWindow(flash.price_minor, flash.starts_at, flash.ends_at, flash.quantity, flash.sold)
+    return FlashWindow(
+        flash.price_minor, flash.starts_at, flash.ends_at, flash.quantity, flash.sold
+    )
 
 
 def flash_out(flash: FlashSale, now: datetime, currency: str) -> FlashSaleOut:

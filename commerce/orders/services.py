@@ -194,9 +194,7 @@ def do_place_orders(session: Session, how: Placement, data: OrderIn) -> list[Ord
     address = access_address(session, data.address_id, buyer)
     items = data.items
     if data.from_cart:
-        cart = [
-            i for i in list_cart(session, buyer) if i.product.merchant_id == data.merchant_id
-        ]
+        cart = [i for i in list_cart(session, buyer) if i.product.merchant_id == data.merchant_id]
         if not cart:
             raise ValidationFailed(_("Your cart has nothing from this seller."), code="empty")
         items = [

@@ -188,8 +188,10 @@ class SandboxProvider:
                 )
             )
         )
-        if intent is None or intent.state != SUCCEEDED or refunded + amount_minor > (
-            intent.amount_minor
+        if (
+            intent is None
+            or intent.state != SUCCEEDED
+            or refunded + amount_minor > (intent.amount_minor)
         ):
             state = FAILED
         else:

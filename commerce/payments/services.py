@@ -141,8 +141,10 @@ def do_apply_event(
     payment.state = SUCCEEDED
     order = session.get(Order, payment.order_id)
     assert order is not None
-    if order.state == PENDING_PAYMENT and order.expires_at is not None and (
-        order.expires_at < _utc_from_unix(event.created)
+    if (
+        order.state == PENDING_PAYMENT
+        and order.expires_at is not None
+        and (order.expires_at < _utc_from_unix(event.created))
     ):
         do_release_unpaid(session, order, now, actor_id=None, note="paid after the deadline")
         publish_order(session, order)
@@ -272,7 +274,7 @@ def commission_hooks(
 ) -> tuple[Any, Any]:
     """The attribution area's crediting and reversal, when that area provides them."""
     try:
-        from commerce.attribution import crediting
+        from commerce.attribution import crediting  # type: ignore[attr-defined,unused-ignore]
     except ImportError:  # not merged into this branch yet
         return None, None
 

@@ -79,9 +79,7 @@ def create_flash(app: Flask):
 
 def place(api: Any, body: dict[str, Any], key: str | None = None) -> Any:
     """POST /api/v1/orders with a fresh Idempotency-Key unless one is given."""
-    return api.post(
-        "/api/v1/orders", body, headers={"Idempotency-Key": key or uuid.uuid4().hex}
-    )
+    return api.post("/api/v1/orders", body, headers={"Idempotency-Key": key or uuid.uuid4().hex})
 
 
 def buy_now(product_id: int, address_id: int, quantity: int = 1, **source: Any) -> dict:

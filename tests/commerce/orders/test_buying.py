@@ -81,14 +81,12 @@ def test_a_merchant_cannot_buy_their_own_product(make_api, create_user, create_p
 def test_buy_now_snapshots_prices_source_and_reserves_stock(
     app, buyer_setup, create_video, create_user
 ):
-    api, product, address_id, buyer, merchant = buyer_setup(
+    api, product, address_id, _buyer, merchant = buyer_setup(
         price_minor=1290, stock=10, creator_rate_bp=1000, sharer_rate_bp=500
     )
     creator = create_user(creator=True)
     video = create_video(creator)
-    response = place(
-        api, buy_now(product.id, address_id, 3, source_kind="video", source_key=video)
-    )
+    response = place(api, buy_now(product.id, address_id, 3, source_kind="video", source_key=video))
     assert response.status_code == 201, response.get_json()
     [order] = response.get_json()["orders"]
     assert order["state"] == "pending_payment"
@@ -201,9 +199,7 @@ def test_per_buyer_limit_counts_across_orders(app, buyer_setup):
     assert stock_of(app, product.id) == 8
 
 
-def test_cart_checkout_makes_one_order_per_merchant(
-    app, buyer_setup, create_user, create_product
-):
+def test_cart_checkout_makes_one_order_per_merchant(app, buyer_setup, create_user, create_product):
     api, product, address_id, _buyer, merchant = buyer_setup()
     other_merchant = create_user(merchant=True)
     elsewhere = create_product(other_merchant, title="Teapot", price_minor=5000)
@@ -263,7 +259,9 @@ def test_flash_per_buyer_limit(buyer_setup, create_flash):
     assert place(api, buy_now(product.id, address_id, 1)).status_code == 201
 
 
-def test_merchant_schedules_a_flash_sale_and_the_card_sees_it(make_api, create_user, create_product):
+def test_merchant_schedules_a_flash_sale_and_the_card_sees_it(
+    make_api, create_user, create_product
+):
     merchant = create_user(merchant=True)
     product = create_product(merchant, price_minor=1290, stock=10)
     api = make_api(merchant)
@@ -284,7 +282,12 @@ def test_merchant_schedules_a_flash_sale_and_the_card_sees_it(make_api, create_u
     assert info["flash"]["remaining"] == 4 and "server_now" in info
     too_many = api.post(
         f"/api/v1/products/{product.id}/flash-sales",
-        {**body, "quantity": 11, "starts_at": body["ends_at"], "ends_at": (now + timedelta(hours=3)).isoformat()},
+        {
+            **body,
+            "quantity": 11,
+            "starts_at": body["ends_at"],
+            "ends_at": (now + timedelta(hours=3)).isoformat(),
+        },
     )
     assert too_many.status_code == 400
     other = make_api(create_user(merchant=True))

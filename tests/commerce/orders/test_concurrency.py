@@ -94,9 +94,9 @@ def test_the_same_key_racing_makes_one_order(
     apis = [make_api(buyer) for _ in range(RACERS)]
 
     def call(api):
-        return lambda: api.post(
-            "/api/v1/orders", body, headers={"Idempotency-Key": "one-attempt"}
-        ).status_code
+        return lambda: (
+            api.post("/api/v1/orders", body, headers={"Idempotency-Key": "one-attempt"}).status_code
+        )
 
     codes = race([call(api) for api in apis])
     # The first wins; the others either see it in flight (409) or get its answer replayed.
