@@ -16,6 +16,7 @@ from commerce.accounts import views as accounts_views
 from commerce.accounts.auth import current_user, load_user
 from commerce.apispec import build_openapi
 from commerce.attribution import models as attribution_models  # noqa: F401  (registers tables)
+from commerce.attribution import visitor
 from commerce.catalog import api as catalog_api
 from commerce.catalog import views as catalog_views
 from commerce.cli import register_commands
@@ -73,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     realtime.install()
     errors.init_app(app)
     app.before_request(load_user)
+    visitor.init_app(app)
 
     for module in (
         accounts_views,
