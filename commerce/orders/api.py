@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app
+from flask import Blueprint, Response, current_app, request
 
 from commerce.accounts.auth import current_user, require_merchant, require_user
 from commerce.apispec import endpoint
+from commerce.attribution.visitor import current_visitor_id, hash_ip
 from commerce.catalog.services import access_product_for_editing, access_product_for_viewing
 from commerce.extensions import db
 from commerce.orders import flash as flash_sales
@@ -39,7 +40,6 @@ from commerce.orders.schemas import (
     RefundRequestIn,
     ShipIn,
 )
-from commerce.orders.visitor import device_and_ip
 from commerce.timeutil import utcnow
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/v1")
@@ -171,13 +171,12 @@ def remove_cart_item(item_id: int) -> Response:
 )
 def place_order(body: OrderIn) -> Response:
     buyer = require_user()
-    device_id, ip_hash = device_and_ip()
     how = services.Placement(
         buyer=buyer,
         now=utcnow(),
         deadline_minutes=current_app.config["PAYMENT_DEADLINE_MINUTES"],
-        device_id=device_id,
-        ip_hash=ip_hash,
+        device_id=current_visitor_id(),
+        ip_hash=hash_ip(request.remote_addr),
     )
 
     def run() -> tuple[int, dict]:

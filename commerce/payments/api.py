@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from commerce.accounts.auth import require_merchant, require_user
 from commerce.apispec import endpoint
+from commerce.attribution.crediting import policy_from_config
 from commerce.errors import ValidationFailed
 from commerce.extensions import csrf, db
 from commerce.orders import lifecycle
@@ -56,10 +57,6 @@ def _safe_return(path: str | None, default: str) -> str:
 
 
 def _policy_hooks(now: Any) -> tuple[Any, Any]:
-    try:
-        from commerce.attribution.crediting import policy_from_config
-    except ImportError:
-        return None, None
     policy = policy_from_config(current_app.config)
     window = current_app.config["ATTRIBUTION_WINDOW_DAYS"]
     return services.commission_hooks(db.session, policy, window, now)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
+from commerce.attribution import crediting
 from commerce.attribution.rules import CommissionPolicy
 from commerce.errors import Conflict, ValidationFailed
 from commerce.money import format_money
@@ -271,15 +273,11 @@ def _money(amount: int, order: Order) -> str:
 
 def commission_hooks(
     session: Session, policy: CommissionPolicy, window_days: int, now: datetime
-) -> tuple[Any, Any]:
-    """The attribution area's crediting and reversal, when that area provides them."""
-    try:
-        from commerce.attribution import crediting  # type: ignore[attr-defined,unused-ignore]
-    except ImportError:  # not merged into this branch yet
-        return None, None
+) -> tuple[Callable[[Order], object], Callable[[Order], None]]:
+    """The attribution area's crediting (on payment) and reversal (after a refund)."""
 
-    def credit(order: Order) -> None:
-        crediting.do_credit_order(session, order, policy, now, window_days)
+    def credit(order: Order) -> object:
+        return crediting.do_credit_order(session, order, policy, now, window_days)
 
     def reverse(order: Order) -> None:
         crediting.do_reverse_for_refund(session, order, now)
