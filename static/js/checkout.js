@@ -62,6 +62,7 @@ function formatMoney(minor, currency) {
     return new Intl.NumberFormat(document.documentElement.lang || "en", {
       style: "currency",
       currency,
+      currencyDisplay: "narrowSymbol",
       minimumFractionDigits: digits,
     }).format(minor / 10 ** digits);
   } catch {

@@ -49,6 +49,7 @@ function money(minor, currency) {
     return new Intl.NumberFormat(document.documentElement.lang || "en", {
       style: "currency",
       currency,
+      currencyDisplay: "narrowSymbol",
     }).format(minor / 10 ** digits);
   } catch {
     return (minor / 10 ** digits).toFixed(digits);
