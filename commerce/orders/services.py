@@ -215,6 +215,13 @@ def do_place_orders(session: Session, how: Placement, data: OrderIn) -> list[Ord
             raise NotFound(_("This product does not exist."))
         if product.merchant_id == buyer.id:
             raise ValidationFailed(_("You cannot buy your own product."), code="own_product")
+        if product.stock < item.quantity:
+            # Fast refusal when already sold out as read: no rows written and rolled back. The
+            # conditional UPDATE below still decides for everyone who gets past this point.
+            raise Conflict(
+                _("%(title)s does not have enough stock left.", title=product.title),
+                code="out_of_stock",
+            )
     flashes = active_flash_sales(session, ids, now)
 
     by_merchant: dict[int, list[OrderItemIn]] = {}
