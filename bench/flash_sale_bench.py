@@ -18,21 +18,19 @@ import argparse
 import http.client
 import json
 import os
-import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from sqlalchemy import text  # noqa: E402
+from sqlalchemy import text
 
 SECRET = "flash-bench-secret"
 UNITS = 100
@@ -316,6 +314,7 @@ def main() -> int:
     parser.add_argument("--buyers", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=200)
     parser.add_argument("--processes", type=int, default=2, help="server processes")
+    # Keep processes x 2 x pool under PostgreSQL's max_connections (100 by default).
     parser.add_argument("--pool", type=int, default=20, help="DB connections per process")
     parser.add_argument("--retry-every", type=int, default=10, help="every Nth buyer retries")
     parser.add_argument("--sql-concurrency", type=int, default=16)
@@ -377,7 +376,8 @@ def main() -> int:
     )
     print(
         f"  bare SQL reservation ({args.sql_concurrency} threads): {args.buyers} transactions "
-        f"in {sql['elapsed']:.2f} s = {sql_rate:.0f} tx/s; p50 {pct(sql['latencies'], 0.5):.1f} ms, "
+        f"in {sql['elapsed']:.2f} s = {sql_rate:.0f} tx/s; "
+        f"p50 {pct(sql['latencies'], 0.5):.1f} ms, "
         f"p99 {pct(sql['latencies'], 0.99):.1f} ms; won {sql['won']}, stock left {sql['stock']}"
     )
     print(

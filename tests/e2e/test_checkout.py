@@ -85,9 +85,9 @@ def test_buy_in_the_drawer_while_the_video_plays_then_the_merchant_ships(
     browser,
     create_user,
     create_product,
-    create_address,
+    create_address,  # noqa: F811
     tmp_path,
-    screenshots,  # noqa: F811
+    screenshots,
 ):
     from playwright.sync_api import expect
 
