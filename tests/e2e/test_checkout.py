@@ -132,7 +132,8 @@ def test_buy_in_the_drawer_while_the_video_plays_then_the_merchant_ships(
     frame = page.frame_locator(".drawer-frame")
     frame.locator("input[name=card_number]").fill("4242 4242 4242 4242")
     frame.locator("button[type=submit].primary").click()
-    expect(frame.locator(".success")).to_be_visible(timeout=15_000)
+    # The pay page's own "succeeded" may be replaced at once by the drawer's paid state (the
+    # webhook can arrive within milliseconds), so only the drawer's state is asserted.
     expect(drawer.locator(".drawer-paid")).to_be_visible(timeout=20_000)
     expect(drawer.locator(".drawer-paid-text")).to_contain_text("Paid")
     assert player.evaluate("v => !v.paused"), "the video kept playing through checkout"
