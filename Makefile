@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help setup system-deps run serve worker demo test test-pg test-all lint format bench translations translations-update clean
+.PHONY: help setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -67,6 +67,9 @@ test-pg: setup ## The suite on PostgreSQL (127.0.0.1:5432, database test)
 bench: setup ## Benchmarks: transcode pipeline vs bare ffmpeg
 	$(PY) bench/transcode_bench.py
 	$(PY) bench/pipeline_bench.py 2
+
+bench-flash: ## Flash sale through the HTTP checkout vs bare SQL (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+	$(PY) bench/flash_sale_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 clean: ## Remove the virtualenv and the instance folder
 	rm -rf $(VENV) instance

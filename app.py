@@ -29,8 +29,14 @@ from commerce.files import views as files_views
 from commerce.files.services import object_url
 from commerce.i18n import html_lang, select_locale
 from commerce.money import format_money
+from commerce.orders import api as orders_api
+from commerce.orders import jobs as orders_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.orders import models as orders_models  # noqa: F401  (registers tables)
+from commerce.orders import views as orders_views
+from commerce.payments import api as payments_api
 from commerce.payments import models as payments_models  # noqa: F401  (registers tables)
+from commerce.payments import views as payments_views
+from commerce.payments.webhooks import make_provider
 from commerce.videos import api as videos_api
 from commerce.videos import events as videos_events  # noqa: F401  (registers handlers)
 from commerce.videos import pipeline as videos_pipeline  # noqa: F401  (registers job kinds)
@@ -68,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         socketio_options["client_manager"] = None  # forget a queue an earlier app configured
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"], **socketio_options)
     app.extensions["storage"] = make_storage(app.config)
+    app.extensions["payments"] = make_provider(app)
     realtime.install()
     errors.init_app(app)
     app.before_request(load_user)
@@ -85,6 +92,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         attribution_views,
         attribution_api,
         attribution_admin,
+        orders_views,
+        orders_api,
+        payments_views,
+        payments_api,
     ):
         app.register_blueprint(module.bp)
 

@@ -75,6 +75,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Signs the sandbox provider's webhooks; derived from SECRET_KEY when empty.
         "PAYMENT_WEBHOOK_SECRET": os.environ.get("PAYMENT_WEBHOOK_SECRET", ""),
         "WEBHOOK_TOLERANCE_SECONDS": _int("WEBHOOK_TOLERANCE_SECONDS", 300),
+        # Where the sandbox provider POSTs its webhooks; empty: this app on the request's host.
+        "PAYMENT_WEBHOOK_URL": os.environ.get("PAYMENT_WEBHOOK_URL", ""),
+        "PAYMENT_WEBHOOK_ATTEMPTS": _int("PAYMENT_WEBHOOK_ATTEMPTS", 8),
+        # Delivered orders the buyer does not confirm complete by themselves after this.
+        "ORDER_AUTO_COMPLETE_DAYS": _int("ORDER_AUTO_COMPLETE_DAYS", 10),
         # Attribution and commissions (shared/design/attribution.md).
         "ATTRIBUTION_WINDOW_DAYS": _int("ATTRIBUTION_WINDOW_DAYS", 7),
         "COMMISSION_PAID_LEVELS": _int("COMMISSION_PAID_LEVELS", 2),

@@ -2,6 +2,7 @@
 // players exist only around it, product cards follow the pins' times, more pages load near the end.
 
 import { api, compactNumber, prefersReducedMotion, t, tn } from "./api.js";
+import { openCheckout } from "./checkout.js";
 import { attachPlayer, playSafely, togglePlay } from "./player.js";
 
 const feedEl = document.getElementById("feed");
@@ -47,11 +48,24 @@ function renderPin(pin) {
   const el = pinTemplate.content.firstElementChild.cloneNode(true);
   const product = pin.product;
   el.dataset.pinId = String(pin.id);
-  el.href = product.url;
-  el.setAttribute(
+  const link = el.querySelector(".pin-link");
+  link.href = product.url;
+  link.setAttribute(
     "aria-label",
     t("product_label", { title: product.title, price: product.price_display }),
   );
+  const buy = el.querySelector(".pin-buy");
+  buy.setAttribute("aria-label", t("buy_label", { title: product.title }));
+  buy.addEventListener("click", (event) => {
+    event.stopPropagation(); // the video underneath keeps playing: this is not a tap on it
+    const videoEl = el.closest(".feed-item");
+    const item = state.items.find((candidate) => candidate.el === videoEl);
+    openCheckout({
+      productId: product.id,
+      sourceKind: "video",
+      sourceKey: item ? item.data.id : null,
+    });
+  });
   const img = el.querySelector("img.pin-image");
   const placeholder = el.querySelector(".img-placeholder");
   if (product.image_url) {

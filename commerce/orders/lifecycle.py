@@ -1,0 +1,192 @@
+"""After payment: the state machine applied to stored orders, for buyers and merchants."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, cast
+
+from flask_babel import gettext as _
+from sqlalchemy import CursorResult, func, select, update
+from sqlalchemy.orm import Session
+
+from commerce.accounts.models import User
+from commerce.errors import Conflict, NotFound
+from commerce.orders.models import Order, OrderEvent
+from commerce.orders.present import publish_order
+from commerce.orders.rules import (
+    COMPLETED,
+    DELIVERED,
+    FULFILMENT_ORDER,
+    PAID_STATES,
+    PARTIALLY_REFUNDED,
+    SHIPPED,
+    IllegalTransition,
+    check_transition,
+)
+
+STATE_NAMES = {
+    "pending_payment": "awaiting payment",
+    "paid": "paid",
+    "shipped": "shipped",
+    "delivered": "delivered",
+    "completed": "completed",
+    "cancelled": "cancelled",
+    "refunded": "refunded",
+    "partially_refunded": "partly refunded",
+}
+
+
+def access_order_for_buyer(session: Session, public_id: str, user: User) -> Order:
+    order = session.scalar(select(Order).where(Order.public_id == public_id))
+    if order is None or order.buyer_id != user.id:
+        raise NotFound(_("This order does not exist."))
+    return order
+
+
+def access_order_for_merchant(session: Session, public_id: str, user: User) -> Order:
+    order = session.scalar(select(Order).where(Order.public_id == public_id))
+    if order is None or order.merchant_id != user.id:
+        raise NotFound(_("This order does not exist."))
+    return order
+
+
+def access_order_for_party(session: Session, public_id: str, user: User) -> Order:
+    order = session.scalar(select(Order).where(Order.public_id == public_id))
+    if order is None or user.id not in (order.buyer_id, order.merchant_id):
+        raise NotFound(_("This order does not exist."))
+    return order
+
+
+def list_orders(
+    session: Session, user: User, *, role: str, state: str | None, page: int, per_page: int = 20
+) -> tuple[list[Order], int]:
+    owner = Order.buyer_id if role == "buyer" else Order.merchant_id
+    query = select(Order).where(owner == user.id)
+    if state:
+        query = query.where(Order.state == state)
+    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rows = session.scalars(
+        query.order_by(Order.created_at.desc(), Order.id.desc())
+        .offset((page - 1) * per_page)
+        .limit(per_page)
+    )
+    return list(rows), total
+
+
+def illegal(error: IllegalTransition) -> Conflict:
+    return Conflict(
+        _(
+            "This order is %(current)s and cannot become %(wanted)s.",
+            current=_(STATE_NAMES.get(error.current, error.current)),
+            wanted=_(STATE_NAMES.get(error.wanted, error.wanted)),
+        ),
+        code="illegal_transition",
+    )
+
+
+def do_transition(
+    session: Session,
+    order: Order,
+    wanted: str,
+    now: datetime,
+    *,
+    actor_id: int | None,
+    note: str = "",
+    values: dict[str, Any] | None = None,
+    publish: bool = True,
+) -> Order:
+    """Move the order if the state machine allows it and nobody moved it meanwhile."""
+    current = order.state
+    try:
+        check_transition(current, wanted, fulfilment=order.fulfilment)
+    except IllegalTransition as error:
+        raise illegal(error) from error
+    changes = dict(values or {})
+    changes.update(state=wanted, updated_at=now)
+    if wanted in FULFILMENT_ORDER:
+        changes["fulfilment"] = wanted
+    result = session.execute(
+        update(Order)
+        .where(Order.id == order.id, Order.state == current)
+        .values(**changes)
+        .execution_options(synchronize_session=False)
+    )
+    if cast(CursorResult[Any], result).rowcount != 1:
+        raise Conflict(_("This order changed meanwhile: reload and try again."), code="stale")
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_state=current,
+            to_state=wanted,
+            actor_id=actor_id,
+            note=note,
+            at=now,
+        )
+    )
+    if publish:
+        publish_order(session, order)
+    else:
+        session.flush()
+        session.refresh(order)
+    return order
+
+
+def do_ship(session: Session, order: Order, merchant: User, tracking: str, now: datetime) -> Order:
+    return do_transition(
+        session,
+        order,
+        SHIPPED,
+        now,
+        actor_id=merchant.id,
+        note=tracking,
+        values={"tracking_number": tracking, "shipped_at": now},
+    )
+
+
+def do_mark_delivered(session: Session, order: Order, merchant: User, now: datetime) -> Order:
+    return do_transition(
+        session, order, DELIVERED, now, actor_id=merchant.id, values={"delivered_at": now}
+    )
+
+
+def do_complete(session: Session, order: Order, actor_id: int | None, now: datetime) -> Order:
+    return do_transition(
+        session, order, COMPLETED, now, actor_id=actor_id, values={"completed_at": now}
+    )
+
+
+def do_request_refund(session: Session, order: Order, buyer: User, reason: str) -> Order:
+    if order.state not in PAID_STATES:
+        raise Conflict(_("Only a paid order can be refunded."), code="not_paid")
+    if order.refund_requested:
+        raise Conflict(_("You already asked for a refund."), code="already_requested")
+    order.refund_requested = True
+    order.refund_request_reason = reason
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_state=order.state,
+            to_state=order.state,
+            actor_id=buyer.id,
+            note="refund requested: " + reason,
+        )
+    )
+    publish_order(session, order)
+    return order
+
+
+def do_auto_complete(session: Session, now: datetime, after_days: int) -> int:
+    """Delivered orders the buyer did not confirm complete by themselves after N days."""
+    due = session.scalars(
+        select(Order)
+        .where(
+            Order.state.in_((DELIVERED, PARTIALLY_REFUNDED)),
+            Order.fulfilment == DELIVERED,
+            Order.delivered_at.is_not(None),
+            Order.delivered_at < now - timedelta(days=after_days),
+        )
+        .limit(200)
+    ).all()
+    for order in due:
+        do_complete(session, order, None, now)
+    return len(due)

@@ -1,0 +1,222 @@
+"""What the order, cart, address and flash-sale endpoints accept and return."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+MAX_QUANTITY = 99
+
+
+class AddressIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    name: str = Field(min_length=1, max_length=60)
+    phone: str = Field(min_length=3, max_length=32, pattern=r"^[0-9+()\- ]+$")
+    line1: str = Field(min_length=1, max_length=200)
+    line2: str = Field(default="", max_length=200)
+    city: str = Field(min_length=1, max_length=80)
+    region: str = Field(default="", max_length=80)
+    postal_code: str = Field(default="", max_length=20)
+    country: str = Field(default="CN", min_length=2, max_length=2, pattern=r"^[A-Za-z]{2}$")
+
+
+class AddressOut(AddressIn):
+    id: int
+
+
+class AddressList(BaseModel):
+    items: list[AddressOut]
+
+
+class SourceIn(BaseModel):
+    """The content a product was bought from: a video (public id) or a live room (key)."""
+
+    source_kind: Literal["video", "live"] | None = None
+    source_key: str | None = Field(default=None, max_length=40, pattern=r"^[A-Za-z0-9_-]+$")
+
+
+class CartItemIn(SourceIn):
+    product_id: int
+    quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
+
+
+class CartQuantityIn(BaseModel):
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class CartItemOut(BaseModel):
+    id: int
+    product_id: int
+    title: str
+    quantity: int
+    unit_price_minor: int
+    price_display: str
+    merchant_id: int
+    merchant_name: str
+    source_kind: str | None
+    source_key: str | None
+    available: bool
+
+
+class CartOut(BaseModel):
+    items: list[CartItemOut]
+
+
+class OrderItemIn(SourceIn):
+    product_id: int
+    quantity: int = Field(ge=1, le=MAX_QUANTITY)
+
+
+class OrderIn(BaseModel):
+    """Buy now (items) or check out the cart's lines of one merchant (from_cart + merchant_id)."""
+
+    items: list[OrderItemIn] = Field(default_factory=list, max_length=50)
+    from_cart: bool = False
+    merchant_id: int | None = None
+    address_id: int
+
+    @model_validator(mode="after")
+    def one_way_to_say_what(self) -> OrderIn:
+        if self.from_cart == bool(self.items):
+            raise ValueError("give either items or from_cart with merchant_id")
+        if self.from_cart and self.merchant_id is None:
+            raise ValueError("merchant_id is required with from_cart")
+        return self
+
+
+class OrderLineOut(BaseModel):
+    id: int
+    product_id: int
+    title: str
+    quantity: int
+    list_price_minor: int
+    unit_price_minor: int
+    amount_minor: int
+    refunded_minor: int
+    flash_sale_id: int | None
+    source_kind: str | None
+    source_key: str | None
+    creator_id: int | None
+
+
+class OrderEventOut(BaseModel):
+    from_state: str | None
+    to_state: str
+    note: str
+    at: datetime
+
+
+class OrderOut(BaseModel):
+    id: str
+    state: str
+    fulfilment: str
+    buyer_id: int
+    merchant_id: int
+    merchant_name: str
+    currency: str
+    subtotal_minor: int
+    total_minor: int
+    total_display: str
+    refunded_minor: int
+    address: dict[str, str]
+    tracking_number: str | None
+    refund_requested: bool
+    expires_at: datetime | None
+    paid_at: datetime | None
+    created_at: datetime
+    lines: list[OrderLineOut]
+    history: list[OrderEventOut]
+    url: str
+    pay_url: str | None = None
+
+
+class OrderQuery(BaseModel):
+    role: Literal["buyer", "merchant"] = "buyer"
+    state: str | None = Field(default=None, max_length=20)
+    page: int = Field(default=1, ge=1, le=10000)
+
+
+class OrderPage(BaseModel):
+    items: list[OrderOut]
+    page: int
+    total: int
+
+
+class PlacedOrders(BaseModel):
+    """A cart checkout may make one order per merchant; buy now makes one."""
+
+    orders: list[OrderOut]
+
+
+class ShipIn(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    tracking_number: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9\-]+$")
+
+
+class RefundRequestIn(BaseModel):
+    reason: str = Field(default="", max_length=1000)
+
+
+class RefundIn(BaseModel):
+    amount_minor: int = Field(ge=1, description="Minor units to give back to the buyer.")
+    reason: str = Field(default="", max_length=1000)
+    restock: bool = Field(default=False, description="Put fully refunded lines back in stock.")
+
+
+class FlashSaleIn(BaseModel):
+    price_minor: int = Field(ge=0, le=10**12)
+    starts_at: datetime
+    ends_at: datetime
+    quantity: int = Field(ge=1, le=10_000_000)
+    per_buyer_limit: int | None = Field(default=None, ge=1, le=10_000_000)
+
+    @field_validator("starts_at", "ends_at")
+    @classmethod
+    def naive_utc(cls, value: datetime) -> datetime:
+        """Times are stored as naive UTC like every time in the app; no zone means UTC."""
+        return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
+
+    @model_validator(mode="after")
+    def ends_after_start(self) -> FlashSaleIn:
+        if self.ends_at <= self.starts_at:
+            raise ValueError("the sale must end after it starts")
+        return self
+
+
+class FlashSaleOut(BaseModel):
+    id: int
+    product_id: int
+    price_minor: int
+    price_display: str
+    starts_at: datetime
+    ends_at: datetime
+    quantity: int
+    sold: int
+    remaining: int
+    per_buyer_limit: int | None
+    on: bool
+    server_now: datetime
+
+
+class FlashSaleList(BaseModel):
+    items: list[FlashSaleOut]
+
+
+class BuyInfoOut(BaseModel):
+    """What the checkout drawer needs about a product, with the server's clock for countdowns."""
+
+    product_id: int
+    title: str
+    currency: str
+    list_price_minor: int
+    unit_price_minor: int
+    price_display: str
+    stock: int
+    per_buyer_limit: int | None
+    merchant_id: int
+    flash: FlashSaleOut | None
+    server_now: datetime

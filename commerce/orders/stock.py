@@ -1,0 +1,115 @@
+"""Reserving and giving back limited units with conditional UPDATEs acting on the row count.
+
+Read-then-write code oversells under concurrency; a single `UPDATE ... WHERE stock >= n` is
+atomic on both SQLite and PostgreSQL, so the database decides who gets the last units.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, insert, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from commerce.catalog.models import Product
+from commerce.orders.models import FlashSale, PurchaseCounter
+
+
+def _rows(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+def take_stock(session: Session, product_id: int, quantity: int) -> bool:
+    result = session.execute(
+        update(Product)
+        .where(Product.id == product_id, Product.stock >= quantity, Product.is_active.is_(True))
+        .values(stock=Product.stock - quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return _rows(result) == 1
+
+
+def take_flash(session: Session, flash_id: int, quantity: int, now: datetime) -> bool:
+    """The window is checked in the same statement, against the server's clock."""
+    result = session.execute(
+        update(FlashSale)
+        .where(
+            FlashSale.id == flash_id,
+            FlashSale.sold + quantity <= FlashSale.quantity,
+            FlashSale.starts_at <= now,
+            FlashSale.ends_at > now,
+        )
+        .values(sold=FlashSale.sold + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return _rows(result) == 1
+
+
+def _insert_ignore(session: Session, buyer_id: int, product_id: int) -> None:
+    values = {"buyer_id": buyer_id, "product_id": product_id, "quantity": 0}
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = pg_insert(PurchaseCounter).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(PurchaseCounter).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - only the two engines are supported
+        stmt = insert(PurchaseCounter).values(values)
+    session.execute(stmt)
+
+
+def take_allowance(
+    session: Session, buyer_id: int, product_id: int, quantity: int, limit: int | None
+) -> bool:
+    """Count the units against the buyer's limit: insert the counter if missing, then add."""
+    _insert_ignore(session, buyer_id, product_id)
+    condition = [PurchaseCounter.buyer_id == buyer_id, PurchaseCounter.product_id == product_id]
+    if limit is not None:
+        condition.append(PurchaseCounter.quantity + quantity <= limit)
+    result = session.execute(
+        update(PurchaseCounter)
+        .where(*condition)
+        .values(quantity=PurchaseCounter.quantity + quantity)
+        .execution_options(synchronize_session=False)
+    )
+    return _rows(result) == 1
+
+
+def give_back(
+    session: Session,
+    *,
+    buyer_id: int,
+    product_id: int,
+    quantity: int,
+    flash_id: int | None,
+    restock: bool = True,
+    release_allowance: bool = True,
+) -> None:
+    """Undo a reservation; callers make sure it runs once (a conditional update on the order)."""
+    if restock:
+        session.execute(
+            update(Product)
+            .where(Product.id == product_id)
+            .values(stock=Product.stock + quantity)
+            .execution_options(synchronize_session=False)
+        )
+    if flash_id is not None and restock:
+        session.execute(
+            update(FlashSale)
+            .where(FlashSale.id == flash_id, FlashSale.sold >= quantity)
+            .values(sold=FlashSale.sold - quantity)
+            .execution_options(synchronize_session=False)
+        )
+    if release_allowance:
+        session.execute(
+            update(PurchaseCounter)
+            .where(
+                PurchaseCounter.buyer_id == buyer_id,
+                PurchaseCounter.product_id == product_id,
+                PurchaseCounter.quantity >= quantity,
+            )
+            .values(quantity=PurchaseCounter.quantity - quantity)
+            .execution_options(synchronize_session=False)
+        )

@@ -1,0 +1,285 @@
+"""Payments: start paying an order, apply the provider's events, refund (fully or in part)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from commerce.accounts.models import User
+from commerce.attribution import crediting
+from commerce.attribution.rules import CommissionPolicy
+from commerce.errors import Conflict, ValidationFailed
+from commerce.money import format_money
+from commerce.orders import lifecycle, stock
+from commerce.orders.models import Order
+from commerce.orders.present import publish_order
+from commerce.orders.rules import (
+    PAID,
+    PAID_STATES,
+    PENDING_PAYMENT,
+    line_refund_shares,
+    refund_state,
+)
+from commerce.orders.services import do_release_unpaid
+from commerce.payments.models import (
+    REQUIRES_ACTION,
+    REQUIRES_PAYMENT,
+    SUCCEEDED,
+    Payment,
+    RefundRecord,
+    WebhookEvent,
+)
+from commerce.payments.provider import PaymentProvider, ProviderEvent
+
+
+def open_payment(session: Session, order: Order) -> Payment | None:
+    return session.scalar(
+        select(Payment)
+        .where(
+            Payment.order_id == order.id,
+            Payment.state.in_((REQUIRES_PAYMENT, REQUIRES_ACTION)),
+        )
+        .order_by(Payment.id.desc())
+        .limit(1)
+    )
+
+
+def succeeded_payment(session: Session, order: Order) -> Payment | None:
+    return session.scalar(
+        select(Payment)
+        .where(Payment.order_id == order.id, Payment.state == SUCCEEDED)
+        .order_by(Payment.id)
+        .limit(1)
+    )
+
+
+def do_start_payment(
+    session: Session,
+    provider: PaymentProvider,
+    order: Order,
+    now: datetime,
+    *,
+    return_url: str,
+    webhook_url: str,
+) -> Payment:
+    """One payment intent per unpaid order: asking again returns the same one."""
+    if order.state != PENDING_PAYMENT:
+        raise Conflict(_("This order is not waiting for a payment."), code="not_payable")
+    if order.expires_at is not None and order.expires_at <= now:
+        raise Conflict(_("The time to pay this order has run out."), code="expired")
+    existing = open_payment(session, order)
+    if existing is not None:
+        return existing
+    intent = provider.create_intent(
+        amount_minor=order.total_minor,
+        currency=order.currency,
+        reference=order.public_id,
+        return_url=return_url,
+        webhook_url=webhook_url,
+        idempotency_key=f"order-{order.public_id}",
+    )
+    payment = Payment(
+        order_id=order.id,
+        provider=provider.name,
+        provider_ref=intent.id,
+        amount_minor=intent.amount_minor,
+        currency=intent.currency,
+        state=intent.state,
+        pay_url=intent.pay_url,
+    )
+    session.add(payment)
+    session.flush()
+    return payment
+
+
+def record_event(session: Session, provider_name: str, event: ProviderEvent) -> WebhookEvent:
+    """Store the event id; the unique (provider, event_id) makes a replay fail to insert."""
+    row = WebhookEvent(
+        provider=provider_name,
+        event_id=event.id,
+        type=event.type,
+        payload={"created": event.created, "object": event.object},
+    )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def do_apply_event(
+    session: Session,
+    provider: PaymentProvider,
+    event: ProviderEvent,
+    now: datetime,
+    *,
+    credit: Any = None,
+) -> str:
+    """Apply one verified, first-seen event; returns what it did (for the log and tests).
+
+    `credit(order)` runs in this transaction when an order becomes paid (commissions).
+    """
+    obj = event.object
+    if event.type.startswith("refund."):
+        refund = session.scalar(select(RefundRecord).where(RefundRecord.provider_ref == obj["id"]))
+        if refund is not None:
+            refund.state = event.type.split(".", 1)[1]
+        return "refund recorded"
+    payment = session.scalar(
+        select(Payment).where(Payment.provider == provider.name, Payment.provider_ref == obj["id"])
+    )
+    if payment is None:
+        return "unknown payment"
+    if event.type == "payment_intent.payment_failed":
+        if payment.state != SUCCEEDED:
+            payment.state = REQUIRES_PAYMENT
+            payment.last_error = str(obj.get("last_error") or "failed")
+        return "payment failed"
+    if event.type != "payment_intent.succeeded":
+        return "ignored"
+    payment.state = SUCCEEDED
+    order = session.get(Order, payment.order_id)
+    assert order is not None
+    if (
+        order.state == PENDING_PAYMENT
+        and order.expires_at is not None
+        and (order.expires_at < _utc_from_unix(event.created))
+    ):
+        do_release_unpaid(session, order, now, actor_id=None, note="paid after the deadline")
+        publish_order(session, order)
+    if order.state != PENDING_PAYMENT:
+        # Expired, cancelled, or paid by another intent: the money goes straight back.
+        _refund_payment(session, provider, order, payment, "order no longer payable")
+        return "refunded automatically"
+    lifecycle.do_transition(
+        session, order, PAID, now, actor_id=None, note=payment.provider_ref, values={"paid_at": now}
+    )
+    if credit is not None:
+        credit(order)
+    return "paid"
+
+
+def _utc_from_unix(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC).replace(tzinfo=None)
+
+
+def _refund_payment(
+    session: Session, provider: PaymentProvider, order: Order, payment: Payment, reason: str
+) -> RefundRecord:
+    key = f"auto-{payment.provider_ref}"
+    result = provider.refund(payment.provider_ref, payment.amount_minor, idempotency_key=key)
+    record = RefundRecord(
+        order_id=order.id,
+        payment_id=payment.id,
+        amount_minor=payment.amount_minor,
+        provider_ref=result.id,
+        state=result.state,
+        reason=reason,
+        idempotency_key=key,
+    )
+    session.add(record)
+    session.flush()
+    return record
+
+
+def do_refund(
+    session: Session,
+    provider: PaymentProvider,
+    order: Order,
+    actor: User,
+    now: datetime,
+    *,
+    amount_minor: int,
+    reason: str,
+    restock: bool,
+    idempotency_key: str,
+    reverse: Any = None,
+) -> RefundRecord:
+    """Give money back through the provider, spread over the lines; restock only if asked.
+
+    `reverse(order)` runs after the amounts are applied (commission reversal).
+    """
+    if order.state not in PAID_STATES:
+        raise lifecycle.illegal(lifecycle.IllegalTransition(order.state, "refunded"))
+    refundable = order.total_minor - order.refunded_minor
+    if amount_minor > refundable:
+        raise ValidationFailed(
+            _("At most %(amount)s can still be refunded.", amount=_money(refundable, order)),
+            fields={"amount_minor": _("Too much.")},
+        )
+    payment = succeeded_payment(session, order)
+    if payment is None:
+        raise Conflict(_("This order has no payment to refund."), code="no_payment")
+    new_total = order.refunded_minor + amount_minor
+    wanted = refund_state(order.total_minor, new_total)
+    was_refunded = {line.id: line.refunded_minor >= line.amount_minor for line in order.lines}
+    shares = line_refund_shares(
+        [line.amount_minor - line.refunded_minor for line in order.lines], amount_minor
+    )
+    lifecycle.do_transition(
+        session,
+        order,
+        wanted,
+        now,
+        actor_id=actor.id,
+        note=reason,
+        values={"refunded_minor": new_total, "refund_requested": False},
+        publish=False,
+    )
+    result = provider.refund(
+        payment.provider_ref,
+        amount_minor,
+        idempotency_key=f"refund-{order.public_id}-{idempotency_key}",
+        reason=reason,
+    )
+    if result.state == "failed":
+        raise Conflict(_("The payment provider refused the refund."), code="refund_failed")
+    for line, share in zip(order.lines, shares, strict=True):
+        line.refunded_minor += share
+        if restock and not was_refunded[line.id] and line.refunded_minor >= line.amount_minor:
+            # Goods came back: they may be sold again. The buyer's allowance stays used.
+            stock.give_back(
+                session,
+                buyer_id=order.buyer_id,
+                product_id=line.product_id,
+                quantity=line.quantity,
+                flash_id=None,
+                release_allowance=False,
+            )
+    record = RefundRecord(
+        order_id=order.id,
+        payment_id=payment.id,
+        amount_minor=amount_minor,
+        provider_ref=result.id,
+        state=result.state,
+        reason=reason,
+        idempotency_key=idempotency_key,
+        actor_id=actor.id,
+    )
+    session.add(record)
+    session.flush()
+    if reverse is not None:
+        reverse(order)
+    publish_order(session, order)
+    return record
+
+
+def _money(amount: int, order: Order) -> str:
+    return format_money(amount, order.currency)
+
+
+def commission_hooks(
+    session: Session, policy: CommissionPolicy, window_days: int, now: datetime
+) -> tuple[Callable[[Order], object], Callable[[Order], None]]:
+    """The attribution area's crediting (on payment) and reversal (after a refund)."""
+
+    def credit(order: Order) -> object:
+        return crediting.do_credit_order(session, order, policy, now, window_days)
+
+    def reverse(order: Order) -> None:
+        crediting.do_reverse_for_refund(session, order, now)
+
+    return credit, reverse
