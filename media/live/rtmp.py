@@ -28,8 +28,9 @@ if not _had_handlers:
     for handler in list(_root.handlers):
         _root.removeHandler(handler)
     _root.setLevel(_level)
-for _name in ("pyrtmp", "pyrtmp.rtmp", "pyrtmp.session_manager"):
-    logging.getLogger(_name).setLevel(logging.WARNING)
+for _name in ("pyrtmp", "pyrtmp.rtmp", "pyrtmp.session_manager", "pyrtmp.messages.command"):
+    # It warns about every FCPublish/releaseStream that OBS and ffmpeg send.
+    logging.getLogger(_name).setLevel(logging.ERROR)
 
 log = logging.getLogger(__name__)
 _MAX_KEY_LEN = 256
