@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import queue
 import struct
 import threading
@@ -143,10 +144,8 @@ class Subscription:
         if not self.closed:
             self.closed = True
             self._feed._remove(self)
-            try:
+            with contextlib.suppress(queue.Full):
                 self._queue.put_nowait(None)
-            except queue.Full:
-                pass
 
 
 class LowLatencyFeed:

@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 from dataclasses import dataclass
+from typing import Any
 
 from media.ffrun import FFPROBE
 from media.hls import codecs_string, write_atomic
@@ -61,9 +62,7 @@ def parse_live_playlist(text: str) -> LivePlaylist:
         elif not line.startswith("#"):
             if duration is None:
                 raise ValueError(f"segment {line!r} without #EXTINF")
-            segments.append(
-                LiveSegment(media_sequence + len(segments), line, duration, pdt, disc)
-            )
+            segments.append(LiveSegment(media_sequence + len(segments), line, duration, pdt, disc))
             duration, pdt, disc = None, None, False
     return LivePlaylist(media_sequence, segments, ENDLIST in lines, disc_seq)
 
@@ -94,8 +93,8 @@ def segment_facts(path: str | os.PathLike[str]) -> tuple[int, int, bool]:
     argv = [FFPROBE, "-v", "error", "-show_entries", "stream=codec_type,width,height"]
     argv += ["-of", "json", os.fspath(path)]
     out = subprocess.run(argv, capture_output=True, timeout=30, check=True).stdout
-    streams = json.loads(out).get("streams") or []
-    video = next((s for s in streams if s.get("codec_type") == "video"), {})
+    streams: list[dict[str, Any]] = json.loads(out).get("streams") or []
+    video: dict[str, Any] = next((s for s in streams if s.get("codec_type") == "video"), {})
     has_audio = any(s.get("codec_type") == "audio" for s in streams)
     return int(video.get("width") or 0), int(video.get("height") or 0), has_audio
 

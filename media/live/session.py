@@ -218,7 +218,7 @@ class _Pipeline:
         feed = self.room.low_latency
         feed.new_part()
         try:
-            while data := stdout.read1(65536):
+            while data := os.read(stdout.fileno(), 65536):
                 for tag in parser.feed(data):
                     feed.push(tag)
         except ValueError:

@@ -6,9 +6,9 @@ import os
 import subprocess
 import threading
 import time
+from pathlib import Path
 
 import pytest
-from pathlib import Path
 
 from media.live.flv import TAG_VIDEO, FlvParser
 from media.live.playlist import read_live_playlist
@@ -77,7 +77,7 @@ def test_segments_are_reported_while_live(rtmp, live_clip):
 
 def test_wrong_key_is_refused_and_produces_nothing(rtmp, live_clip):
     hub, events, server = rtmp({"key-a": "room-a"})
-    code, err = finish(push_rtmp(live_clip, server.port, "not-the-key"), timeout=15)
+    code, _err = finish(push_rtmp(live_clip, server.port, "not-the-key"), timeout=15)
     assert code != 0
     assert hub.rooms() == []
     assert os.listdir(hub.root_dir) == []
