@@ -173,6 +173,7 @@ def build_live_argv(
         "-probesize", "500000",
         "-analyzeduration", "1000000",
         "-f", DEMUXERS[container],
+        "-threads", "1",  # frame-threaded decoding would hold frames back
         "-i", "pipe:0",
         "-filter_complex", ";".join(chains),
     ]  # fmt: skip
@@ -191,7 +192,8 @@ def build_live_argv(
         slaves.append(f"[f=mpegts]{recording}")
         if low_latency:
             slaves.append("[f=flv:flvflags=no_duration_filesize:onfail=ignore]pipe\\:1")
-        argv += ["-f", "tee", "|".join(slaves)]
+        # Hand every packet to the FLV pipe and the segment files at once, not per 32 KiB.
+        argv += ["-flush_packets", "1", "-f", "tee", "|".join(slaves)]
     return argv
 
 

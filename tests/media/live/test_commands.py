@@ -28,7 +28,8 @@ def test_reads_the_ingest_from_stdin_with_its_demuxer(tmp_path):
     for container, demuxer in (("flv", "flv"), ("webm", "matroska"), ("mp4", "mp4")):
         argv = build_live_argv(tmp_path, container=container, part=1, options=LiveOptions())
         i = argv.index("-i")
-        assert argv[i + 1] == "pipe:0" and argv[i - 1] == demuxer
+        assert argv[i + 1] == "pipe:0"
+        assert argv[argv.index("-f") + 1] == demuxer
 
 
 def test_unknown_container_and_part_zero_are_rejected(tmp_path):
@@ -61,6 +62,7 @@ def test_half_second_segments_halve_the_gop(tmp_path):
 
 
 def test_top_rung_tees_hls_recording_and_low_latency_flv(argv, tmp_path):
+    assert argv[argv.index("tee") - 3 : argv.index("tee")] == ["-flush_packets", "1", "-f"]
     tee = argv[argv.index("tee") + 1]
     hls, recording, flv = tee.split("|")
     assert hls.startswith("[f=hls:hls_time=1:hls_list_size=6:")
