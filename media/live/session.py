@@ -1,0 +1,539 @@
+"""Live rooms: one ffmpeg per ingest connection, resumable within a grace period."""
+
+from __future__ import annotations
+
+import collections
+import contextlib
+import enum
+import logging
+import os
+import queue
+import re
+import subprocess
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from media.hls import write_atomic
+from media.live.commands import (
+    MASTER_NAME,
+    PLAYLIST_NAME,
+    RECORDING_DIR,
+    Container,
+    LiveOptions,
+    build_concat_argv,
+    build_live_argv,
+)
+from media.live.flv import FlvParser, LowLatencyFeed
+from media.live.playlist import (
+    end_playlist,
+    read_live_playlist,
+    render_live_master,
+    segment_facts,
+)
+
+log = logging.getLogger(__name__)
+
+ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
+RECORDING_NAME = "recording.mp4"
+_POLL_S = 0.1
+_MAX_PENDING_BYTES = 64 << 20  # ingest bytes waiting for ffmpeg before the publisher is cut
+_EXIT_TIMEOUT_S = 15.0  # ffmpeg must flush and exit this soon after its input closes
+
+
+class RoomState(enum.StrEnum):
+    """LIVE: an ingest is connected. WAITING: dropped, within the grace. ENDED: final."""
+
+    LIVE = "live"
+    WAITING = "waiting"
+    ENDED = "ended"
+
+
+class IngestRefused(Exception):
+    """A publish was refused (unknown stream key, room ended or already publishing)."""
+
+
+@dataclass(frozen=True)
+class SegmentEvent:
+    """A new segment became available in one rendition's live playlist."""
+
+    room_id: str
+    rendition: str
+    uri: str  # relative to the rendition playlist, e.g. "seg_00012.ts"
+    sequence: int
+    duration_s: float
+    program_date_time: str | None
+    discontinuity: bool
+
+
+@dataclass(frozen=True)
+class RoomEnded:
+    """What on_ended receives."""
+
+    room_id: str
+    reason: str  # "grace_expired" | "ended" (LiveRoom.end / LiveHub.close)
+    recording: str | None  # absolute path of the finalised MP4, None when nothing was recorded
+    parts: int  # ingest connections the room had
+
+
+@dataclass
+class LiveCallbacks:
+    """Hooks the app uses to emit events; each is called from a library thread."""
+
+    on_started: Callable[[LiveRoom], None] | None = None  # first time the master is playable
+    on_dropped: Callable[[LiveRoom], None] | None = None  # ingest lost, grace period begins
+    on_resumed: Callable[[LiveRoom], None] | None = None  # a new ingest within the grace
+    on_segment: Callable[[SegmentEvent], None] | None = None
+    on_ended: Callable[[RoomEnded], None] | None = None
+
+
+def _safe_call(fn: Callable[..., None] | None, *args: object) -> None:
+    if fn is None:
+        return
+    try:
+        fn(*args)
+    except Exception:  # an app bug must not kill the ingest threads
+        log.exception("live callback %r failed", fn)
+
+
+def process_cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds used so far by a process (Linux /proc)."""
+    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class Publisher:
+    """One ingest connection into a room: feed() its bytes in order, then close()."""
+
+    def __init__(self, pipeline: _Pipeline) -> None:
+        self._pipeline = pipeline
+        self.room_id = pipeline.room.room_id
+        self.on_abort: Callable[[], None] | None = None  # set by a transport to drop its socket
+
+    @property
+    def closed(self) -> bool:
+        """True once closed, aborted or once ffmpeg has stopped."""
+        return self._pipeline.input_closed
+
+    def feed(self, chunk: bytes) -> None:
+        """Queue ingest bytes (FLV, WebM or fMP4 as opened); never blocks on ffmpeg."""
+        if chunk:
+            self._pipeline.write(chunk)
+
+    def close(self) -> None:
+        """The connection ended (cleanly or not): the room waits for a resume."""
+        self._pipeline.close_input()
+
+    def abort(self) -> None:
+        """Cut the connection from our side (idle, overflow, room ended)."""
+        self._pipeline.close_input()
+        _safe_call(self.on_abort)
+
+
+class _Pipeline:
+    """One ffmpeg process for one ingest connection (one recording part)."""
+
+    def __init__(self, room: LiveRoom, container: Container, part: int) -> None:
+        self.room = room
+        self.part = part
+        self.argv = build_live_argv(
+            room.out_dir, container=container, part=part, options=room.hub.options
+        )
+        self.tail: collections.deque[str] = collections.deque(maxlen=20)
+        self._queue: queue.Queue[bytes | None] = queue.Queue()
+        self._pending = 0
+        self._lock = threading.Lock()
+        self.input_closed = False
+        self.last_input_at = time.monotonic()
+        self.exited = threading.Event()
+        self.publisher = Publisher(self)
+        self.proc = subprocess.Popen(
+            self.argv,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            start_new_session=True,
+        )
+        self._threads = [
+            threading.Thread(target=self._write_loop, daemon=True, name=f"live-in-{part}"),
+            threading.Thread(target=self._read_flv, daemon=True, name=f"live-out-{part}"),
+            threading.Thread(target=self._read_stderr, daemon=True, name=f"live-err-{part}"),
+        ]
+        for t in self._threads:
+            t.start()
+        threading.Thread(target=self._wait, daemon=True, name=f"live-wait-{part}").start()
+
+    @property
+    def pid(self) -> int:
+        """ffmpeg's process id."""
+        return self.proc.pid
+
+    def write(self, chunk: bytes) -> None:
+        with self._lock:
+            if self.input_closed:
+                return
+            self._pending += len(chunk)
+            overflow = self._pending > _MAX_PENDING_BYTES
+            self.last_input_at = time.monotonic()
+        if overflow:
+            log.warning("room %s: ffmpeg cannot keep up, cutting the ingest", self.room.room_id)
+            self.publisher.abort()
+            return
+        self._queue.put(chunk)
+
+    def close_input(self) -> None:
+        with self._lock:
+            if self.input_closed:
+                return
+            self.input_closed = True
+        self._queue.put(None)
+
+    def _write_loop(self) -> None:
+        stdin = self.proc.stdin
+        assert stdin is not None
+        try:
+            while (chunk := self._queue.get()) is not None:
+                with self._lock:
+                    self._pending -= len(chunk)
+                stdin.write(chunk)
+                stdin.flush()
+        except (BrokenPipeError, ValueError, OSError):
+            self.close_input()
+        finally:
+            with contextlib.suppress(OSError):
+                stdin.close()
+        # Input closed: ffmpeg flushes and exits; make sure it does.
+        try:
+            self.proc.wait(timeout=_EXIT_TIMEOUT_S)
+        except subprocess.TimeoutExpired:
+            log.warning("room %s: ffmpeg did not exit, killing it", self.room.room_id)
+            self.proc.kill()
+
+    def _read_flv(self) -> None:
+        stdout = self.proc.stdout
+        assert stdout is not None
+        parser = FlvParser()
+        feed = self.room.low_latency
+        feed.new_part()
+        try:
+            while data := os.read(stdout.fileno(), 65536):
+                for tag in parser.feed(data):
+                    feed.push(tag)
+        except ValueError:
+            log.exception("room %s: bad FLV from ffmpeg", self.room.room_id)
+        finally:
+            stdout.close()
+
+    def _read_stderr(self) -> None:
+        stderr = self.proc.stderr
+        assert stderr is not None
+        for line in stderr:
+            self.tail.append(line.decode("utf-8", "replace").rstrip())
+        stderr.close()
+
+    def _wait(self) -> None:
+        self.proc.wait()
+        self.close_input()
+        for t in self._threads:
+            t.join(timeout=5)
+        if self.proc.returncode not in (0, None):
+            log.warning(
+                "room %s part %d: ffmpeg exited %s: %s",
+                self.room.room_id,
+                self.part,
+                self.proc.returncode,
+                " | ".join(self.tail),
+            )
+        self.exited.set()
+        self.room._part_exited(self)
+
+    def stop(self, timeout: float = _EXIT_TIMEOUT_S) -> None:
+        """Close the input and wait (bounded) for ffmpeg and the threads."""
+        self.close_input()
+        if not self.exited.wait(timeout):
+            self.proc.kill()
+            self.exited.wait(5)
+
+
+class LiveRoom:
+    """One room's live output: HLS ladder, low-latency FLV feed and recording."""
+
+    def __init__(self, hub: LiveHub, room_id: str) -> None:
+        self.hub = hub
+        self.room_id = room_id
+        self.out_dir = os.path.join(hub.root_dir, room_id)
+        self.low_latency = LowLatencyFeed()
+        self.state = RoomState.LIVE
+        self.parts = 0
+        self.started = False
+        self.end_reason: str | None = None
+        self.recording: str | None = None
+        self._pipeline: _Pipeline | None = None
+        self._grace: threading.Timer | None = None
+        self._lock = threading.RLock()
+        self._finished = threading.Event()
+        self._seen: dict[str, int] = {}
+        self._poll_lock = threading.Lock()
+        for rung in hub.options.rungs:
+            os.makedirs(os.path.join(self.out_dir, rung.name), exist_ok=True)
+        os.makedirs(os.path.join(self.out_dir, RECORDING_DIR), exist_ok=True)
+        self._watcher = threading.Thread(target=self._watch, daemon=True, name=f"live-{room_id}")
+
+    # -- paths ---------------------------------------------------------------------------
+    @property
+    def master_playlist(self) -> str:
+        """Absolute path of master.m3u8 (exists once the room is playable)."""
+        return os.path.join(self.out_dir, MASTER_NAME)
+
+    def playlist(self, rendition: str) -> str:
+        """Absolute path of one rendition's live playlist."""
+        return os.path.join(self.out_dir, rendition, PLAYLIST_NAME)
+
+    @property
+    def ffmpeg_pid(self) -> int | None:
+        """pid of the running ffmpeg, for CPU accounting."""
+        pipeline = self._pipeline
+        return pipeline.pid if pipeline is not None and not pipeline.exited.is_set() else None
+
+    # -- lifecycle -----------------------------------------------------------------------
+    def _attach(self, container: Container) -> Publisher:
+        deadline = time.monotonic() + _EXIT_TIMEOUT_S
+        while True:
+            with self._lock:
+                if self.state is RoomState.ENDED:
+                    raise IngestRefused(f"room {self.room_id} has ended")
+                current = self._pipeline
+                if current is None or current.exited.is_set():
+                    if self._grace is not None:
+                        self._grace.cancel()
+                        self._grace = None
+                    resumed = self.parts > 0
+                    self.parts += 1
+                    self.state = RoomState.LIVE
+                    self._pipeline = _Pipeline(self, container, self.parts)
+                    if not self._watcher.is_alive() and not resumed:
+                        self._watcher.start()
+                    publisher = self._pipeline.publisher
+                    break
+                if not current.input_closed:
+                    raise IngestRefused(f"room {self.room_id} is already live")
+            # The previous connection is still draining: wait for its ffmpeg to finish.
+            if not current.exited.wait(max(0.0, deadline - time.monotonic())):
+                raise IngestRefused(f"room {self.room_id}: previous ingest still stopping")
+        if resumed:
+            _safe_call(self.hub.callbacks.on_resumed, self)
+        return publisher
+
+    def _part_exited(self, pipeline: _Pipeline) -> None:
+        with self._lock:
+            if pipeline is not self._pipeline or self.state is RoomState.ENDED:
+                return
+            if self.end_reason is not None:
+                return  # end() finalises
+            self.state = RoomState.WAITING
+            self._grace = threading.Timer(self.hub.grace_s, self._grace_expired)
+            self._grace.daemon = True
+            self._grace.start()
+        _safe_call(self.hub.callbacks.on_dropped, self)
+
+    def _grace_expired(self) -> None:
+        with self._lock:
+            if self.state is not RoomState.WAITING or self.end_reason is not None:
+                return
+            self.end_reason = "grace_expired"
+        self._finalise()
+
+    def end(self, timeout: float = 60.0) -> None:
+        """End the room now (creator pressed "End"): stop the ingest, finalise, on_ended."""
+        with self._lock:
+            if self.end_reason is None:
+                self.end_reason = "ended"
+                if self._grace is not None:
+                    self._grace.cancel()
+                run_finalise = True
+            else:
+                run_finalise = False
+            pipeline = self._pipeline
+        if pipeline is not None:
+            pipeline.publisher.abort()
+            pipeline.stop()
+        if run_finalise:
+            self._finalise()
+        else:
+            self._finished.wait(timeout)
+
+    def wait_ended(self, timeout: float | None = None) -> bool:
+        """Block until the room has ended and been finalised."""
+        return self._finished.wait(timeout)
+
+    def _finalise(self) -> None:
+        try:
+            with self._lock:
+                self.state = RoomState.ENDED
+            self._poll_segments()  # report the last segments before the end
+            for rung in self.hub.options.rungs:
+                end_playlist(self.playlist(rung.name))
+            self.low_latency.end()
+            self.recording = self._finalise_recording()
+        finally:
+            self._finished.set()
+        _safe_call(
+            self.hub.callbacks.on_ended,
+            RoomEnded(self.room_id, self.end_reason or "ended", self.recording, self.parts),
+        )
+        self.hub._forget(self)
+
+    def _finalise_recording(self) -> str | None:
+        folder = os.path.join(self.out_dir, RECORDING_DIR)
+        parts = sorted(
+            os.path.join(folder, n)
+            for n in os.listdir(folder)
+            if n.startswith("part_") and os.path.getsize(os.path.join(folder, n)) > 0
+        )
+        if not parts:
+            return None
+        out = os.path.join(self.out_dir, RECORDING_NAME)
+        argv = build_concat_argv(parts, os.path.join(folder, "parts.txt"), out)
+        try:
+            subprocess.run(argv, capture_output=True, timeout=300, check=True)
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            log.error("room %s: recording not finalised: %s", self.room_id, exc)
+            return None
+        return out
+
+    # -- segment watcher -----------------------------------------------------------------
+    def _watch(self) -> None:
+        idle = self.hub.idle_timeout_s
+        while not self._finished.is_set():
+            self._poll_segments()
+            pipeline = self._pipeline
+            if (
+                idle
+                and pipeline is not None
+                and not pipeline.input_closed
+                and time.monotonic() - pipeline.last_input_at > idle
+            ):
+                log.warning("room %s: no ingest data for %.0fs, dropping", self.room_id, idle)
+                pipeline.publisher.abort()
+            self._finished.wait(_POLL_S)
+
+    def _poll_segments(self) -> None:
+        with self._poll_lock:
+            self._poll_segments_locked()
+
+    def _poll_segments_locked(self) -> None:
+        for rung in self.hub.options.rungs:
+            playlist = read_live_playlist(self.playlist(rung.name))
+            if playlist is None:
+                continue
+            last = self._seen.get(rung.name, -1)
+            for seg in playlist.segments:
+                if seg.sequence > last:
+                    self._seen[rung.name] = seg.sequence
+                    _safe_call(
+                        self.hub.callbacks.on_segment,
+                        SegmentEvent(
+                            self.room_id,
+                            rung.name,
+                            seg.uri,
+                            seg.sequence,
+                            seg.duration_s,
+                            seg.program_date_time,
+                            seg.discontinuity,
+                        ),
+                    )
+        if not self.started and len(self._seen) == len(self.hub.options.rungs):
+            self._write_master()
+
+    def _write_master(self) -> None:
+        entries = []
+        has_audio = False
+        for rung in self.hub.options.rungs:
+            playlist = read_live_playlist(self.playlist(rung.name))
+            if playlist is None or not playlist.segments:
+                return
+            seg = os.path.join(self.out_dir, rung.name, playlist.segments[-1].uri)
+            try:
+                width, height, audio = segment_facts(seg)
+            except (subprocess.SubprocessError, OSError, ValueError):
+                return  # deleted under us; next poll
+            has_audio = has_audio or audio
+            entries.append((rung, seg, width, height))
+        try:
+            text = render_live_master(entries, has_audio=has_audio, fps=self.hub.options.fps)
+        except (subprocess.SubprocessError, OSError, ValueError):
+            return
+        write_atomic(self.master_playlist, text)
+        self.started = True
+        _safe_call(self.hub.callbacks.on_started, self)
+
+
+class LiveHub:
+    """All live rooms of one process, under root_dir/<room_id>/."""
+
+    def __init__(
+        self,
+        root_dir: str | os.PathLike[str],
+        *,
+        authorize: Callable[[str], str | None] | None = None,
+        options: LiveOptions | None = None,
+        callbacks: LiveCallbacks | None = None,
+        grace_s: float = 15.0,
+        idle_timeout_s: float = 10.0,
+    ) -> None:
+        if grace_s < 0:
+            raise ValueError("grace_s must be >= 0")
+        self.root_dir = os.path.abspath(os.fspath(root_dir))
+        os.makedirs(self.root_dir, exist_ok=True)
+        self.authorize = authorize
+        self.options = options or LiveOptions()
+        self.callbacks = callbacks or LiveCallbacks()
+        self.grace_s = grace_s
+        self.idle_timeout_s = idle_timeout_s
+        self._rooms: dict[str, LiveRoom] = {}
+        self._ended: set[str] = set()
+        self._lock = threading.Lock()
+
+    def publish(self, room_id: str, container: Container = "webm") -> Publisher:
+        """Open an ingest connection for an already-authorised room (browser chunks)."""
+        if not ROOM_ID.fullmatch(room_id):
+            raise ValueError("room_id must be 1-64 characters of A-Z a-z 0-9 _ -")
+        with self._lock:
+            if room_id in self._ended:
+                raise IngestRefused(f"room {room_id} has ended")
+            room = self._rooms.get(room_id)
+            if room is None:
+                if os.path.exists(os.path.join(self.root_dir, room_id)):
+                    raise IngestRefused(f"room {room_id} already has output")
+                room = self._rooms[room_id] = LiveRoom(self, room_id)
+        return room._attach(container)
+
+    def publish_with_key(self, stream_key: str, container: Container = "flv") -> Publisher:
+        """Open an ingest connection for whatever room authorize(stream_key) names."""
+        room_id = self.authorize(stream_key) if self.authorize is not None else None
+        if room_id is None:
+            raise IngestRefused("unknown stream key")
+        return self.publish(room_id, container)
+
+    def room(self, room_id: str) -> LiveRoom | None:
+        """The room while it is live or within its grace period."""
+        with self._lock:
+            return self._rooms.get(room_id)
+
+    def rooms(self) -> list[LiveRoom]:
+        """Rooms live or within their grace period."""
+        with self._lock:
+            return list(self._rooms.values())
+
+    def _forget(self, room: LiveRoom) -> None:
+        with self._lock:
+            if self._rooms.get(room.room_id) is room:
+                del self._rooms[room.room_id]
+            self._ended.add(room.room_id)
+
+    def close(self) -> None:
+        """End every room (finalising recordings)."""
+        for room in self.rooms():
+            room.end()
