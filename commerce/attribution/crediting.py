@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
-from commerce.attribution import ledger
+from commerce.attribution import fraud, ledger
 from commerce.attribution.models import Commission, Share, ShareClick
 from commerce.attribution.rules import (
     SHARER,
@@ -160,6 +160,8 @@ def do_credit_order(
         _credit_line(session, order, line, shares, policy, now)
     session.flush()
     commissions = commissions_for_order(session, order)
+    # Flagged commissions still accrue (pending) but are held: never released until reviewed.
+    fraud.flags_for_order(session, order, commissions, now)
     for commission in commissions:
         ledger.do_accrue(session, commission, now)
     return commissions

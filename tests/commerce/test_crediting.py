@@ -160,6 +160,17 @@ def test_entries_carry_the_time_of_their_event(world):
     assert times == {("accrue", NOW), ("release", NOW + timedelta(days=9))}
 
 
+def test_a_sharer_on_the_buyers_own_device_is_held_for_review(world):
+    world["share_b"].device_id = "browser-c"  # B shared from the browser C buys with
+    order = order_for(world["c"], world["product"], world["creator"])
+    commissions = do_credit_order(db.session, order, POLICY, NOW, 7)
+    held = {c.user_id for c in commissions if c.review == REVIEW_HELD}
+    assert held == {world["b"].id}
+    order.delivered_at = NOW
+    ledger.do_release_due(db.session, NOW + timedelta(days=8), 7)
+    assert ledger.balances_for(db.session, world["b"].id)["CNY"]["pending"] == 800
+
+
 def test_crediting_twice_creates_nothing_new(world):
     order = order_for(world["c"], world["product"], world["creator"])
     do_credit_order(db.session, order, POLICY, NOW, 7)
