@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import event
-from sqlalchemy.orm import Session, scoped_session
+from sqlalchemy.orm import Session, SessionTransaction, scoped_session
 
 from commerce.extensions import socketio
 
@@ -19,25 +19,46 @@ def publish(
     real: Session = session() if isinstance(session, scoped_session) else session
     if not real.in_transaction():
         real.begin()  # so a rollback before any query still discards the event
-    real.info.setdefault(_KEY, []).append((event_name, payload, room))
+    # Tagged with the savepoint it was published in, so rolling that savepoint back drops it alone.
+    real.info.setdefault(_KEY, []).append(
+        (real.get_nested_transaction(), event_name, payload, room)
+    )
 
 
 def user_room(user_id: int) -> str:
     return f"user:{user_id}"
 
 
-def _emit_pending(session: Session) -> None:
-    pending = session.info.pop(_KEY, [])
-    for event_name, payload, room in pending:
+def _enclosing_savepoint(transaction: SessionTransaction) -> SessionTransaction | None:
+    parent = transaction.parent
+    while parent is not None and not parent.nested:
+        parent = parent.parent
+    return parent
+
+
+def _on_commit(session: Session) -> None:
+    # SQLAlchemy also calls after_commit when a savepoint is released: that is not the commit.
+    released = session.get_nested_transaction()
+    if released is not None:
+        outer = _enclosing_savepoint(released)
+        session.info[_KEY] = [
+            (outer if tag is released else tag, *event)
+            for tag, *event in session.info.get(_KEY, [])
+        ]
+        return
+    for _tag, event_name, payload, room in session.info.pop(_KEY, []):
         socketio.emit(event_name, payload, to=room)
 
 
-def _drop_pending(session: Session) -> None:
-    session.info.pop(_KEY, None)
+def _on_rollback(session: Session, previous: SessionTransaction) -> None:
+    if not previous.nested:
+        session.info.pop(_KEY, None)
+        return
+    session.info[_KEY] = [event for event in session.info.get(_KEY, []) if event[0] is not previous]
 
 
 def install(session_class: type[Session] = Session) -> None:
     """Hook commit/rollback of every session (idempotent)."""
-    if not event.contains(session_class, "after_commit", _emit_pending):
-        event.listen(session_class, "after_commit", _emit_pending)
-        event.listen(session_class, "after_soft_rollback", lambda s, _t: _drop_pending(s))
+    if not event.contains(session_class, "after_commit", _on_commit):
+        event.listen(session_class, "after_commit", _on_commit)
+        event.listen(session_class, "after_soft_rollback", _on_rollback)

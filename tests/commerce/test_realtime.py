@@ -34,6 +34,27 @@ def test_events_are_sent_after_commit_and_dropped_on_rollback(app, make_api, cre
     assert [(e["name"], e["args"][0]) for e in received] == [("hello", {"n": 2})]
 
 
+def test_a_released_savepoint_is_not_the_commit(app, make_api, create_user):
+    """SQLAlchemy fires after_commit for savepoints too: events must wait for the real commit."""
+    user = create_user()
+    browser = socketio.test_client(app, flask_test_client=make_api(user).client)
+    with app.app_context():
+        publish(db.session, "hello", {"n": 1}, room=user_room(user.id))
+        with db.session.begin_nested():
+            publish(db.session, "hello", {"n": 2}, room=user_room(user.id))
+        assert _names(browser) == []  # the savepoint is released, the transaction goes on
+        try:
+            with db.session.begin_nested():
+                publish(db.session, "hello", {"n": 3}, room=user_room(user.id))
+                raise RuntimeError("a duplicate caught in its savepoint")
+        except RuntimeError:
+            pass
+        assert _names(browser) == []
+        db.session.commit()
+    received = [(e["name"], e["args"][0]) for e in browser.get_received()]
+    assert received == [("hello", {"n": 1}), ("hello", {"n": 2})]
+
+
 def test_anonymous_socket_joins_no_user_room(app, create_user):
     user = create_user()
     browser = socketio.test_client(app)
