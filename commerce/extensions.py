@@ -41,3 +41,12 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.close()
+
+
+@event.listens_for(Engine, "savepoint")
+def _sqlite_savepoint_inside_a_transaction(conn: Any, _name: str) -> None:
+    """pysqlite only begins a transaction before INSERT/UPDATE/DELETE. A SAVEPOINT issued first
+    would open the transaction itself, and releasing it would then COMMIT everything so far."""
+    raw = conn.connection.dbapi_connection
+    if type(raw).__module__.startswith("sqlite3") and not raw.in_transaction:
+        raw.execute("BEGIN")

@@ -2,7 +2,9 @@
 
 The first response to (user, scope, key) is stored and replayed for retries; the same key with
 different parameters is refused (422); a duplicate arriving while the first is still running
-gets 409. The key is claimed in its own short transaction so that the duplicate can see it.
+waits for it and then gets its answer. The key is claimed inside the request's own transaction:
+the unique index holds a concurrent duplicate back until the first commits (or rolls back, and
+the duplicate then runs), and the claim, the changes and the answer cost one commit.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from commerce.errors import Conflict, DomainError, ValidationFailed, error_body
@@ -60,16 +62,16 @@ def _respond(status: int, body: dict[str, Any], *, replayed: bool) -> Response:
     return response
 
 
-def _claim(user_id: int, scope: str, key: str, digest: str) -> int | Response:
-    """Store the key as in flight (committed), or answer from / about the earlier request."""
+def _claim(user_id: int, scope: str, key: str, digest: str) -> IdempotencyRecord | Response:
+    """Claim the key in the open transaction, or answer from / about the earlier request."""
     for _attempt in range(2):
         record = IdempotencyRecord(user_id=user_id, scope=scope, key=key, request_hash=digest)
         db.session.add(record)
         try:
-            db.session.commit()
-            return record.id
+            db.session.flush()  # waits here while a duplicate's transaction holds the key
+            return record
         except IntegrityError:
-            db.session.rollback()
+            db.session.rollback()  # nothing else has happened in this transaction yet
         existing = db.session.scalar(
             select(IdempotencyRecord).where(
                 IdempotencyRecord.user_id == user_id,
@@ -78,30 +80,30 @@ def _claim(user_id: int, scope: str, key: str, digest: str) -> int | Response:
             )
         )
         if existing is None:
-            continue  # deleted meanwhile (a failed first attempt): claim again
+            continue  # deleted meanwhile: claim again
         if existing.request_hash != digest:
             raise KeyReused(_("This Idempotency-Key was already used with different parameters."))
         if existing.status_code is not None and existing.response is not None:
             return _respond(existing.status_code, existing.response, replayed=True)
+        # An answerless record was committed by a claim made outside its request's transaction
+        # (before this design): in flight if recent, else its request died.
         if utcnow() - existing.created_at < STALE_AFTER:
             raise Conflict(
                 _("A request with this Idempotency-Key is still in progress."),
                 code="idempotency_in_flight",
             )
         db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == existing.id))
-        db.session.commit()
     raise Conflict(
         _("A request with this Idempotency-Key is still in progress."),
         code="idempotency_in_flight",
     )
 
 
-def _store(record_id: int, status: int, body: dict[str, Any]) -> None:
-    db.session.execute(
-        update(IdempotencyRecord)
-        .where(IdempotencyRecord.id == record_id)
-        .values(status_code=status, response=body)
-    )
+def _commit_without_waiting_for_disk() -> None:
+    """A refusal changes nothing but its record: losing it in a crash only lets a retry re-run."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
+    db.session.commit()
 
 
 def idempotent(
@@ -115,19 +117,18 @@ def idempotent(
     key = request_key()
     claimed = _claim(user_id, scope, key, fingerprint(scope, params))
     if isinstance(claimed, Response):
+        db.session.rollback()
         return claimed
     try:
-        status, body = run()
-        _store(claimed, status, body)
+        with db.session.begin_nested():  # a refusal undoes run's changes, not the claim
+            status, body = run()
+        claimed.status_code, claimed.response = status, body
         db.session.commit()
     except DomainError as error:
-        db.session.rollback()
         status, body = error.status, error_body(error.code, error.message, error.fields)
-        _store(claimed, status, body)
-        db.session.commit()
+        claimed.status_code, claimed.response = status, body
+        _commit_without_waiting_for_disk()
     except Exception:
-        db.session.rollback()
-        db.session.execute(delete(IdempotencyRecord).where(IdempotencyRecord.id == claimed))
-        db.session.commit()
+        db.session.rollback()  # the claim goes too: a retry can run again
         raise
     return _respond(status, body, replayed=False)

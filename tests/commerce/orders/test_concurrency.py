@@ -94,13 +94,19 @@ def test_the_same_key_racing_makes_one_order(
     apis = [make_api(buyer) for _ in range(RACERS)]
 
     def call(api):
-        return lambda: (
-            api.post("/api/v1/orders", body, headers={"Idempotency-Key": "one-attempt"}).status_code
-        )
+        def post():
+            response = api.post("/api/v1/orders", body, headers={"Idempotency-Key": "one-attempt"})
+            return response.status_code, response.headers.get("Idempotent-Replayed"), response.json
 
-    codes = race([call(api) for api in apis])
-    # The first wins; the others either see it in flight (409) or get its answer replayed.
-    assert set(codes) <= {201, 409} and 201 in codes
+        return post
+
+    answers = race([call(api) for api in apis])
+    # The duplicates wait for the first to commit, then get its answer replayed.
+    assert [status for status, _replayed, _body in answers] == [201] * RACERS
+    assert sorted(str(replayed) for _s, replayed, _b in answers) == ["None"] + ["true"] * (
+        RACERS - 1
+    )
+    assert len({body["orders"][0]["id"] for _s, _r, body in answers}) == 1
     with app.app_context():
         assert db.session.query(Order).count() == 1
         assert db.session.get(Product, product.id).stock == 49
