@@ -1,11 +1,12 @@
 """A flash sale through the real HTTP checkout, next to the bare SQL reservation in the same run.
 
 1,000 buyers (200 at once) race for 100 units: each POSTs /api/v1/orders with its own
-Idempotency-Key to the app served by real HTTP servers on loopback (several processes, each a
-threaded WSGI server); a tenth of the buyers also retry with the same key at the same moment.
-It checks that exactly 100 orders exist, stock never went negative and each retried key made one
-order, and prints throughput and p50/p99 latency. The reference: the same reservation
-statements (buyer counter, stock) as a bare SQL transaction loop against the same database.
+Idempotency-Key to the app served by real HTTP servers on loopback (several processes, each
+gunicorn's threaded worker as in the README's scale-out, or --server werkzeug); a tenth of
+the buyers also retry with the same key at the same moment. It checks that exactly 100 orders
+exist, stock never went negative and each retried key made one order, and prints throughput
+and p50/p99 latency. The reference: the same reservation statements (buyer counter, stock) as
+a bare SQL transaction loop against the same database.
 
     python bench/flash_sale_bench.py [--database-url URL] [--buyers 1000] [--concurrency 200]
 
@@ -55,21 +56,44 @@ def bench_app(url: str, pool: int) -> Any:
 # The servers ------------------------------------------------------------------------------
 
 
-def serve(url: str, port: int, pool: int) -> None:
-    """One server process: the app under werkzeug's threaded server, quiet request log."""
+def serve(url: str, port: int, pool: int, server: str) -> None:
+    """One server process: gunicorn's threaded worker (as deployed), or werkzeug's (make run)."""
     import logging
 
-    from werkzeug.serving import make_server
-
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-    app = bench_app(url, pool)
-    server = make_server("127.0.0.1", port, app, threaded=True, request_handler=None)
-    server.request_queue_size = 1024
-    print("ready", flush=True)
-    server.serve_forever()
+    if server == "werkzeug":
+        from werkzeug.serving import make_server
+
+        httpd = make_server("127.0.0.1", port, bench_app(url, pool), threaded=True)
+        httpd.request_queue_size = 1024
+        print("ready", flush=True)
+        httpd.serve_forever()
+        return
+    from gunicorn.app.base import BaseApplication
+
+    class Gunicorn(BaseApplication):
+        def load_config(self) -> None:
+            settings = {
+                "bind": f"127.0.0.1:{port}",
+                "workers": 1,
+                "worker_class": "gthread",
+                "threads": pool,
+                "backlog": 2048,
+                "loglevel": "warning",
+                "post_worker_init": lambda _worker: print("ready", flush=True),
+            }
+            for name, value in settings.items():
+                self.cfg.set(name, value)
+
+        def load(self) -> Any:
+            return bench_app(url, pool)
+
+    Gunicorn().run()
 
 
-def start_servers(url: str, count: int, pool: int) -> tuple[list[int], list[subprocess.Popen]]:
+def start_servers(
+    url: str, count: int, pool: int, server: str
+) -> tuple[list[int], list[subprocess.Popen]]:
     import socket
 
     ports, procs = [], []
@@ -87,6 +111,8 @@ def start_servers(url: str, count: int, pool: int) -> tuple[list[int], list[subp
                 url,
                 "--pool",
                 str(pool),
+                "--server",
+                server,
             ],
             stdout=subprocess.PIPE,
             text=True,
@@ -318,10 +344,11 @@ def main() -> int:
     parser.add_argument("--pool", type=int, default=20, help="DB connections per process")
     parser.add_argument("--retry-every", type=int, default=10, help="every Nth buyer retries")
     parser.add_argument("--sql-concurrency", type=int, default=16)
+    parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn")
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.serve:
-        serve(args.database_url, args.serve, args.pool)
+        serve(args.database_url, args.serve, args.pool, args.server)
         return 0
     folder = None
     url = args.database_url
@@ -331,10 +358,10 @@ def main() -> int:
     engine_name = "postgresql" if url.startswith("postgresql") else "sqlite"
     print(
         f"flash sale: {args.buyers} buyers, {args.concurrency} at once, {UNITS} units, "
-        f"{args.processes} server processes, {engine_name}"
+        f"{args.processes} {args.server} processes, {engine_name}"
     )
     product_id, people = prepare(url, args.buyers)
-    ports, procs = start_servers(url, args.processes, args.pool)
+    ports, procs = start_servers(url, args.processes, args.pool, args.server)
     try:
         outcome = race(ports, people, product_id, args.concurrency, args.retry_every)
     finally:
