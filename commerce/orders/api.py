@@ -12,6 +12,7 @@ from commerce.extensions import db
 from commerce.orders import flash as flash_sales
 from commerce.orders import lifecycle, services
 from commerce.orders.idempotency import idempotent
+from commerce.orders.models import Order
 from commerce.orders.present import (
     address_out,
     buy_info_out,
@@ -180,9 +181,10 @@ def place_order(body: OrderIn) -> Response:
     )
 
     def run() -> tuple[int, dict]:
-        orders = services.do_place_orders(db.session, how, body)
-        placed = PlacedOrders(orders=[order_out(o) for o in orders])
-        return 201, placed.model_dump(mode="json")
+        def present(orders: list[Order]) -> dict:
+            return PlacedOrders(orders=[order_out(o) for o in orders]).model_dump(mode="json")
+
+        return 201, services.do_place_orders(db.session, how, body, present)
 
     return idempotent(buyer.id, "orders.place", body.model_dump(mode="json"), run)
 

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, func, select, update
@@ -19,6 +20,8 @@ from commerce.orders.models import Address, CartItem, FlashSale, Order, OrderEve
 from commerce.orders.rules import CANCELLED, PENDING_PAYMENT
 from commerce.orders.schemas import AddressIn, CartItemIn, OrderIn, OrderItemIn
 from commerce.videos.models import Video
+
+T = TypeVar("T")
 
 MAX_ADDRESSES = 20
 MAX_CART_ITEMS = 50
@@ -184,14 +187,17 @@ def _min_limit(*limits: int | None) -> int | None:
     return min(present) if present else None
 
 
-def do_place_orders(session: Session, how: Placement, data: OrderIn) -> list[Order]:
-    """Snapshot prices, write the orders, then reserve every unit; any refusal undoes them all.
+def do_place_orders(
+    session: Session, how: Placement, data: OrderIn, present: Callable[[list[Order]], T]
+) -> T:
+    """Snapshot prices, write the orders, present them, then reserve every unit; any refusal
+    undoes them all.
 
-    The reservations (conditional UPDATEs on the hot rows) come last so that the row locks on
-    stock and flash counters are held for as short a time as possible before the commit.
+    The reservations (conditional UPDATEs on the hot rows) come last, after even the answer is
+    built, so that the row locks on stock and flash counters are held only until the commit:
+    every other buyer of the product queues behind them.
     """
     buyer, now = how.buyer, how.now
-    address = access_address(session, data.address_id, buyer)
     items = data.items
     if data.from_cart:
         cart = [i for i in list_cart(session, buyer) if i.product.merchant_id == data.merchant_id]
@@ -222,6 +228,8 @@ def do_place_orders(session: Session, how: Placement, data: OrderIn) -> list[Ord
                 _("%(title)s does not have enough stock left.", title=product.title),
                 code="out_of_stock",
             )
+    # After the stock read: a sold-out rush is refused without this query.
+    address = access_address(session, data.address_id, buyer)
     flashes = active_flash_sales(session, ids, now)
 
     by_merchant: dict[int, list[OrderItemIn]] = {}
@@ -276,16 +284,16 @@ def do_place_orders(session: Session, how: Placement, data: OrderIn) -> list[Ord
         )
         session.add(order)
         orders.append(order)
-    session.flush()
-
-    for order in orders:
-        for line in order.lines:
-            _reserve(session, buyer, products[line.product_id], line, flashes, now)
     if data.from_cart:
         session.execute(
             delete(CartItem).where(CartItem.user_id == buyer.id, CartItem.product_id.in_(ids))
         )
-    return orders
+    session.flush()
+    answer = present(orders)
+    for order in orders:
+        for line in order.lines:
+            _reserve(session, buyer, products[line.product_id], line, flashes, now)
+    return answer
 
 
 def _reserve(
