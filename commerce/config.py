@@ -87,6 +87,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "COMMISSION_UPLINE_SHARE_BP": _int("COMMISSION_UPLINE_SHARE_BP", 2500),
         "COMMISSION_HOLD_DAYS": _int("COMMISSION_HOLD_DAYS", 7),
         "PAYOUT_MINIMUM_MINOR": _int("PAYOUT_MINIMUM_MINOR", 1000),
+        # Fraud signals (commerce/attribution/fraud.py): what holds a commission for review.
+        "FRAUD_IP_ORDERS": _int("FRAUD_IP_ORDERS", 5),
+        "FRAUD_IP_WINDOW_HOURS": _int("FRAUD_IP_WINDOW_HOURS", 24),
+        "FRAUD_VELOCITY_FACTOR": _int("FRAUD_VELOCITY_FACTOR", 10),
+        "FRAUD_VELOCITY_MIN_CLICKS": _int("FRAUD_VELOCITY_MIN_CLICKS", 20),
+        "FRAUD_VELOCITY_MIN_ORDERS": _int("FRAUD_VELOCITY_MIN_ORDERS", 5),
+        "FRAUD_BASELINE_DAYS": _int("FRAUD_BASELINE_DAYS", 7),
         # Cheap abuse: new share links per network per hour, recorded clicks per network per 10 min.
         "SHARE_RATE_LIMIT": _int("SHARE_RATE_LIMIT", 60),
         "CLICK_RATE_LIMIT": _int("CLICK_RATE_LIMIT", 30),

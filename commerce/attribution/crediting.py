@@ -150,7 +150,12 @@ def commissions_for_order(session: Session, order: Order) -> list[Commission]:
 
 
 def do_credit_order(
-    session: Session, order: Order, policy: CommissionPolicy, now: datetime, window_days: int
+    session: Session,
+    order: Order,
+    policy: CommissionPolicy,
+    now: datetime,
+    window_days: int,
+    fraud_settings: fraud.FraudSettings = fraud.DEFAULTS,
 ) -> list[Commission]:
     """Freeze attribution onto each line and post its commissions; a second call adds nothing."""
     for line in order.lines:
@@ -161,7 +166,7 @@ def do_credit_order(
     session.flush()
     commissions = commissions_for_order(session, order)
     # Flagged commissions still accrue (pending) but are held: never released until reviewed.
-    fraud.flags_for_order(session, order, commissions, now)
+    fraud.flags_for_order(session, order, commissions, now, fraud_settings)
     for commission in commissions:
         ledger.do_accrue(session, commission, now)
     return commissions

@@ -7,9 +7,10 @@ keeps it from being released until a platform admin approves or rejects it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
@@ -58,6 +59,17 @@ class FraudSettings:
 
 
 DEFAULTS = FraudSettings()
+
+
+def settings_from_config(config: Mapping[str, Any]) -> FraudSettings:
+    return FraudSettings(
+        ip_orders=config["FRAUD_IP_ORDERS"],
+        ip_window=timedelta(hours=config["FRAUD_IP_WINDOW_HOURS"]),
+        velocity_factor=config["FRAUD_VELOCITY_FACTOR"],
+        velocity_min_clicks=config["FRAUD_VELOCITY_MIN_CLICKS"],
+        velocity_min_orders=config["FRAUD_VELOCITY_MIN_ORDERS"],
+        baseline=timedelta(days=config["FRAUD_BASELINE_DAYS"]),
+    )
 
 
 def normalise_email(email: str | None) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from commerce.accounts.auth import require_merchant, require_user
 from commerce.apispec import endpoint
 from commerce.attribution.crediting import policy_from_config
+from commerce.attribution.fraud import settings_from_config
 from commerce.errors import ValidationFailed
 from commerce.extensions import csrf, db
 from commerce.orders import lifecycle
@@ -59,7 +60,8 @@ def _safe_return(path: str | None, default: str) -> str:
 def _policy_hooks(now: Any) -> tuple[Any, Any]:
     policy = policy_from_config(current_app.config)
     window = current_app.config["ATTRIBUTION_WINDOW_DAYS"]
-    return services.commission_hooks(db.session, policy, window, now)
+    fraud_settings = settings_from_config(current_app.config)
+    return services.commission_hooks(db.session, policy, window, now, fraud_settings)
 
 
 @endpoint(

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
 from commerce.attribution import crediting
+from commerce.attribution.fraud import FraudSettings
 from commerce.attribution.rules import CommissionPolicy
 from commerce.errors import Conflict, ValidationFailed
 from commerce.money import format_money
@@ -272,12 +273,16 @@ def _money(amount: int, order: Order) -> str:
 
 
 def commission_hooks(
-    session: Session, policy: CommissionPolicy, window_days: int, now: datetime
+    session: Session,
+    policy: CommissionPolicy,
+    window_days: int,
+    now: datetime,
+    fraud_settings: FraudSettings,
 ) -> tuple[Callable[[Order], object], Callable[[Order], None]]:
     """The attribution area's crediting (on payment) and reversal (after a refund)."""
 
     def credit(order: Order) -> object:
-        return crediting.do_credit_order(session, order, policy, now, window_days)
+        return crediting.do_credit_order(session, order, policy, now, window_days, fraud_settings)
 
     def reverse(order: Order) -> None:
         crediting.do_reverse_for_refund(session, order, now)

@@ -11,7 +11,7 @@ from flask import Flask
 
 from commerce.accounts.models import User
 from commerce.attribution.crediting import do_credit_order, policy_from_config
-from commerce.attribution.fraud import flags_for_order
+from commerce.attribution.fraud import flags_for_order, settings_from_config
 from commerce.attribution.links import make_token
 from commerce.attribution.models import Share, ShareClick
 from commerce.catalog.models import Product
@@ -175,9 +175,12 @@ def paid_order(app: Flask):
                 policy_from_config(app.config),
                 now,
                 app.config["ATTRIBUTION_WINDOW_DAYS"],
+                settings_from_config(app.config),
             )
             if flag:
-                flags_for_order(db.session, order, commissions, now)
+                flags_for_order(
+                    db.session, order, commissions, now, settings_from_config(app.config)
+                )
             db.session.commit()
             return order.public_id
 

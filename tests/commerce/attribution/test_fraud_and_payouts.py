@@ -156,6 +156,25 @@ def test_fraud_signals(app, world, add_click, paid_order, create_user, case):
     assert reviews["creator"] == "none"  # the signals are about the sharer, not the content
 
 
+@pytest.mark.parametrize(("ip_orders", "earlier", "flagged"), [(5, 2, False), (2, 2, True)])
+def test_the_ip_burst_threshold_is_a_setting(
+    app, world, add_click, paid_order, create_user, ip_orders, earlier, flagged
+):
+    app.config["FRAUD_IP_ORDERS"] = ip_orders
+    now = utcnow()
+    for n in range(earlier):
+        other = create_user()
+        add_click(world["share"], visitor=f"n{n}", user_id=other.id, at=now - timedelta(hours=2))
+        paid_order(
+            other, world["product"], video=world["video"], ip_hash="net-1",
+            now=now - timedelta(hours=1), flag=False,
+        )  # fmt: skip
+    add_click(world["share"], visitor="dev-bea", user_id=world["buyer"].id, at=now)
+    public_id = paid_order(world["buyer"], world["product"], video=world["video"], ip_hash="net-1")
+    kinds, _reviews = order_state(app, public_id)
+    assert ("ip_burst" in kinds) is flagged
+
+
 def test_flags_are_idempotent(app, world, add_click, paid_order):
     from commerce.attribution.crediting import commissions_for_order
     from commerce.attribution.fraud import flags_for_order
