@@ -28,6 +28,7 @@ from commerce.extensions import babel, csrf, db, migrate, socketio
 from commerce.files import views as files_views
 from commerce.files.services import object_url
 from commerce.i18n import html_lang, select_locale
+from commerce.live import models as live_models  # noqa: F401  (registers tables)
 from commerce.money import format_money
 from commerce.orders import api as orders_api
 from commerce.orders import jobs as orders_jobs  # noqa: F401  (registers periodic tasks)
