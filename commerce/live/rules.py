@@ -198,9 +198,9 @@ def render_chat_html(text: str, *, links: bool) -> str:
         parts.append(str(escape(text[position : match.start()])))
         parts.append(
             str(
-                Markup(
-                    '<a href="{0}" rel="nofollow noopener ugc" target="_blank">{0}</a>'
-                ).format(url)
+                Markup('<a href="{0}" rel="nofollow noopener ugc" target="_blank">{0}</a>').format(
+                    url
+                )
             )
         )
         position = end
