@@ -293,13 +293,23 @@ class LiveFanout:
             started = time.monotonic()
             with app.app_context():
                 try:
-                    self.flush(db.session, utcnow())
+                    self.flush(db.session(), utcnow())
                 except Exception:  # the loop must outlive one bad tick
                     log.exception("live fan-out tick failed")
                     db.session.rollback()
                 finally:
                     db.session.remove()
             time.sleep(max(0.0, self.interval_s - (time.monotonic() - started)))
+
+
+def init_app(app: Flask) -> None:
+    """One fan-out per app; its loop starts with the first viewer (see LiveFanout.start)."""
+    from commerce.extensions import socketio
+
+    def emit(event: str, payload: dict[str, Any], room: str) -> None:
+        socketio.emit(event, payload, to=room)
+
+    app.extensions["live_fanout"] = LiveFanout(emit, app.config["LIVE_FANOUT_INTERVAL_MS"] / 1000)
 
 
 def _ensure_row(session: Session, model: type[Any], values: dict[str, Any]) -> None:

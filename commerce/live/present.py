@@ -14,9 +14,9 @@ from commerce.live.models import LiveChatMessage, LivePin, LiveRoom
 from commerce.live.queries import open_pins, recent_chat
 from commerce.live.schemas import (
     ChatMessageOut,
+    LivePinOut,
+    LivePinsOut,
     PermissionsOut,
-    PinOut,
-    PinsOut,
     RoomOut,
     SettingsOut,
     SnapshotOut,
@@ -24,7 +24,7 @@ from commerce.live.schemas import (
 from commerce.live.selling import flashes_by_pin, live_flash_out
 from commerce.money import format_money
 from commerce.orders.models import FlashSale
-from commerce.videos.present import creator_out
+from commerce.videos.present import creator_out as creator_out
 from commerce.videos.schemas import ProductCard
 
 
@@ -61,8 +61,8 @@ def room_out(room: LiveRoom) -> RoomOut:
     )
 
 
-def pin_out(pin: LivePin, flash: FlashSale | None, now: datetime) -> PinOut:
-    return PinOut(
+def pin_out(pin: LivePin, flash: FlashSale | None, now: datetime) -> LivePinOut:
+    return LivePinOut(
         id=pin.id,
         product=product_card(pin.product),
         pinned_at=pin.pinned_at,
@@ -71,10 +71,10 @@ def pin_out(pin: LivePin, flash: FlashSale | None, now: datetime) -> PinOut:
     )
 
 
-def pins_out(session: Session, room: LiveRoom, now: datetime) -> PinsOut:
+def pins_out(session: Session, room: LiveRoom, now: datetime) -> LivePinsOut:
     pins = open_pins(session, room)
     flashes = flashes_by_pin(session, pins, now)
-    return PinsOut(
+    return LivePinsOut(
         room=room.public_id,
         version=room.pins_version,
         pins=[pin_out(pin, flashes.get(pin.id), now) for pin in pins],

@@ -161,7 +161,7 @@ class LiveFlashOut(FlashSaleOut):
     seconds_left: float
 
 
-class PinOut(BaseModel):
+class LivePinOut(BaseModel):
     id: int
     product: ProductCard
     pinned_at: datetime
@@ -169,10 +169,10 @@ class PinOut(BaseModel):
     flash: LiveFlashOut | None
 
 
-class PinsOut(BaseModel):
+class LivePinsOut(BaseModel):
     room: str
     version: int
-    pins: list[PinOut]
+    pins: list[LivePinOut]
     server_now: datetime
 
 
@@ -181,7 +181,7 @@ class PinHistoryOut(BaseModel):
 
     room: str
     started_at: datetime | None
-    pins: list[PinOut]
+    pins: list[LivePinOut]
 
 
 class ChatMessageOut(BaseModel):
@@ -207,13 +207,22 @@ class SnapshotOut(BaseModel):
     """Everything a client needs to draw the room; events then keep it current."""
 
     room: RoomOut
-    pins: PinsOut
+    pins: LivePinsOut
     chat: list[ChatMessageOut]
     viewers: int
     hearts: int
     settings: SettingsOut
     permissions: PermissionsOut
     server_now: datetime
+
+
+class MuteOut(BaseModel):
+    user_id: int
+    until: datetime
+
+
+class ModeratorList(BaseModel):
+    items: list[CreatorOut]
 
 
 class ClickOut(BaseModel):

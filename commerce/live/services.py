@@ -88,11 +88,11 @@ def access_room_for_moderating(
     return room, role
 
 
-def access_room_for_pinning(session: Session, public_id: str, user: User | None) -> LiveRoom:
-    """Pins and flash sales are the host's: a moderator or viewer is refused, openly."""
+def access_room_as_host(session: Session, public_id: str, user: User | None) -> LiveRoom:
+    """Going live, ending, pins and flash sales are the host's: anyone else is refused, openly."""
     room = access_room(session, public_id)
     if user is None or room.creator_id != user.id:
-        raise Forbidden(_("Only the host can pin products in this room."))
+        raise Forbidden(_("Only the host of this room can do that."))
     return room
 
 
@@ -266,6 +266,14 @@ def authorize_stream_key(session: Session, key: str) -> str | None:
 # Pins ---------------------------------------------------------------------------------------------
 
 
+def check_on_shelf(room: LiveRoom, product_id: int) -> None:
+    if product_id not in {item.product_id for item in room.shelf}:
+        raise ValidationFailed(
+            _("That product is not on this room's shelf."),
+            fields={"product_id": _("Not on the shelf.")},
+        )
+
+
 def _lock_pins(session: Session, room: LiveRoom) -> None:
     """Take the room row's write lock first (both engines), so two pins cannot both see 2 open."""
     session.execute(
@@ -282,11 +290,7 @@ def do_pin(
 ) -> LivePin:
     if room.state == rules.ENDED:
         raise Conflict(_("This live has ended."), code="ended")
-    if product_id not in {item.product_id for item in room.shelf}:
-        raise ValidationFailed(
-            _("Put the product on the room's shelf before pinning it."),
-            fields={"product_id": _("Not on the shelf.")},
-        )
+    check_on_shelf(room, product_id)
     product = session.get(Product, product_id)
     if product is None or not product.is_active:
         raise ValidationFailed(
