@@ -71,6 +71,7 @@ class LiveFanout:
         self._rooms: dict[str, _RoomBuffer] = defaultdict(_RoomBuffer)
         self._sid_hearts: dict[str, int] = defaultdict(int)
         self._thread_started = False
+        self._stopping = threading.Event()
 
     # Presence -------------------------------------------------------------------------------------
 
@@ -286,10 +287,15 @@ class LiveFanout:
             self._thread_started = True
         spawn(self._run, app)
 
+    def stop(self) -> None:
+        """End the loop after its current tick (tests; a clean shutdown)."""
+        self._stopping.set()
+
     def _run(self, app: Flask) -> None:
         from commerce.extensions import db
 
-        while True:
+        pause = 0.0
+        while not self._stopping.wait(pause):
             started = time.monotonic()
             with app.app_context():
                 try:
@@ -299,7 +305,7 @@ class LiveFanout:
                     db.session.rollback()
                 finally:
                     db.session.remove()
-            time.sleep(max(0.0, self.interval_s - (time.monotonic() - started)))
+            pause = max(0.0, self.interval_s - (time.monotonic() - started))
 
 
 def init_app(app: Flask) -> None:

@@ -248,3 +248,62 @@ def test_live_endpoints_are_in_the_openapi_document(client):
         "/api/v1/live/rooms/{room_id}/snapshot",
     ):
         assert path in spec["paths"], path
+
+
+def test_orders_from_a_room_that_went_live_credit_its_creator(
+    app, make_room, make_api, create_user, create_product, host
+):
+    from sqlalchemy import select
+
+    from commerce.orders.models import OrderLine
+
+    seller = create_user(merchant=True)
+    product = create_product(seller, title="Their tea")
+    _api, live_id = make_room(products=[product])
+    _api, scheduled_id = make_room(products=[product], live=False)
+    buyer = make_api(create_user())
+    address = buyer.post(
+        "/api/v1/addresses", {"name": "Li", "phone": "123456", "line1": "1 Road", "city": "SH"}
+    ).get_json()["id"]
+    for key in (live_id, scheduled_id, "no-such-room"):
+        item = {"product_id": product.id, "quantity": 1, "source_kind": "live", "source_key": key}
+        response = buyer.post(
+            "/api/v1/orders",
+            {"address_id": address, "items": [item]},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
+        )
+        assert response.status_code == 201, response.get_json()
+    with app.app_context():
+        creators = db.session.scalars(select(OrderLine.creator_id).order_by(OrderLine.id)).all()
+    assert creators == [host.id, None, None]
+
+
+def test_the_fanout_loop_ticks_by_itself(database_url, tmp_path, create_user):
+    """With an interval, the first join starts one background loop that sends the batches."""
+    import time
+
+    from app import create_app
+    from commerce.extensions import socketio
+    from tests.conftest import ApiClient, app_settings
+
+    app = create_app({**app_settings(database_url, tmp_path), "LIVE_FANOUT_INTERVAL_MS": 30})
+    hub = app.extensions["live_fanout"]
+    try:
+        host = create_user(creator=True)
+        api = ApiClient(app.test_client()).login(host)
+        room_id = api.post(ROOMS, {"title": "Loop"}).get_json()["id"]
+        viewer = socketio.test_client(app, flask_test_client=api.client)
+        assert viewer.emit("live.join", {"room": room_id}, callback=True)["ok"]
+        viewer.emit("live.heart", {"room": room_id, "count": 3}, callback=True)
+        deadline, hearts = time.monotonic() + 5, None
+        while time.monotonic() < deadline and hearts is None:
+            for event in viewer.get_received():
+                if event["name"] == "live.counters" and "hearts" in event["args"][0]:
+                    hearts = event["args"][0]["hearts"]
+            time.sleep(0.02)
+        assert hearts == 3
+    finally:
+        hub.stop()
+        time.sleep(0.1)
+        with app.app_context():
+            db.engine.dispose()
