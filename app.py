@@ -28,6 +28,10 @@ from commerce.extensions import babel, csrf, db, migrate, socketio
 from commerce.files import views as files_views
 from commerce.files.services import object_url
 from commerce.i18n import html_lang, select_locale
+from commerce.live import api as live_api
+from commerce.live import chat_api as live_chat_api
+from commerce.live import events as live_events  # noqa: F401  (registers handlers)
+from commerce.live import fanout as live_fanout
 from commerce.money import format_money
 from commerce.orders import api as orders_api
 from commerce.orders import jobs as orders_jobs  # noqa: F401  (registers periodic tasks)
@@ -80,6 +84,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.before_request(load_user)
     visitor.init_app(app)
     attribution_hooks.init_app(app)
+    live_fanout.init_app(app)
 
     for module in (
         accounts_views,
@@ -96,6 +101,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         orders_api,
         payments_views,
         payments_api,
+        live_api,
+        live_chat_api,
     ):
         app.register_blueprint(module.bp)
 

@@ -97,6 +97,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Cheap abuse: new share links per network per hour, recorded clicks per network per 10 min.
         "SHARE_RATE_LIMIT": _int("SHARE_RATE_LIMIT", 60),
         "CLICK_RATE_LIMIT": _int("CLICK_RATE_LIMIT", 30),
+        # Live rooms: hearts, viewer counts, flash stock and chat go out once per tick per room.
+        "LIVE_FANOUT_INTERVAL_MS": _int("LIVE_FANOUT_INTERVAL_MS", 150),
     }
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import event
@@ -23,6 +24,14 @@ def publish(
     real.info.setdefault(_KEY, []).append(
         (real.get_nested_transaction(), event_name, payload, room)
     )
+
+
+def after_commit(session: Session | scoped_session, callback: Callable[[], None]) -> None:
+    """Run callback if and when the transaction commits: for senders that batch their events."""
+    real: Session = session() if isinstance(session, scoped_session) else session
+    if not real.in_transaction():
+        real.begin()
+    real.info.setdefault(_KEY, []).append((real.get_nested_transaction(), None, callback, None))
 
 
 def user_room(user_id: int) -> str:
@@ -47,7 +56,10 @@ def _on_commit(session: Session) -> None:
         ]
         return
     for _tag, event_name, payload, room in session.info.pop(_KEY, []):
-        socketio.emit(event_name, payload, to=room)
+        if event_name is None:
+            payload()  # an after_commit callback
+        else:
+            socketio.emit(event_name, payload, to=room)
 
 
 def _on_rollback(session: Session, previous: SessionTransaction) -> None:

@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 from commerce.accounts.models import User
 from commerce.catalog.models import Product
 from commerce.errors import Conflict, NotFound, ValidationFailed
+from commerce.live.models import LiveRoom
 from commerce.orders import stock
 from commerce.orders.models import Address, CartItem, FlashSale, Order, OrderEvent, OrderLine
 from commerce.orders.rules import CANCELLED, PENDING_PAYMENT
@@ -160,7 +161,12 @@ def active_flash_sales(
 
 
 def _content_creator(session: Session, kind: str | None, key: str | None) -> int | None:
-    """A published video credits its creator; a draft, or a key that matches nothing, nobody."""
+    """A published video or a room that went live credits its creator; anything else, nobody."""
+    if kind == "live" and key:
+        room = session.execute(
+            select(LiveRoom.creator_id, LiveRoom.started_at).where(LiveRoom.public_id == key)
+        ).first()
+        return cast(int, room.creator_id) if room is not None and room.started_at else None
     if kind != "video" or not key:
         return None
     video = session.execute(

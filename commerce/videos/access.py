@@ -35,7 +35,7 @@ def can_view_media_prefix(key: str, user: User | None) -> bool:
     """Media under videos/<public_id>/ follows the video's visibility; other media is public."""
     parts = key.split("/")
     if parts[0] != "videos":
-        return parts[0] in {"avatars", "products"}
+        return parts[0] in {"avatars", "products", "live"}  # live: room covers, all public
     if len(parts) < 3 or parts[2] == "source":
         # The original upload is never served: only the transcoded outputs are.
         return False
