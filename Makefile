@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live translations translations-update clean
+.PHONY: help setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-pins translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -70,6 +70,9 @@ bench: setup ## Benchmarks: transcode pipeline vs bare ffmpeg
 
 bench-flash: ## Flash sale through the HTTP checkout vs bare SQL (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 	$(PY) bench/flash_sale_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
+
+bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python-socketio broadcast
+	$(PY) bench/pin_fanout_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 bench-live: setup ## Live glass-to-glass latency: our HLS + low-latency FLV vs bare ffmpeg and nginx-rtmp
 	@command -v nginx >/dev/null && test -f /usr/lib/nginx/modules/ngx_rtmp_module.so || { \
