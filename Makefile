@@ -68,7 +68,7 @@ bench: setup ## Benchmarks: transcode pipeline vs bare ffmpeg
 	$(PY) bench/transcode_bench.py
 	$(PY) bench/pipeline_bench.py 2
 
-bench-flash: ## Flash sale through the HTTP checkout vs bare SQL (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
+bench-flash: setup ## Flash sale through the HTTP checkout vs bare SQL (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 	$(PY) bench/flash_sale_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python-socketio broadcast
