@@ -1,4 +1,4 @@
-"""The payout state machine, as a table."""
+"""The payout state machine, as a table; and the sandbox's failing test accounts."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import pytest
 
 from commerce.attribution import ledger_rules as lr
 from commerce.attribution import payout_rules as P
+from commerce.payments.sandbox import payout_failure
 
 # (current, reported, next state or None for "already there", whether money goes back)
 MOVES = [
@@ -51,3 +52,17 @@ def test_a_returned_payout_moves_paid_back_to_available():
         "paid": 0,
         "cancelled": 0,
     }
+
+
+@pytest.mark.parametrize(
+    ("account", "failure"),
+    [
+        ("ann@example.com", None),
+        ("ann+payout_closed@example.com", "account_closed"),
+        ("Ann+Payout_Invalid@example.com", "invalid_account"),
+        ("payout_closed@example.com", None),  # only the tag, not a name that looks like it
+        ("ann+payout_closed.x@example.com", None),
+    ],
+)
+def test_sandbox_test_accounts(account, failure):
+    assert payout_failure(account) == failure
