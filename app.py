@@ -18,6 +18,7 @@ from commerce.apispec import build_openapi
 from commerce.attribution import admin as attribution_admin
 from commerce.attribution import api as attribution_api
 from commerce.attribution import hooks as attribution_hooks
+from commerce.attribution import jobs as attribution_jobs  # noqa: F401  (registers job kinds)
 from commerce.attribution import models as attribution_models  # noqa: F401  (registers tables)
 from commerce.attribution import views as attribution_views
 from commerce.attribution import visitor

@@ -30,6 +30,7 @@ from commerce.attribution.schemas import (
     EarningsOut,
     OrderCreditsOut,
     PayoutIn,
+    PayoutListOut,
     PayoutOut,
     ReviewIn,
     ShareIn,
@@ -38,6 +39,7 @@ from commerce.attribution.schemas import (
 from commerce.attribution.visitor import current_visitor_id
 from commerce.extensions import db
 from commerce.orders.models import Order, OrderLine
+from commerce.payments.webhooks import webhook_url
 from commerce.timeutil import utcnow
 
 bp = Blueprint("attribution_api", __name__, url_prefix="/api/v1")
@@ -113,7 +115,8 @@ def my_earnings() -> EarningsOut:
     bp,
     "/me/payouts",
     methods=("POST",),
-    summary="Request a payout from the available balance (idempotent by idempotency_key)",
+    summary="Request a payout from the available balance (idempotent by idempotency_key); it "
+    "stays requested until the payment provider reports it paid or failed",
     body=PayoutIn,
     response=PayoutOut,
     status=201,
@@ -127,10 +130,28 @@ def request_payout(body: PayoutIn) -> PayoutOut:
         currency=body.currency.upper(),
         idempotency_key=body.idempotency_key,
         minimum_minor=current_app.config["PAYOUT_MINIMUM_MINOR"],
+        webhook_url=webhook_url(),
         now=utcnow(),
     )
     db.session.commit()
     return payout_out(payout)
+
+
+@endpoint(bp, "/me/payouts", summary="Your payouts, newest first", response=PayoutListOut)
+def my_payouts() -> PayoutListOut:
+    user = require_user()
+    return PayoutListOut(items=[payout_out(p) for p in payouts.payouts_of(db.session, user.id)])
+
+
+@endpoint(
+    bp,
+    "/me/payouts/<int:payout_id>",
+    summary="One of your payouts: requested, paid, or failed and why",
+    response=PayoutOut,
+    errors=(404,),
+)
+def my_payout(payout_id: int) -> PayoutOut:
+    return payout_out(payouts.access_payout(db.session, payout_id, require_user()))
 
 
 @endpoint(

@@ -37,6 +37,7 @@ def post(
     commission_id: int | None = None,
     payout_id: int | None = None,
     at: datetime | None = None,
+    reason: str | None = None,
 ) -> bool:
     """Append the postings of one event; an event already posted appends nothing (False)."""
     if not postings:
@@ -56,6 +57,7 @@ def post(
                     bucket=posting.bucket,
                     amount_minor=posting.amount_minor,
                     currency=currency,
+                    reason=reason,
                     created_at=at or utcnow(),
                 )
                 for posting in postings
@@ -158,6 +160,27 @@ def balances_for(session: Session, user_id: int) -> dict[str, dict[str, int]]:
     return dict(result)
 
 
+def payout_by_key(session: Session, payee_id: int, idempotency_key: str) -> Payout | None:
+    return session.scalar(
+        select(Payout).where(Payout.payee_id == payee_id, Payout.idempotency_key == idempotency_key)
+    )
+
+
+def do_return_payout(session: Session, payout: Payout, reason: str, at: datetime) -> bool:
+    """A failed payout's money goes back from paid to available, once (keyed by the payout)."""
+    return post(
+        session,
+        payee_id=payout.payee_id,
+        currency=payout.currency,
+        kind="payout_failed",
+        event_key=f"payout_failed:{payout.id}",
+        postings=ledger_rules.payout_returned(payout.amount_minor),
+        payout_id=payout.id,
+        at=at,
+        reason=reason,
+    )
+
+
 def do_request_payout(
     session: Session,
     payee: User,
@@ -169,15 +192,14 @@ def do_request_payout(
     now: datetime | None = None,
 ) -> Payout:
     """Move money from available to paid for a payout; the same key returns the same payout."""
-    existing = session.scalar(
-        select(Payout).where(Payout.payee_id == payee.id, Payout.idempotency_key == idempotency_key)
-    )
+    # Serialise payouts of one payee so two requests cannot both spend the same balance; taken
+    # before looking for the key, so a concurrent retry of the same request finds the first one.
+    session.execute(select(User.id).where(User.id == payee.id).with_for_update())
+    existing = payout_by_key(session, payee.id, idempotency_key)
     if existing is not None:
         if existing.amount_minor != amount_minor or existing.currency != currency:
             raise Conflict(_("This idempotency key was used for a different payout."))
         return existing
-    # Serialise payouts of one payee so two requests cannot both spend the same balance.
-    session.execute(select(User.id).where(User.id == payee.id).with_for_update())
     available = balances_for(session, payee.id).get(currency, {}).get(AVAILABLE, 0)
     try:
         postings = ledger_rules.payout(available, amount_minor, minimum_minor)

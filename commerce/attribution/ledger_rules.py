@@ -4,7 +4,9 @@ The ledger is append-only. A balance is the sum of a payee's entries in one buck
 commission appends to `pending`; every later move (release after the hold, payout, refund) is a
 pair of entries that add up to zero, so nothing is ever edited and the total earned never changes
 by a move. A refund after release takes the money back from `available`, which may go negative:
-that is netted against future earnings, and payouts wait until it is positive again.
+that is netted against future earnings, and payouts wait until it is positive again. A payout
+moves available to paid when it is requested; if the provider then fails it, a second pair
+moves the same amount back from paid to available.
 """
 
 from __future__ import annotations
@@ -75,6 +77,11 @@ def payout(available_minor: int, amount_minor: int, minimum_minor: int) -> list[
     if amount_minor > available_minor:
         raise PayoutRefused("above_available")
     return move(amount_minor, AVAILABLE, PAID_OUT)
+
+
+def payout_returned(amount_minor: int) -> list[Posting]:
+    """A payout the provider could not deliver: the money is the payee's to request again."""
+    return move(amount_minor, PAID_OUT, AVAILABLE)
 
 
 def balances(postings: list[Posting]) -> dict[str, int]:

@@ -8,6 +8,7 @@ from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.accounts.models import User
+from commerce.attribution.payout_rules import REQUESTED
 from commerce.extensions import db
 from commerce.timeutil import utcnow
 
@@ -97,14 +98,19 @@ class LedgerEntry(db.Model):
     commission_id: Mapped[int | None] = mapped_column(ForeignKey("commissions.id"), index=True)
     payout_id: Mapped[int | None] = mapped_column(ForeignKey("payouts.id"), index=True)
     event_key: Mapped[str] = mapped_column(String(120))
-    kind: Mapped[str] = mapped_column(String(16))  # accrue | release | refund | payout | reject
+    # accrue | release | refund | reject | payout | payout_failed
+    kind: Mapped[str] = mapped_column(String(16))
     bucket: Mapped[str] = mapped_column(String(12))  # ledger_rules.BUCKETS
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
+    # Why money moved back, when the kind alone does not say (a failed payout's failure code).
+    reason: Mapped[str | None] = mapped_column(String(40))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 class Payout(db.Model):
+    """Money on its way to a payee; the provider's webhook settles it (payout_rules)."""
+
     __tablename__ = "payouts"
     __table_args__ = (UniqueConstraint("payee_id", "idempotency_key"),)
 
@@ -112,11 +118,13 @@ class Payout(db.Model):
     payee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     amount_minor: Mapped[int]
     currency: Mapped[str] = mapped_column(String(3))
-    state: Mapped[str] = mapped_column(String(12), default="requested")  # requested|paid|failed
-    provider_ref: Mapped[str | None] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(12), default=REQUESTED)  # payout_rules.STATES
+    provider_ref: Mapped[str | None] = mapped_column(String(64), index=True)
     idempotency_key: Mapped[str] = mapped_column(String(80))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     paid_at: Mapped[datetime | None]
+    failed_at: Mapped[datetime | None]
+    failure_code: Mapped[str | None] = mapped_column(String(40))  # the provider's: account_closed
 
 
 class FraudFlag(db.Model):

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from flask import current_app, url_for
+from flask_babel import gettext as _
+from flask_babel import pgettext
 
+from commerce.attribution import payout_rules
 from commerce.attribution.dashboard import LinkStats, TreeNode
 from commerce.attribution.explain import LineExplanation
 from commerce.attribution.links import make_token
@@ -79,15 +82,42 @@ def tree_out(node: TreeNode) -> TreeNodeOut:
     )
 
 
+def payout_state_label(state: str) -> str:
+    # A context of their own: a paid payout has reached the payee (not an order's "paid").
+    labels = {
+        payout_rules.REQUESTED: pgettext("payout state", "Requested"),
+        payout_rules.PAID: pgettext("payout state", "Paid"),
+        payout_rules.FAILED: pgettext("payout state", "Failed"),
+    }
+    return labels.get(state, state)
+
+
+def payout_failure_reason(payout: Payout) -> str | None:
+    """The provider's failure code in words; a code we do not know gets a general sentence."""
+    if payout.state != payout_rules.FAILED:
+        return None
+    reasons = {
+        "account_closed": _("The receiving account is closed."),
+        "invalid_account": _("The receiving account does not exist or cannot receive payouts."),
+    }
+    return reasons.get(
+        payout.failure_code or "", _("The payment provider could not send this payout.")
+    )
+
+
 def payout_out(payout: Payout) -> PayoutOut:
     return PayoutOut(
         id=payout.id,
         amount_minor=payout.amount_minor,
         currency=payout.currency,
         state=payout.state,
+        state_label=payout_state_label(payout.state),
         provider_ref=payout.provider_ref,
         created_at=payout.created_at,
         paid_at=payout.paid_at,
+        failed_at=payout.failed_at,
+        failure_code=payout.failure_code,
+        failure_reason=payout_failure_reason(payout),
     )
 
 

@@ -89,10 +89,20 @@ class PayoutOut(BaseModel):
     id: int
     amount_minor: int
     currency: str
-    state: str
+    state: Literal["requested", "paid", "failed"] = Field(
+        description="requested until the payment provider reports it paid or failed"
+    )
+    state_label: str
     provider_ref: str | None
     created_at: datetime
     paid_at: datetime | None
+    failed_at: datetime | None
+    failure_code: str | None = Field(description="The provider's code, e.g. account_closed")
+    failure_reason: str | None = Field(description="Why it failed, in the reader's language")
+
+
+class PayoutListOut(BaseModel):
+    items: list[PayoutOut]
 
 
 class ReviewIn(BaseModel):

@@ -23,11 +23,13 @@ from commerce.attribution import charts, dashboard, explain, ledger, payouts, se
 from commerce.attribution.crediting import policy_from_config
 from commerce.attribution.explain import percent
 from commerce.attribution.links import find_target, has_ad_click_id, is_real_navigation, read_token
+from commerce.attribution.present import payout_failure_reason, payout_state_label
 from commerce.attribution.rules import CREATOR
 from commerce.attribution.visitor import hash_ip, hash_user_agent, issue_visitor_id
 from commerce.errors import DomainError, NotFound, ValidationFailed
 from commerce.extensions import db
 from commerce.money import MoneyError, format_major, format_money, parse_major
+from commerce.payments.webhooks import webhook_url
 from commerce.timeutil import utcnow
 
 bp = Blueprint("attribution", __name__)
@@ -104,6 +106,8 @@ def earnings() -> str:
         commissions=dashboard.my_commissions(db.session, user),
         tree=dashboard.downstream_tree(db.session, user),
         payouts=payouts.payouts_of(db.session, user.id),
+        payout_label=payout_state_label,
+        payout_reason=payout_failure_reason,
         idempotency_key=secrets.token_urlsafe(16),
         currency=current_app.config["DEFAULT_CURRENCY"],
     )
@@ -127,6 +131,7 @@ def request_payout() -> Response:
             currency=currency,
             idempotency_key=(form.get("idempotency_key") or "")[:80] or secrets.token_urlsafe(16),
             minimum_minor=current_app.config["PAYOUT_MINIMUM_MINOR"],
+            webhook_url=webhook_url(),
             now=utcnow(),
         )
     except DomainError as error:
@@ -135,7 +140,10 @@ def request_payout() -> Response:
         return redirect(url_for("attribution.earnings"))
     db.session.commit()
     flash(
-        _("Payout of %(amount)s sent.", amount=format_money(payout.amount_minor, payout.currency))
+        _(
+            "Payout of %(amount)s requested: it shows as paid when the payment provider confirms.",
+            amount=format_money(payout.amount_minor, payout.currency),
+        )
     )
     return redirect(url_for("attribution.earnings"))
 

@@ -35,7 +35,7 @@ class RefundResult:
 @dataclass(frozen=True)
 class PayoutResult:
     id: str
-    state: str  # pending | paid | failed
+    state: str  # pending | paid | failed; the webhook, not this, is what the app acts on
 
 
 @dataclass(frozen=True)
@@ -73,8 +73,17 @@ class PaymentProvider(Protocol):
     ) -> RefundResult: ...
 
     def payout(
-        self, *, account: str, amount_minor: int, currency: str, idempotency_key: str
-    ) -> PayoutResult: ...
+        self,
+        *,
+        account: str,
+        amount_minor: int,
+        currency: str,
+        reference: str,
+        webhook_url: str,
+        idempotency_key: str,
+    ) -> PayoutResult:
+        """Send money to a payee; the outcome arrives as payout.paid or payout.failed."""
+        ...
 
     def verify_webhook(
         self, headers: Mapping[str, str], raw_body: bytes, now: float

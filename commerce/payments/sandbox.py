@@ -1,8 +1,9 @@
 """A built-in payment provider that behaves like a real one, for development and tests.
 
 Its books are SandboxObject rows (intents pi_, refunds re_, payouts po_, events evt_). The
-buyer pays on its hosted page with test cards; each outcome becomes an event that a job POSTs,
-signed, to the app's webhook URL, retried with backoff until the app accepts it.
+buyer pays on its hosted page with test cards, payees are paid unless theirs is a failing test
+account; each outcome becomes an event that a job POSTs, signed, to the app's webhook URL,
+retried with backoff until the app accepts it.
 """
 
 from __future__ import annotations
@@ -38,6 +39,13 @@ CARD_SUCCEEDS = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_NEEDS_ACTION = "4000000000003220"
 TEST_CARDS = (CARD_SUCCEEDS, CARD_DECLINED, CARD_NEEDS_ACTION)
+# Test payees, like the test cards: a payout to an account (the payee's e-mail) whose local part
+# ends in one of these tags fails with that code, e.g. ann+payout_closed@example.com; any other
+# account is paid. Each outcome is a payout.paid or payout.failed webhook.
+FAILING_ACCOUNTS = {
+    "+payout_closed": "account_closed",
+    "+payout_invalid": "invalid_account",
+}
 DELIVER_JOB = "payments.deliver_webhook"
 
 
@@ -54,6 +62,12 @@ def normalise_card(text: str) -> str:
     if not digits.isdigit() or len(digits) != 16:
         raise CardError("card_format")
     return digits
+
+
+def payout_failure(account: str) -> str | None:
+    """The failure code the sandbox gives a payout to this test account, if any."""
+    local = account.rsplit("@", 1)[0].lower()
+    return next((code for tag, code in FAILING_ACCOUNTS.items() if local.endswith(tag)), None)
 
 
 def _new_id(prefix: str) -> str:
@@ -215,22 +229,34 @@ class SandboxProvider:
         return RefundResult(obj.id, state)
 
     def payout(
-        self, *, account: str, amount_minor: int, currency: str, idempotency_key: str
+        self,
+        *,
+        account: str,
+        amount_minor: int,
+        currency: str,
+        reference: str,
+        webhook_url: str,
+        idempotency_key: str,
     ) -> PayoutResult:
+        """Pay at once and report it by webhook; a test account (FAILING_ACCOUNTS) fails."""
         existing = self._by_key(idempotency_key)
         if existing is not None:
             return PayoutResult(existing.id, existing.state)
+        failure = payout_failure(account)
+        data = {"account": account, "reference": reference, "webhook_url": webhook_url}
+        if failure:
+            data["last_error"] = failure
         obj = SandboxObject(
             id=_new_id("po"),
             kind="payout",
-            state="paid",
+            state="failed" if failure else "paid",
             amount_minor=amount_minor,
             currency=currency,
             idempotency_key=idempotency_key,
-            data={"account": account},
+            data=data,
         )
         self._session().add(obj)
-        self._session().flush()
+        self._emit(f"payout.{obj.state}", obj)
         return PayoutResult(obj.id, obj.state)
 
     def _emit(self, event_type: str, obj: SandboxObject) -> None:

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
-from commerce.attribution import crediting
+from commerce.attribution import crediting, payout_rules, payouts
 from commerce.attribution.fraud import FraudSettings
 from commerce.attribution.rules import CommissionPolicy
 from commerce.errors import Conflict, ValidationFailed
@@ -36,6 +36,9 @@ from commerce.payments.models import (
     WebhookEvent,
 )
 from commerce.payments.provider import PaymentProvider, ProviderEvent
+
+# The provider's payout events (Stripe's names) and the payout state each one reports.
+PAYOUT_EVENTS = {"payout.paid": payout_rules.PAID, "payout.failed": payout_rules.FAILED}
 
 
 def open_payment(session: Session, order: Order) -> Payment | None:
@@ -124,6 +127,8 @@ def do_apply_event(
     `credit(order)` runs in this transaction when an order becomes paid (commissions).
     """
     obj = event.object
+    if event.type.startswith("payout."):
+        return _apply_payout_event(session, event)
     if event.type.startswith("refund."):
         refund = session.scalar(select(RefundRecord).where(RefundRecord.provider_ref == obj["id"]))
         if refund is not None:
@@ -161,6 +166,27 @@ def do_apply_event(
     if credit is not None:
         credit(order)
     return "paid"
+
+
+def _apply_payout_event(session: Session, event: ProviderEvent) -> str:
+    """A payout settled at the provider: paid, or failed (its money back to available)."""
+    wanted = PAYOUT_EVENTS.get(event.type)
+    if wanted is None:
+        return "ignored"
+    obj = event.object
+    payout = payouts.payout_for_event(
+        session, provider_ref=str(obj.get("id") or ""), reference=str(obj.get("reference") or "")
+    )
+    if payout is None:
+        return "unknown payout"
+    changed = payouts.do_settle_payout(
+        session,
+        payout,
+        wanted,
+        at=_utc_from_unix(event.created),
+        failure_code=str(obj.get("last_error") or "") or None,
+    )
+    return f"payout {payout.state}" if changed else "payout unchanged"
 
 
 def _utc_from_unix(seconds: int) -> datetime:

@@ -12,14 +12,21 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from commerce.accounts.models import User
-from commerce.attribution import ledger
+from commerce.attribution import ledger, payout_rules, payouts
 from commerce.attribution.crediting import (
     commissions_for_order,
     do_credit_order,
     do_reverse_for_refund,
     policy_from_config,
 )
-from commerce.attribution.models import REVIEW_HELD, Commission, LedgerEntry, Share, ShareClick
+from commerce.attribution.models import (
+    REVIEW_HELD,
+    Commission,
+    LedgerEntry,
+    Payout,
+    Share,
+    ShareClick,
+)
 from commerce.attribution.rules import CommissionPolicy, prorate
 from commerce.catalog.models import Product
 from commerce.errors import Conflict, ValidationFailed
@@ -287,7 +294,8 @@ def test_policy_from_config_reads_the_settings(app):
     assert (policy.paid_levels, policy.cap_bp) == (2, 3000)
 
 
-# Property: any sequence of payments, refunds, deliveries, hold expiries and payouts -----------
+# Property: any sequence of payments, refunds, deliveries, hold expiries, payouts and the
+# provider's reports on them (paid, failed, in any order) -----------------------------------
 
 ops = st.lists(
     st.one_of(
@@ -303,10 +311,15 @@ ops = st.lists(
         st.tuples(st.just("wait"), st.integers(1, 10)),
         st.tuples(st.just("payout"), st.integers(0, 3), st.integers(1, 5_000)),
         st.tuples(
+            st.just("settle"),
+            st.integers(0, 9),
+            st.sampled_from([payout_rules.PAID, payout_rules.FAILED]),
+        ),
+        st.tuples(
             st.just("replay"),
         ),
     ),
-    max_size=14,
+    max_size=16,
 )
 
 
@@ -330,7 +343,7 @@ def test_ledger_invariants_hold_for_any_sequence(app, steps):
         )
         db.session.add(product)
         db.session.flush()
-        now, orders = NOW, []
+        now, orders, sent = NOW, [], []
         for step in steps:
             kind = step[0]
             if kind == "buy":
@@ -359,21 +372,37 @@ def test_ledger_invariants_hold_for_any_sequence(app, steps):
             elif kind == "payout":
                 payee = people[step[1]]
                 with contextlib.suppress(ValidationFailed):
-                    ledger.do_request_payout(
-                        db.session,
-                        payee,
-                        amount_minor=step[2],
-                        currency="CNY",
-                        idempotency_key=f"k{next(_ids)}",
-                        minimum_minor=100,
+                    sent.append(
+                        ledger.do_request_payout(
+                            db.session,
+                            payee,
+                            amount_minor=step[2],
+                            currency="CNY",
+                            idempotency_key=f"k{next(_ids)}",
+                            minimum_minor=100,
+                        )
                     )
+            elif kind == "settle" and sent:
+                payout, wanted = sent[step[1] % len(sent)], step[2]
+                was = payout.state
+                try:
+                    payouts.do_settle_payout(
+                        db.session, payout, wanted, at=now, failure_code="account_closed"
+                    )
+                except Conflict:
+                    assert (was, wanted) == (payout_rules.FAILED, payout_rules.PAID), "refused"
             elif kind == "replay":
                 before = entry_count()
                 for order in orders:
                     do_credit_order(db.session, order, POLICY, now, 7)
                     do_reverse_for_refund(db.session, order, now)
+                for payout in sent:
+                    if payout.state == payout_rules.FAILED:
+                        payouts.do_settle_payout(db.session, payout, payout.state, at=now)
+                        ledger.do_return_payout(db.session, payout, "again", now)
                 assert entry_count() == before, "a replay appended entries"
         _check_invariants(people, orders)
+        _check_payouts(people)
         db.session.rollback()
 
 
@@ -413,3 +442,114 @@ def _check_invariants(people: list[User], orders: list[Order]) -> None:
                 )
                 assert buckets["pending"] + buckets["available"] == expected
                 assert buckets["pending"] >= 0
+
+
+def _check_payouts(people: list[User]) -> None:
+    """What is paid out is exactly the payouts that have not failed; failed money came back."""
+    for person_ in people:
+        mine = db.session.scalars(select(Payout).where(Payout.payee_id == person_.id)).all()
+        live = sum(p.amount_minor for p in mine if p.state != payout_rules.FAILED)
+        paid = ledger.balances_for(db.session, person_.id).get("CNY", {}).get("paid", 0)
+        assert paid == live, "the paid balance is not the payouts still paid or on their way"
+        for payout in mine:
+            returned = db.session.scalar(
+                select(func.coalesce(func.sum(LedgerEntry.amount_minor), 0)).where(
+                    LedgerEntry.payout_id == payout.id,
+                    LedgerEntry.kind == "payout_failed",
+                    LedgerEntry.bucket == "available",
+                )
+            )
+            expected = payout.amount_minor if payout.state == payout_rules.FAILED else 0
+            assert returned == expected, "a failed payout must come back exactly once"
+
+
+# Property: payouts the provider pays, fails, fails after paying, or reports twice -----------
+
+payout_ops = st.lists(
+    st.one_of(
+        st.tuples(st.just("request"), st.integers(0, 2), st.integers(1, 100)),
+        st.tuples(
+            st.just("settle"),
+            st.integers(0, 3),  # few payouts: the same one is often reported twice
+            st.sampled_from([payout_rules.PAID, payout_rules.FAILED]),
+        ),
+        st.tuples(st.just("refund"), st.integers(0, 1), st.fractions(0, 1)),
+        st.tuples(st.just("replay")),
+    ),
+    max_size=14,
+)
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(steps=payout_ops)
+def test_payout_reports_keep_the_ledger_whole(app, steps):
+    with app.test_request_context():
+        creator, a, b, buyer, merchant = (person(n) for n in ("cr", "a", "b", "buyer", "m"))
+        product = Product(
+            merchant_id=merchant.id,
+            title="T",
+            price_minor=1,
+            stock=0,
+            creator_rate_bp=1500,
+            sharer_rate_bp=1200,
+        )
+        db.session.add(product)
+        db.session.flush()
+        orders = []
+        for amount in (40_000, 25_000):  # earned by all three, delivered, the hold passed
+            parent = share(b, share(a, key=f"v{product.id}"), key=f"v{product.id}")
+            order = order_for(buyer, product, creator, amount, device=None)
+            order.lines[0].source_key = f"v{product.id}"
+            click(parent, user=buyer, at=NOW)
+            do_credit_order(db.session, order, POLICY, NOW, 7)
+            order.delivered_at = NOW
+            orders.append(order)
+        now = NOW + timedelta(days=8)
+        ledger.do_release_due(db.session, now, 7)
+        payees, sent = [creator, a, b], []
+        for step in steps:
+            kind = step[0]
+            if kind == "request":
+                payee = payees[step[1]]
+                available = ledger.balances_for(db.session, payee.id)["CNY"]["available"]
+                with contextlib.suppress(ValidationFailed):
+                    sent.append(
+                        ledger.do_request_payout(
+                            db.session,
+                            payee,
+                            amount_minor=max(available, 0) * step[2] // 100,
+                            currency="CNY",
+                            idempotency_key=f"k{next(_ids)}",
+                            minimum_minor=100,
+                        )
+                    )
+            elif kind == "settle" and sent:
+                payout, wanted = sent[step[1] % len(sent)], step[2]
+                was = payout.state
+                try:
+                    payouts.do_settle_payout(
+                        db.session, payout, wanted, at=now, failure_code="account_closed"
+                    )
+                except Conflict:
+                    assert (was, wanted) == (payout_rules.FAILED, payout_rules.PAID), "refused"
+                else:
+                    assert payout.state == wanted
+            elif kind == "refund":  # after payouts: may leave available negative
+                order = orders[step[1]]
+                amount = int((order.total_minor - order.refunded_minor) * step[2])
+                if amount > 0:
+                    refund(order, amount)
+            elif kind == "replay":
+                before = entry_count()
+                for payout in sent:
+                    payouts.do_settle_payout(db.session, payout, payout.state, at=now)
+                    if payout.state == payout_rules.FAILED:
+                        ledger.do_return_payout(db.session, payout, "again", now)
+                assert entry_count() == before, "a replayed report appended entries"
+        _check_invariants(payees, orders)
+        _check_payouts(payees)
+        db.session.rollback()

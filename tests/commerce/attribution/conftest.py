@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
 from flask import Flask
+from sqlalchemy import select
 
 from commerce.accounts.models import User
+from commerce.attribution import ledger
 from commerce.attribution.crediting import do_credit_order, policy_from_config
 from commerce.attribution.fraud import flags_for_order, settings_from_config
 from commerce.attribution.links import make_token
@@ -20,6 +22,7 @@ from commerce.orders.models import Order, OrderLine
 from commerce.orders.rules import PAID
 from commerce.timeutil import utcnow
 from commerce.videos.models import Video
+from tests.commerce.payments.conftest import webhook_inbox  # noqa: F401  (shared fixture)
 
 BROWSER = {
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
@@ -185,3 +188,57 @@ def paid_order(app: Flask):
             return order.public_id
 
     return make
+
+
+def set_user(app, user_id: int, **fields) -> None:
+    with app.app_context():
+        user = db.session.get(User, user_id)
+        for name, value in fields.items():
+            setattr(user, name, value)
+        db.session.commit()
+
+
+@pytest.fixture
+def world(app, create_user, create_product, create_video, add_share):
+    creator = create_user(creator=True, name="Cora")
+    merchant = create_user(merchant=True)
+    sharer = create_user(name="Sam", email="sam.smith@gmail.com")
+    buyer = create_user(name="Bea")
+    product = create_product(merchant, price_minor=10000, creator_rate_bp=1000, sharer_rate_bp=1000)
+    video = create_video(creator)
+    share = add_share(sharer, "video", video.public_id, device="dev-sam")
+    return {
+        "creator": creator,
+        "sharer": sharer,
+        "buyer": buyer,
+        "product": product,
+        "video": video,
+        "share": share,
+    }
+
+
+def deliver_and_release(app, public_id: str) -> int:
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.public_id == public_id))
+        order.delivered_at = utcnow() - timedelta(days=30)
+        released = ledger.do_release_due(db.session, utcnow(), app.config["COMMISSION_HOLD_DAYS"])
+        db.session.commit()
+        return released
+
+
+def balance(app, user_id: int) -> dict[str, int]:
+    with app.app_context():
+        return ledger.balances_for(db.session, user_id).get("CNY", {})
+
+
+@pytest.fixture
+def earned(app, world, add_click, paid_order):
+    """The sharer has 20.00 available: two sales of 100.00 at 10%, their hold passed."""
+    ids = []
+    for n in range(2):
+        add_click(world["share"], visitor=f"dev{n}", user_id=world["buyer"].id)
+        ids.append(paid_order(world["buyer"], world["product"], video=world["video"]))
+    for public_id in ids:
+        deliver_and_release(app, public_id)
+    assert balance(app, world["sharer"].id)["available"] == 2000
+    return ids

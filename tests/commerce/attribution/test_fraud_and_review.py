@@ -1,4 +1,4 @@
-"""Fraud flags hold commissions for an admin; payouts from the available balance only."""
+"""Fraud flags hold commissions for an admin, who approves, rejects or bans."""
 
 from __future__ import annotations
 
@@ -7,14 +7,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from commerce.accounts.models import User
-from commerce.attribution import ledger
-from commerce.attribution.crediting import do_reverse_for_refund
 from commerce.attribution.fraud import normalise_email, normalise_phone
-from commerce.attribution.models import Commission, FraudFlag, LedgerEntry, Payout
+from commerce.attribution.models import Commission, FraudFlag
 from commerce.extensions import db
 from commerce.orders.models import Order
 from commerce.timeutil import utcnow
+from tests.commerce.attribution.conftest import balance, deliver_and_release, set_user
 
 
 @pytest.mark.parametrize(
@@ -43,33 +41,6 @@ def test_emails_are_normalised(a, b, same):
 def test_phones_are_normalised(a, b, same):
     first, second = normalise_phone(a), normalise_phone(b)
     assert (bool(first) and first == second) is same
-
-
-def set_user(app, user_id: int, **fields) -> None:
-    with app.app_context():
-        user = db.session.get(User, user_id)
-        for name, value in fields.items():
-            setattr(user, name, value)
-        db.session.commit()
-
-
-@pytest.fixture
-def world(app, create_user, create_product, create_video, add_share):
-    creator = create_user(creator=True, name="Cora")
-    merchant = create_user(merchant=True)
-    sharer = create_user(name="Sam", email="sam.smith@gmail.com")
-    buyer = create_user(name="Bea")
-    product = create_product(merchant, price_minor=10000, creator_rate_bp=1000, sharer_rate_bp=1000)
-    video = create_video(creator)
-    share = add_share(sharer, "video", video.public_id, device="dev-sam")
-    return {
-        "creator": creator,
-        "sharer": sharer,
-        "buyer": buyer,
-        "product": product,
-        "video": video,
-        "share": share,
-    }
 
 
 def order_state(app, public_id: str) -> tuple[set[str], dict[str, str]]:
@@ -208,20 +179,6 @@ def held_order(app, world, add_click, paid_order) -> tuple[str, int]:
     return public_id, commission_id
 
 
-def deliver_and_release(app, public_id: str) -> int:
-    with app.app_context():
-        order = db.session.scalar(select(Order).where(Order.public_id == public_id))
-        order.delivered_at = utcnow() - timedelta(days=30)
-        released = ledger.do_release_due(db.session, utcnow(), app.config["COMMISSION_HOLD_DAYS"])
-        db.session.commit()
-        return released
-
-
-def balance(app, user_id: int) -> dict[str, int]:
-    with app.app_context():
-        return ledger.balances_for(db.session, user_id).get("CNY", {})
-
-
 def test_held_then_approved_is_released(app, world, add_click, paid_order, make_api, admin):
     public_id, commission_id = held_order(app, world, add_click, paid_order)
     assert deliver_and_release(app, public_id) == 1  # only the creator's: the sharer's is held
@@ -297,85 +254,3 @@ def test_ban_cancels_pending_and_stops_sharing(
         make_api(world["buyer"]).post(f"/api/v1/admin/sharers/{world['sharer'].id}/ban").status_code
         == 403
     )
-
-
-@pytest.fixture
-def earned(app, world, add_click, paid_order):
-    """The sharer has 10.00 available (two sales of 100.00 at 10%, hold passed)... 20.00."""
-    ids = []
-    for n in range(2):
-        add_click(world["share"], visitor=f"dev{n}", user_id=world["buyer"].id)
-        ids.append(paid_order(world["buyer"], world["product"], video=world["video"]))
-    for public_id in ids:
-        deliver_and_release(app, public_id)
-    assert balance(app, world["sharer"].id)["available"] == 2000
-    return ids
-
-
-def test_payout_rules(app, world, earned, make_api):
-    client = make_api(world["sharer"])
-    below = client.post("/api/v1/me/payouts", {"amount_minor": 999, "idempotency_key": "k-000001"})
-    assert below.status_code == 400 and below.get_json()["error"]["code"] == "below_minimum"
-    above = client.post("/api/v1/me/payouts", {"amount_minor": 2001, "idempotency_key": "k-000002"})
-    assert above.status_code == 400 and above.get_json()["error"]["code"] == "above_available"
-    assert (
-        client.post(
-            "/api/v1/me/payouts", {"amount_minor": 0, "idempotency_key": "k-000003"}
-        ).status_code
-        == 400
-    )
-    body = {"amount_minor": 1500, "idempotency_key": "k-000004"}
-    first = client.post("/api/v1/me/payouts", body)
-    assert first.status_code == 201 and first.get_json()["state"] == "paid"
-    assert first.get_json()["provider_ref"].startswith("sbx_po_")
-    again = client.post("/api/v1/me/payouts", body)
-    assert again.get_json()["id"] == first.get_json()["id"]
-    assert balance(app, world["sharer"].id)["available"] == 500
-    assert balance(app, world["sharer"].id)["paid"] == 1500
-    with app.app_context():
-        assert db.session.scalar(select(db.func.count()).select_from(Payout)) == 1
-        assert (
-            db.session.scalar(
-                select(db.func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "payout")
-            )
-            == 2
-        )
-    clash = client.post("/api/v1/me/payouts", {"amount_minor": 1000, "idempotency_key": "k-000004"})
-    assert clash.status_code == 409
-
-
-def test_no_payout_while_the_balance_is_negative(app, world, earned, make_api):
-    client = make_api(world["sharer"])
-    assert (
-        client.post(
-            "/api/v1/me/payouts", {"amount_minor": 2000, "idempotency_key": "k-all-0001"}
-        ).status_code
-        == 201
-    )
-    with app.app_context():  # both orders refunded after the payout: the money is owed back
-        for public_id in earned:
-            order = db.session.scalar(select(Order).where(Order.public_id == public_id))
-            order.refunded_minor = order.total_minor
-            order.lines[0].refunded_minor = order.lines[0].amount_minor
-            do_reverse_for_refund(db.session, order, utcnow())
-        db.session.commit()
-    assert balance(app, world["sharer"].id)["available"] == -2000
-    refused = client.post(
-        "/api/v1/me/payouts", {"amount_minor": 1000, "idempotency_key": "k-neg-0001"}
-    )
-    assert refused.status_code == 400 and refused.get_json()["error"]["code"] == "negative_balance"
-
-
-def test_payout_form_on_the_earnings_page(app, world, earned, make_api):
-    browser = make_api(world["sharer"])
-    page = browser.client.get("/earnings").get_data(as_text=True)
-    token = page.split('name="csrf_token" value="')[1].split('"')[0]
-    key = page.split('name="idempotency_key" value="')[1].split('"')[0]
-    form = {"csrf_token": token, "idempotency_key": key, "currency": "CNY", "amount": "12.00"}
-    assert browser.client.post("/earnings/payouts", data=form).status_code == 302
-    assert browser.client.post("/earnings/payouts", data=form).status_code == 302  # a resubmit
-    assert balance(app, world["sharer"].id)["paid"] == 1200
-    form["amount"] = "abc"
-    response = browser.client.post("/earnings/payouts", data=form, follow_redirects=True)
-    assert "Enter an amount like 12.30." in response.get_data(as_text=True)
-    assert balance(app, world["sharer"].id)["paid"] == 1200
