@@ -84,6 +84,11 @@ form.addEventListener("submit", async (event) => {
   try {
     const editing = form.dataset.method === "PATCH";
     const room = await api(editing ? "PATCH" : "POST", editing ? form.dataset.roomUrl : form.dataset.createUrl, body);
+    if (!editing) {
+      // Saved: a retry (say, of a failed cover upload) edits this room rather than making another.
+      form.dataset.method = "PATCH";
+      form.dataset.roomUrl = form.dataset.createUrl + "/" + encodeURIComponent(room.id);
+    }
     if (cover.files.length) await uploadCover(form.dataset.coverUrlTemplate.replace("__ID__", encodeURIComponent(room.id)));
     status.textContent = t("saved");
     window.location.href = form.dataset.controlUrl.replace("__ID__", encodeURIComponent(room.id));
