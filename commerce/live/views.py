@@ -61,7 +61,9 @@ def studio_rooms() -> str:
         .order_by(LiveRoom.created_at.desc(), LiveRoom.id.desc())
         .limit(100)
     ).all()
-    return render_template("live/studio.html", rooms=[room_out(r) for r in rooms])
+    return render_template(
+        "live/studio.html", rooms=[room_out(r).model_dump(mode="json") for r in rooms]
+    )
 
 
 @bp.get("/studio/live/new")
