@@ -46,7 +46,9 @@ export function chartSvg(series, t) {
   const x = (i) => PAD.left + (series.length > 1 ? i * step : plotW / 2);
   for (const name of SERIES) {
     const top = Math.max(1, ...series.map((p) => p[name] || 0));
-    const points = series.map((p, i) => `${x(i).toFixed(1)},${(baseY - (plotH * (p[name] || 0)) / top).toFixed(1)}`);
+    const y = (p) => (baseY - (plotH * (p[name] || 0)) / top).toFixed(1);
+    const points = series.map((p, i) => `${x(i).toFixed(1)},${y(p)}`);
+    if (series.length === 1) points.splice(0, 1, `${PAD.left},${y(series[0])}`, `${W - PAD.right},${y(series[0])}`);
     const line = el("polyline", { class: `series series-${name}`, points: points.join(" "), fill: "none" });
     line.append(el("title", {}, `${name}: max ${top}`));
     svg.append(line);

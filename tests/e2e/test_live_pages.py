@@ -128,6 +128,7 @@ def test_schedule_go_live_pin_then_a_phone_viewer_buys_hearts_and_chats(
         expect(drawer).to_be_visible()
         expect(drawer.locator(".drawer-product-title")).to_have_text("Jasmine tea")
         expect(drawer.locator(".drawer-flash")).to_be_visible()
+        viewer.wait_for_timeout(400)  # the drawer's slide-in
         viewer.screenshot(path=str(screenshots / "live-room-checkout.png"))
         viewer.locator(".drawer-close").click()
 
