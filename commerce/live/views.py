@@ -145,7 +145,9 @@ def live_rooms_now(creator_id: int | None = None) -> list[dict[str, Any]]:
         query = query.where(LiveRoom.creator_id == creator_id)
     rooms = db.session.scalars(query.order_by(LiveRoom.started_at.desc()).limit(50)).all()
     hub = fanout()
-    out = [{**room_out(r).model_dump(mode="json"), "viewers": hub.viewers(r.public_id)} for r in rooms]
+    out = [
+        {**room_out(r).model_dump(mode="json"), "viewers": hub.viewers(r.public_id)} for r in rooms
+    ]
     out.sort(key=lambda r: r["viewers"], reverse=True)
     return out[:STRIP_LIMIT]
 

@@ -134,7 +134,9 @@ def test_schedule_go_live_pin_then_a_phone_viewer_buys_hearts_and_chats(
 
         # The host deletes the viewer's message; it leaves the phone too.
         message.get_by_role("button", name="Delete the message from Bo").click()
-        expect(viewer.locator("#chat-list")).not_to_contain_text("Hello from the phone", timeout=5_000)
+        expect(viewer.locator("#chat-list")).not_to_contain_text(
+            "Hello from the phone", timeout=5_000
+        )
         page.screenshot(path=str(screenshots / "live-control.png"), full_page=True)
 
         # End the live: the phone shows it has ended.
