@@ -150,3 +150,51 @@ def test_schedule_go_live_pin_then_a_phone_viewer_buys_hearts_and_chats(
         app.extensions["live_fanout"].stop()
         studio.close()
         phone.close()
+
+
+@pytest.mark.ffmpeg
+def test_the_replay_shows_the_chat_at_its_moments(
+    app, live_server, browser, create_user, create_product, tmp_path, screenshots
+):
+    from playwright.sync_api import expect
+
+    from commerce.extensions import db
+    from commerce.live.models import LiveRoom
+    from commerce.videos.models import Video
+    from tests.e2e.test_checkout import publish_video_with_pin
+
+    host = create_user(creator=True, merchant=True, name="Mia")
+    product = create_product(host, title="Jasmine tea")
+    http = live_server.login(host.email)
+    token = http.get(f"{live_server.url}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
+    rooms = f"{live_server.url}/api/v1/live/rooms"
+    headers = {"X-CSRFToken": token}
+    room_id = http.post(rooms, json={"title": "Tea"}, headers=headers, timeout=10).json()["id"]
+    assert http.post(f"{rooms}/{room_id}/start", headers=headers, timeout=10).ok
+    said = http.post(
+        f"{rooms}/{room_id}/chat", json={"text": "First cup!"}, headers=headers, timeout=10
+    )
+    assert said.ok, said.text
+    assert http.post(f"{rooms}/{room_id}/end", headers=headers, timeout=10).ok
+    video_id = publish_video_with_pin(app, host, product, tmp_path)
+    with app.app_context():
+        room = db.session.scalar(db.select(LiveRoom).where(LiveRoom.public_id == room_id))
+        room.replay_video_id = db.session.scalar(
+            db.select(Video.id).where(Video.public_id == video_id)
+        )
+        db.session.commit()
+
+    phone = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    try:
+        page = phone.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        page.goto(f"{live_server.url}/live/{room_id}")
+        page.click("#replay-link")
+        page.wait_for_url(f"**/v/{video_id}")
+        expect(page.locator("#replay-chat")).to_contain_text("First cup!", timeout=20_000)
+        expect(page.locator(".pin-card:not([hidden])").first).to_contain_text("Jasmine tea")
+        page.screenshot(path=str(screenshots / "live-replay.png"))
+        assert errors == []
+    finally:
+        phone.close()
