@@ -33,6 +33,7 @@ from commerce.live import api as live_api
 from commerce.live import chat_api as live_chat_api
 from commerce.live import events as live_events  # noqa: F401  (registers handlers)
 from commerce.live import fanout as live_fanout
+from commerce.live import views as live_views
 from commerce.money import format_money
 from commerce.orders import api as orders_api
 from commerce.orders import jobs as orders_jobs  # noqa: F401  (registers periodic tasks)
@@ -104,6 +105,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         payments_api,
         live_api,
         live_chat_api,
+        live_views,
     ):
         app.register_blueprint(module.bp)
 

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from commerce.catalog.models import Product
 from commerce.files.services import object_url
+from commerce.live.models import LiveRoom
 from commerce.videos.models import Video
 
 TOKEN_SALT = "liveshop.share-link"
@@ -119,6 +120,18 @@ def find_target(session: Session, kind: str, key: str) -> Target | None:
             product.merchant_id,
         )
     if kind == "live" and LIVE_KEY.match(key):
-        # Live rooms arrive in a later issue; until then the key is taken as given.
-        return Target(kind, key, _("Live room"), "", None, f"/live/{key}", None)
+        # Rooms are public from the moment they are scheduled, ended ones too (they lead to
+        # the replay).
+        room = session.scalar(select(LiveRoom).where(LiveRoom.public_id == key))
+        if room is None:
+            return None
+        return Target(
+            kind,
+            key,
+            room.title or _("Live room"),
+            room.description[:300],
+            object_url(room.cover),
+            f"/live/{room.public_id}",
+            room.creator_id,
+        )
     return None

@@ -100,8 +100,12 @@ def test_share_needs_login_and_a_public_target(make_api, create_user, create_vid
 
 
 def test_live_rooms_can_be_shared_by_key(make_api, create_user, share_link):
-    share = share_link(make_api(create_user()), "live", "room-1")
-    assert share["target_kind"] == "live" and share["target_key"] == "room-1"
+    host = make_api(create_user(creator=True))
+    room_id = host.post("/api/v1/live/rooms", {"title": "Tea tasting"}).get_json()["id"]
+    share = share_link(make_api(create_user()), "live", room_id)
+    assert share["target_kind"] == "live" and share["target_key"] == room_id
+    body = {"target_kind": "live", "target_key": "no-such-room"}
+    assert make_api(create_user()).post("/api/v1/shares", body).status_code == 404
 
 
 def test_share_without_csrf_is_refused(make_api, create_user, create_video):

@@ -1,0 +1,216 @@
+// Playing a live room. Two paths:
+//  - low latency: HTTP-FLV bytes over a WebSocket, played by mpegts.js through Media Source
+//    Extensions (window.mpegts, /static/vendor/mpegts.min.js);
+//  - HLS with hls.js's low-latency settings (window.Hls), or the browser's own HLS (Safari, iOS).
+// The FLV path falls back to HLS on any error. Until the stream exists (the master playlist
+// answers), the player waits and asks again: onState("waiting" | "playing" | "error").
+
+import { playSafely } from "./player.js";
+import { wsUrl } from "./live-common.js";
+
+const HLS_TYPE = "application/vnd.apple.mpegurl";
+const RETRY_MS = 3000;
+
+const HLS_LIVE_CONFIG = {
+  lowLatencyMode: true,
+  liveSyncDurationCount: 2, // play two segments (or parts) behind the edge
+  liveMaxLatencyDurationCount: 5, // further behind than this: jump forward
+  maxLiveSyncPlaybackRate: 1.5, // or catch up by playing a little faster
+  backBufferLength: 10,
+  maxBufferLength: 10,
+  capLevelToPlayerSize: true,
+  manifestLoadingMaxRetry: 1,
+};
+
+const FLV_CONFIG = {
+  enableWorker: false,
+  enableStashBuffer: false, // hand every tag to the decoder at once
+  stashInitialSize: 128,
+  isLive: true,
+  lazyLoad: false,
+  liveBufferLatencyChasing: true,
+  liveBufferLatencyMaxLatency: 1.5,
+  liveBufferLatencyMinRemain: 0.3,
+  autoCleanupSourceBuffer: true,
+};
+
+export function lowLatencySupported() {
+  const mpegts = window.mpegts;
+  try {
+    return Boolean(mpegts && mpegts.isSupported() && mpegts.getFeatureList().mseLivePlayback);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * options: hlsUrl, flvUrl, lowLatency (prefer FLV when supported), onState(state), onMode(mode).
+ * Returns { mode, start(), stop(), setLowLatency(bool), jumpToLive(), behindLive() }.
+ */
+export function createLivePlayer(video, options) {
+  const { hlsUrl, flvUrl, onState = () => {}, onMode = () => {} } = options;
+  let lowLatency = options.lowLatency !== false;
+  let hls = null;
+  let flv = null;
+  let mode = "none";
+  let retryTimer = 0;
+  let running = false;
+  let flvFailed = false;
+
+  video.playsInline = true;
+
+  const setMode = (next) => {
+    mode = next;
+    onMode(next);
+  };
+
+  function detach() {
+    clearTimeout(retryTimer);
+    if (hls) {
+      hls.destroy();
+      hls = null;
+    }
+    if (flv) {
+      try {
+        flv.pause();
+        flv.unload();
+        flv.detachMediaElement();
+        flv.destroy();
+      } catch {
+        /* already torn down */
+      }
+      flv = null;
+    }
+    if (mode === "native") {
+      video.removeAttribute("src");
+      try {
+        video.load();
+      } catch {
+        /* nothing loaded */
+      }
+    }
+    setMode("none");
+  }
+
+  function waitAndRetry() {
+    detach();
+    onState("waiting");
+    if (running) retryTimer = setTimeout(probe, RETRY_MS);
+  }
+
+  async function probe() {
+    if (!running) return;
+    let ok = false;
+    try {
+      const response = await fetch(hlsUrl, { cache: "no-store", credentials: "same-origin" });
+      ok = response.ok;
+    } catch {
+      ok = false;
+    }
+    if (!running) return;
+    if (!ok) {
+      waitAndRetry();
+      return;
+    }
+    if (lowLatency && !flvFailed && lowLatencySupported()) attachFlv();
+    else attachHls();
+  }
+
+  function playing() {
+    onState("playing");
+  }
+
+  function attachFlv() {
+    const mpegts = window.mpegts;
+    setMode("flv");
+    flv = mpegts.createPlayer({ type: "flv", isLive: true, url: wsUrl(flvUrl) }, FLV_CONFIG);
+    flv.on(mpegts.Events.ERROR, () => {
+      // No FLV (or it broke): the HLS path is the fallback for this page.
+      flvFailed = true;
+      detach();
+      if (running) attachHls();
+    });
+    flv.attachMediaElement(video);
+    flv.load();
+    playSafely(video);
+  }
+
+  function attachHls() {
+    const Hls = window.Hls;
+    if (video.canPlayType(HLS_TYPE)) {
+      setMode("native");
+      video.src = hlsUrl;
+      playSafely(video);
+      return;
+    }
+    if (!Hls || !Hls.isSupported()) {
+      onState("error");
+      return;
+    }
+    setMode("hls");
+    hls = new Hls(HLS_LIVE_CONFIG);
+    let mediaRecoveries = 0;
+    hls.on(Hls.Events.ERROR, (_event, data) => {
+      if (!data.fatal) return;
+      if (data.type === Hls.ErrorTypes.MEDIA_ERROR && mediaRecoveries < 2) {
+        mediaRecoveries += 1;
+        hls.recoverMediaError();
+      } else {
+        waitAndRetry(); // the stream stopped or is not there yet: wait for it again
+      }
+    });
+    hls.loadSource(hlsUrl);
+    hls.attachMedia(video);
+    playSafely(video);
+  }
+
+  function onNativeError() {
+    if (mode === "native") waitAndRetry();
+  }
+
+  video.addEventListener("playing", playing);
+  video.addEventListener("error", onNativeError);
+
+  return {
+    get mode() {
+      return mode;
+    },
+    start() {
+      if (running) return;
+      running = true;
+      onState("waiting");
+      probe();
+    },
+    stop() {
+      running = false;
+      detach();
+      video.pause();
+    },
+    setLowLatency(on) {
+      lowLatency = on;
+      flvFailed = false;
+      if (running) {
+        detach();
+        probe();
+      }
+    },
+    /** Seconds between what plays and the newest media buffered or announced. */
+    behindLive() {
+      if (hls && Number.isFinite(hls.latency) && Number.isFinite(hls.targetLatency)) {
+        return Math.max(0, hls.latency - hls.targetLatency);
+      }
+      const ranges = mode === "native" ? video.seekable : video.buffered;
+      if (!ranges || ranges.length === 0) return 0;
+      return Math.max(0, ranges.end(ranges.length - 1) - video.currentTime - 1);
+    },
+    jumpToLive() {
+      if (hls && Number.isFinite(hls.liveSyncPosition)) {
+        video.currentTime = hls.liveSyncPosition;
+      } else {
+        const ranges = mode === "native" ? video.seekable : video.buffered;
+        if (ranges && ranges.length) video.currentTime = Math.max(0, ranges.end(ranges.length - 1) - 0.5);
+      }
+      playSafely(video);
+    },
+  };
+}
