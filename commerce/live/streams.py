@@ -7,6 +7,7 @@ under werkzeug and gunicorn's gthread worker, beside Flask-SocketIO's own endpoi
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -72,15 +73,15 @@ class _SocketDone(Response):
 
 
 def _close(ws: simple_websocket.Server, code: int, message: str) -> None:
-    try:
-        ws.close(reason=code, message=message[:120])  # control frames carry at most 123 bytes
-    except simple_websocket.ConnectionClosed:
-        pass
+    # A close frame carries at most 123 bytes of reason: cut on bytes (Chinese is 3 per char).
+    reason = message.encode()[:120].decode(errors="ignore")
+    with contextlib.suppress(simple_websocket.ConnectionClosed):
+        ws.close(reason=code, message=reason)
 
 
-def _refuse(code: int, message: str, **server: Any) -> Response:
+def _refuse(code: int, message: str) -> Response:
     """Accept the upgrade only to close with a reason: a browser cannot read a refused handshake."""
-    ws = simple_websocket.Server(request.environ, **server)
+    ws = simple_websocket.Server(request.environ)
     _close(ws, code, message)
     return _SocketDone(ws)
 
@@ -102,7 +103,7 @@ def _replay_ready(room: LiveRoom) -> bool:
 
 @bp.get("/live/<public_id>/hls/<path:path>")
 def hls(public_id: str, path: str) -> Response:
-    """The room folder's playlists and segments while live, and after it until the replay is ready."""
+    """The room folder's playlists and segments: while live, then until the replay is ready."""
     if not HLS_PATH.fullmatch(path):
         raise NotFound(_("Not found."))
     room = services.access_room(db.session, public_id)
@@ -110,18 +111,22 @@ def hls(public_id: str, path: str) -> Response:
         raise NotFound(_("This live is not on air."))
     folder = safe_join(current_app.config["LIVE_ROOT"], room.public_id)
     full = safe_join(folder, path) if folder else None
-    if full is None or not os.path.isfile(full):
+    if full is None:
         raise NotFound(_("Not found."))
-    playlist = path.endswith(".m3u8")
-    response = send_file(
-        full,
-        mimetype=HLS_TYPES[os.path.splitext(path)[1]],
-        conditional=True,
-        max_age=0 if playlist else SEGMENT_MAX_AGE,
-    )
-    if playlist:  # rewritten every segment: a player must always see the newest one
+    mimetype = HLS_TYPES[os.path.splitext(path)[1]]
+    if path.endswith(".m3u8"):
+        # Small and rewritten every segment: read whole, never cached, so a player sees the newest.
+        try:
+            with open(full, "rb") as handle:
+                response = Response(handle.read(), mimetype=mimetype)
+        except FileNotFoundError as exc:
+            raise NotFound(_("Not found.")) from exc
         response.headers["Cache-Control"] = "no-cache"
-    return response
+        return response
+    try:
+        return send_file(full, mimetype=mimetype, conditional=True, max_age=SEGMENT_MAX_AGE)
+    except FileNotFoundError as exc:  # slid out of the live window since the check above
+        raise NotFound(_("Not found.")) from exc
 
 
 # Low-latency FLV ----------------------------------------------------------------------------------
