@@ -132,7 +132,9 @@ def hls(public_id: str, path: str) -> Response:
 # Low-latency FLV ----------------------------------------------------------------------------------
 
 
+# Werkzeug routes a WebSocket handshake only to rules marked websocket=True (else a 400).
 @bp.get("/live/<public_id>/flv")
+@bp.get("/live/<public_id>/flv", endpoint="flv_socket", websocket=True)
 def flv(public_id: str) -> Response:
     """HTTP-FLV for mpegts.js: a WebSocket of binary FLV chunks, or a chunked HTTP response."""
     websocket = is_websocket()
@@ -220,11 +222,9 @@ def _check_ingest(public_id: str) -> LiveRoom:
     return room
 
 
-@bp.get("/live/<public_id>/ingest")
+@bp.get("/live/<public_id>/ingest", websocket=True)
 def ingest_socket(public_id: str) -> Response:
     """The studio's camera: binary MediaRecorder chunks in order; {"type": "end"} ends the live."""
-    if not is_websocket():
-        raise NotFound(_("Not found."))
     max_size = int(current_app.config["LIVE_INGEST_MAX_MESSAGE_BYTES"])
     # Accepted first, checked after: a refusal is a close code and a reason the page can show.
     ws = simple_websocket.Server(request.environ, max_message_size=max_size)

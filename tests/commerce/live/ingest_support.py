@@ -94,7 +94,9 @@ def ingest_socket(
     origin: str | None = None,
 ) -> simple_websocket.Client:
     """The studio page's socket: its cookies, its Origin and the CSRF token in the query."""
-    headers = {"Origin": origin if origin is not None else server.url}
+    # simple_websocket's client sends "Host: 127.0.0.1" without the port: the page's Origin
+    # matches the Host it was served from, so a same-origin page here is http://127.0.0.1.
+    headers = {"Origin": origin if origin is not None else "http://127.0.0.1"}
     if http is not None:
         token = token if token is not None else csrf_token(http, server)
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in http.cookies.items())
