@@ -178,7 +178,8 @@ def timeline_out(session: Session, room: LiveRoom, chat_after: int) -> ReplayTim
     errors=(404, 409),
 )
 def replay_timeline(room_id: str, query: TimelineQuery) -> ReplayTimelineOut:
-    room = services.access_room(db.session, room_id)
+    session = db.session()
+    room = services.access_room(session, room_id)
     if room.started_at is None:
         raise Conflict(_("This live has not started: it has no timeline yet."), code="not_started")
-    return timeline_out(db.session, room, query.chat_after)
+    return timeline_out(session, room, query.chat_after)

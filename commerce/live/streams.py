@@ -106,7 +106,7 @@ def hls(public_id: str, path: str) -> Response:
     """The room folder's playlists and segments: while live, then until the replay is ready."""
     if not HLS_PATH.fullmatch(path):
         raise NotFound(_("Not found."))
-    room = services.access_room(db.session, public_id)
+    room = services.access_room(db.session(), public_id)
     if room.state == rules.SCHEDULED or _replay_ready(room):
         raise NotFound(_("This live is not on air."))
     folder = safe_join(current_app.config["LIVE_ROOT"], room.public_id)
@@ -216,7 +216,7 @@ def _check_ingest(public_id: str) -> LiveRoom:
     user = current_user()
     if user is None:
         raise NotAuthenticated(_("Please log in first."))
-    room = services.access_room_as_host(db.session, public_id, user)
+    room = services.access_room_as_host(db.session(), public_id, user)
     if room.state == rules.ENDED:
         raise Conflict(_("This live has ended."), code="ended")
     return room
@@ -279,11 +279,12 @@ def _receive_chunks(
 
 def _end_live(room_id: str, user_id: int) -> None:
     """End the room for the creator, then its media (the recording is finalised here)."""
+    session = db.session()
     try:
-        room = services.access_room_as_host(db.session, room_id, db.session.get(User, user_id))
+        room = services.access_room_as_host(session, room_id, session.get(User, user_id))
         if room.state != rules.ENDED:
-            services.do_end_room(db.session, room, utcnow())
-            db.session.commit()
+            services.do_end_room(session, room, utcnow())
+            session.commit()
     except DomainError:
         db.session.rollback()
     finally:

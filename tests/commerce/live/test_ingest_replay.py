@@ -164,7 +164,7 @@ def test_the_timeline_of_a_show_that_never_started_is_refused(make_room, client)
 def test_the_timeline_pages_its_chat(app, make_room, make_api, create_user, client, monkeypatch):
     from commerce.live import replay_api
 
-    api, room_id = make_room(live=True)
+    _api, room_id = make_room(live=True)
     viewer = make_api(create_user())
     for n in range(3):
         assert (
