@@ -9,6 +9,7 @@ import pytest
 from commerce.live.replay import REPLAY_JOB
 from media.live import RtmpIngestServer
 from media.live.playlist import parse_live_playlist
+from tests.commerce.live.conftest import events
 from tests.commerce.live.ingest_support import (
     ingest_app,
     jobs_of,
@@ -39,11 +40,27 @@ def rtmp(app):
     server.stop()
 
 
-def test_rtmp_push_makes_the_room_live_and_serves_its_hls(app, make_room, rtmp, clip, client):
+def test_rtmp_push_makes_the_room_live_and_serves_its_hls(
+    app, make_room, rtmp, clip, client, connect
+):
     api, room_id = make_room(live=False)
+    viewer = connect()
+    assert viewer.emit("live.join", {"room": room_id}, callback=True)["ok"]
+    viewer.get_received()
     push = push_rtmp(clip, rtmp.port, stream_key(api, room_id))
     wait_for(lambda: room_row(app, room_id).state == "live", what="the room going live")
     assert room_row(app, room_id).started_at is not None
+    # The viewers learn it after the commit: the state, and where the media is.
+    got: list = []
+
+    def both_sent() -> bool:
+        got.extend(events(viewer))
+        return {"live.state", "live.stream"} <= {name for name, _ in got}
+
+    wait_for(both_sent, what="the state and stream events")
+    assert ("live.state", "live") in [(name, p.get("state")) for name, p in got]
+    stream = next(p for name, p in got if name == "live.stream")
+    assert stream["stream"] == "live" and stream["hls_url"] == f"/live/{room_id}/hls/master.m3u8"
 
     master = client.get(f"/live/{room_id}/hls/master.m3u8")
     assert master.status_code == 200
@@ -92,3 +109,22 @@ def test_a_dropped_push_that_resumes_within_the_grace_stays_one_room(
     text = client.get(f"/live/{room_id}/hls/360p/index.m3u8").get_data(as_text=True)
     assert "#EXT-X-DISCONTINUITY" in text and text.rstrip().endswith("#EXT-X-ENDLIST")
     assert len(jobs_of(app, REPLAY_JOB)) == 1
+
+
+@pytest.mark.parametrize("port", [0, None])
+def test_rtmp_starts_only_when_configured(app, port):
+    import socket
+
+    if port is None:  # a free port
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            port = probe.getsockname()[1]
+    app.config["LIVE_RTMP_PORT"] = port
+    live = app.extensions["live_ingest"]
+    server = live.start_rtmp()
+    if port == 0:
+        assert server is None and not live.started
+        result = app.test_cli_runner().invoke(args=["live-ingest"])
+        assert result.exit_code != 0 and "LIVE_RTMP_PORT is 0" in result.output
+    else:
+        assert server is not None and server.port == port and live.started
