@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import queue
 import re
 from collections.abc import Callable, Iterator
 from typing import Any, cast
@@ -44,6 +45,13 @@ CLOSE_POLICY = 1008  # WebSocket close code: refused by policy (Origin, CSRF)
 CLOSE_NORMAL = 1000
 INGEST_CONTAINERS = {"webm", "mp4"}  # Chrome/Firefox record WebM, Safari fragmented MP4
 POLL_S = 1.0
+
+
+class LiveFull(DomainError):
+    """No low-latency slot left in this room on this process: the page falls back to HLS."""
+
+    status = 503
+    code = "full"
 
 
 # WebSocket plumbing -------------------------------------------------------------------------------
@@ -150,9 +158,7 @@ def flv(public_id: str) -> Response:
         message = _("This live is full: try the standard player.")
         if websocket:
             return _refuse(4503, message)
-        response = Response(json.dumps({"error": {"code": "full", "message": message}}), 503)
-        response.mimetype = "application/json"
-        return response
+        raise LiveFull(message)
     db.session.remove()  # no database connection held for the whole show
     subscription = media.low_latency.subscribe()
     released = False
@@ -192,7 +198,7 @@ def _send_feed(ws: simple_websocket.Server, get: Callable[[float], bytes | None]
     while ws.connected:
         try:
             chunk = get(POLL_S)
-        except Exception:  # queue.Empty: nothing new, check the socket again
+        except queue.Empty:  # nothing new: check the socket again
             continue
         if chunk is None:
             return
