@@ -33,6 +33,9 @@ from commerce.live import api as live_api
 from commerce.live import chat_api as live_chat_api
 from commerce.live import events as live_events  # noqa: F401  (registers handlers)
 from commerce.live import fanout as live_fanout
+from commerce.live import ingest as live_ingest
+from commerce.live import replay_api as live_replay_api
+from commerce.live import streams as live_streams
 from commerce.live import views as live_views
 from commerce.money import format_money
 from commerce.orders import api as orders_api
@@ -87,6 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     visitor.init_app(app)
     attribution_hooks.init_app(app)
     live_fanout.init_app(app)
+    live_ingest.init_app(app)
 
     for module in (
         accounts_views,
@@ -106,6 +110,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         live_api,
         live_chat_api,
         live_views,
+        live_replay_api,
+        live_streams,
     ):
         app.register_blueprint(module.bp)
 

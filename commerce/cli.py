@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import threading
 
 import click
 from flask import Flask, current_app
@@ -11,6 +12,7 @@ from flask_migrate import upgrade
 
 from commerce.extensions import socketio
 from commerce.jobs.runner import Worker
+from commerce.live.ingest import ingest
 
 
 def register_commands(app: Flask) -> None:
@@ -45,14 +47,34 @@ def register_commands(app: Flask) -> None:
         worker = None
         if flask_app.config["JOBS_MODE"] == "inprocess":
             worker = Worker(flask_app).start()
+        live = ingest()
+        rtmp = live.start_rtmp()
+        if rtmp is not None:
+            click.echo(f"RTMP ingest on rtmp://{rtmp.host}:{rtmp.port}/live/<stream key>")
         click.echo(f"serving on http://{host}:{port}/")
         # `flask` marks its own process as "run from the CLI", and app.run() then does nothing.
         os.environ.pop("FLASK_RUN_FROM_CLI", None)
         try:
             socketio.run(flask_app, host=host, port=port, allow_unsafe_werkzeug=True)
         finally:
+            live.close()  # ends the rooms streaming here: recordings finalised, replays queued
             if worker is not None:
                 worker.stop()
+
+    @app.cli.command("live-ingest")
+    def live_ingest_command() -> None:
+        """Run the RTMP ingest alone (one ingest node; LIVE_ROOT shared with the web nodes)."""
+        live = ingest()
+        rtmp = live.start_rtmp()
+        if rtmp is None:
+            raise click.ClickException("LIVE_RTMP_PORT is 0: nothing to run")
+        click.echo(f"RTMP ingest on rtmp://{rtmp.host}:{rtmp.port}/live/<stream key>; Ctrl-C stops")
+        try:
+            threading.Event().wait()
+        except KeyboardInterrupt:
+            click.echo("stopping: ending the rooms live here")
+        finally:
+            live.close()
 
     @app.cli.command("demo")
     def demo_command() -> None:

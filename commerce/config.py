@@ -99,6 +99,23 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "CLICK_RATE_LIMIT": _int("CLICK_RATE_LIMIT", 30),
         # Live rooms: hearts, viewer counts, flash stock and chat go out once per tick per room.
         "LIVE_FANOUT_INTERVAL_MS": _int("LIVE_FANOUT_INTERVAL_MS", 150),
+        # Live ingest (commerce/live/ingest.py): room folders under LIVE_ROOT, shared by every web
+        # node that serves /live/<id>/hls; RTMP for OBS on LIVE_RTMP_PORT (0 = off).
+        "LIVE_ROOT": os.environ.get("LIVE_ROOT", os.path.join(instance_path, "live")),
+        "LIVE_RTMP_HOST": os.environ.get("LIVE_RTMP_HOST", "127.0.0.1"),
+        "LIVE_RTMP_PORT": _int("LIVE_RTMP_PORT", 1935),
+        "LIVE_SEGMENT_SECONDS": float(os.environ.get("LIVE_SEGMENT_SECONDS") or 1.0),
+        "LIVE_PRESET": os.environ.get("LIVE_PRESET", "veryfast"),
+        # A dropped ingest may resume into the same room for this long; then the live ends.
+        "LIVE_GRACE_SECONDS": _int("LIVE_GRACE_SECONDS", 15),
+        "LIVE_IDLE_TIMEOUT_SECONDS": _int("LIVE_IDLE_TIMEOUT_SECONDS", 10),
+        # One thread per low-latency viewer in threading mode: cap them per room.
+        "LIVE_FLV_MAX_VIEWERS": _int("LIVE_FLV_MAX_VIEWERS", 200),
+        "LIVE_INGEST_MAX_MESSAGE_BYTES": _int("LIVE_INGEST_MAX_MESSAGE_BYTES", 8 * 1024 * 1024),
+        # How often the ingest checks the database for rooms ended elsewhere (another web node).
+        "LIVE_RECONCILE_SECONDS": _int("LIVE_RECONCILE_SECONDS", 2),
+        # A replay is as long as the show: allow more than an upload (MAX_VIDEO_SECONDS).
+        "LIVE_REPLAY_MAX_SECONDS": _int("LIVE_REPLAY_MAX_SECONDS", 6 * 3600),
     }
 
 

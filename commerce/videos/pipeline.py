@@ -152,7 +152,9 @@ def transcode(payload: dict[str, Any], ctx: JobContext) -> None:
     session.commit()
     with work_dir(f"transcode-{video.public_id}") as work:
         source = local_source(backend, video.source.key, work)
-        probe = probe_video(source, max_duration_s=config["MAX_VIDEO_SECONDS"] + 5)
+        # A live replay is as long as its show: its job passes a larger limit than uploads get.
+        max_seconds = payload.get("max_seconds") or config["MAX_VIDEO_SECONDS"]
+        probe = probe_video(source, max_duration_s=max_seconds + 5)
         out_dir = work / "out"
         out_dir.mkdir()
         publisher = OutputPublisher(backend, out_dir, video.storage_prefix + "hls/")
