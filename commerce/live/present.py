@@ -4,10 +4,8 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import url_for
 from sqlalchemy.orm import Session
 
-from commerce.catalog.models import Product
 from commerce.files.services import object_url
 from commerce.live import rules
 from commerce.live.models import LiveChatMessage, LivePin, LiveRoom
@@ -22,22 +20,9 @@ from commerce.live.schemas import (
     SnapshotOut,
 )
 from commerce.live.selling import flashes_by_pin, live_flash_out
-from commerce.money import format_money
 from commerce.orders.models import FlashSale
 from commerce.videos.present import creator_out as creator_out
-from commerce.videos.schemas import ProductCard
-
-
-def product_card(product: Product) -> ProductCard:
-    return ProductCard(
-        id=product.id,
-        title=product.title,
-        price_minor=product.price_minor,
-        currency=product.currency,
-        price_display=format_money(product.price_minor, product.currency),
-        image_url=object_url(product.images[0].object) if product.images else None,
-        url=url_for("catalog.product_page", product_id=product.id),
-    )
+from commerce.videos.present import product_card as product_card
 
 
 def room_out(room: LiveRoom) -> RoomOut:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import url_for
 
 from commerce.accounts.models import User
+from commerce.catalog.models import Product
 from commerce.files.services import key_url, object_url
 from commerce.money import format_money
 from commerce.videos.models import Video, VideoPin
@@ -26,15 +27,20 @@ def pin_out(pin: VideoPin) -> PinOut:
         id=pin.id,
         start_ms=pin.start_ms,
         end_ms=pin.end_ms,
-        product=ProductCard(
-            id=product.id,
-            title=product.title,
-            price_minor=product.price_minor,
-            currency=product.currency,
-            price_display=format_money(product.price_minor, product.currency),
-            image_url=object_url(product.images[0].object) if product.images else None,
-            url=url_for("catalog.product_page", product_id=product.id),
-        ),
+        product=product_card(product),
+    )
+
+
+def product_card(product: Product) -> ProductCard:
+    """What a pinned card shows of a product, on videos and in live rooms."""
+    return ProductCard(
+        id=product.id,
+        title=product.title,
+        price_minor=product.price_minor,
+        currency=product.currency,
+        price_display=format_money(product.price_minor, product.currency),
+        image_url=object_url(product.images[0].object) if product.images else None,
+        url=url_for("catalog.product_page", product_id=product.id),
     )
 
 

@@ -171,3 +171,18 @@ export function formatTime(seconds, decimals = 1) {
   const padded = rest < 10 ? "0" + text : text;
   return `${minutes}:${padded}`;
 }
+
+/** Integer minor units as the reader's locale writes money (never floats in the model). */
+export function formatMoney(minor, currency) {
+  const digits = currency === "JPY" ? 0 : 2;
+  try {
+    return new Intl.NumberFormat(pageLang(), {
+      style: "currency",
+      currency,
+      currencyDisplay: "narrowSymbol",
+      minimumFractionDigits: digits,
+    }).format(minor / 10 ** digits);
+  } catch {
+    return (minor / 10 ** digits).toFixed(digits) + " " + currency;
+  }
+}

@@ -5,7 +5,7 @@
 // is kept for retries of the same attempt, shows the sandbox pay page in an iframe, and shows
 // the paid state when the order's "order.updated" event arrives (polling as a fallback).
 
-import { ApiError, csrfToken, errorFromBody } from "./api.js";
+import { ApiError, csrfToken, errorFromBody, formatMoney } from "./api.js";
 
 const drawer = document.getElementById("checkout-drawer");
 let strings = null;
@@ -56,19 +56,6 @@ function newKey() {
   return String(Date.now()) + Math.random().toString(16).slice(2);
 }
 
-function formatMoney(minor, currency) {
-  const digits = currency === "JPY" ? 0 : 2;
-  try {
-    return new Intl.NumberFormat(document.documentElement.lang || "en", {
-      style: "currency",
-      currency,
-      currencyDisplay: "narrowSymbol",
-      minimumFractionDigits: digits,
-    }).format(minor / 10 ** digits);
-  } catch {
-    return (minor / 10 ** digits).toFixed(digits) + " " + currency;
-  }
-}
 
 function formatDuration(ms) {
   const total = Math.max(0, Math.floor(ms / 1000));

@@ -4,6 +4,8 @@
 
 import { pageLang } from "./api.js";
 
+export { formatMoney } from "./api.js";
+
 let liveStrings = null;
 
 /** A string of the shared live table (#live-i18n), %(name)s filled from vars. */
@@ -65,19 +67,6 @@ export function localTimes(root = document) {
   }
 }
 
-export function formatMoney(minor, currency) {
-  const digits = currency === "JPY" ? 0 : 2;
-  try {
-    return new Intl.NumberFormat(pageLang(), {
-      style: "currency",
-      currency,
-      currencyDisplay: "narrowSymbol",
-      minimumFractionDigits: digits,
-    }).format(minor / 10 ** digits);
-  } catch {
-    return (minor / 10 ** digits).toFixed(digits) + " " + currency;
-  }
-}
 
 /** "12.30" -> 1230 (JPY: whole units); null when it is not a price. */
 export function toMinor(text, currency) {
