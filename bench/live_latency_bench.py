@@ -12,8 +12,10 @@ blocks (setpts=RTCTIME, geq), then fans out the same encoded stream to:
 The viewer side notes when each segment appears in its playlist (polled every 20 ms) and
 when each FLV tag arrives, then decodes the stripes. Per frame it reports:
   available  stamp -> the frame can be fetched by a player (segment listed / tag received)
-  player     HLS only: a player holding 3 target durations behind the live edge (RFC 8216
-             6.3.3, hls.js liveSyncDurationCount=3) shows the frame once the edge is 3 s past it
+  player     HLS only: a player holding N segments behind the live edge shows the frame once
+             the edge is N segments past it; N = 2 is our room page's hls.js setting
+             (static/js/live-player.js liveSyncDurationCount), N = 3 hls.js's default and RFC
+             8216 6.3.3's advice. Every path is measured with the same player.
 Because stamps are taken from the wall clock as frames leave the (-re paced) source, `-re`
 running ahead of the clock is already accounted for; its lead is printed as a check.
 Usage: python bench/live_latency_bench.py [seconds]   (LIVE_BENCH_SEGMENT_S=0.5 for 0.5 s)
@@ -45,7 +47,8 @@ GOP = round(FPS * SEGMENT_S)  # the source cuts where every path can cut
 BITS, BLOCK = 24, 32
 STRIPE_W, STRIPE_H = BITS * BLOCK, BLOCK
 WARMUP_S, TAIL_S = 4.0, 1.5
-PLAYER_HOLD_S = 3 * SEGMENT_S
+OUR_PLAYER_HOLD = 2  # segments: static/js/live-player.js liveSyncDurationCount
+DEFAULT_PLAYER_HOLD = 3  # hls.js's default
 NGINX_PORT = 19351
 NGINX_MODULE = "/usr/lib/nginx/modules/ngx_rtmp_module.so"
 
@@ -154,8 +157,11 @@ class HlsWatch:
             out += [(s, self.seen[uri]) for s in stamps]
         return out
 
-    def player_latencies(self, frames: list[tuple[float, float]]) -> list[float | None]:
-        """Latency for a player holding PLAYER_HOLD_S behind the live edge."""
+    def player_latencies(
+        self, frames: list[tuple[float, float]], hold_segments: int
+    ) -> list[float | None]:
+        """Latency for a player holding hold_segments behind the live edge."""
+        hold_ms = hold_segments * SEGMENT_S * 1000
         # Live edge over time: (available_at, media end of the newest listed segment).
         edges: list[tuple[float, float]] = []
         by_seg: dict[float, float] = {}
@@ -166,7 +172,7 @@ class HlsWatch:
             edges.append((avail, edge))
         out: list[float | None] = []
         for stamp, _ in frames:
-            shown = next((t for t, e in edges if e - PLAYER_HOLD_S * 1000 >= stamp), None)
+            shown = next((t for t, e in edges if e - hold_ms >= stamp), None)
             out.append(None if shown is None else shown - stamp)
         return out
 
@@ -322,7 +328,8 @@ def main(duration_s: float = 30.0) -> None:
 
     print(
         f"live latency, {WIDTH}x{HEIGHT}@{FPS}, {SEGMENT_S:g} s segments, {duration_s:.0f} s"
-        f" stream; player = hls.js-like, {PLAYER_HOLD_S:g} s behind the live edge; frames"
+        f" stream; player = hls.js-like, {OUR_PLAYER_HOLD} segments behind the live edge (ours)"
+        f" or {DEFAULT_PLAYER_HOLD} (hls.js default), the same for every path; frames"
         f" from {WARMUP_S:g} s after the start to {TAIL_S:g} s before the end"
     )
     if all_stamps:
@@ -333,24 +340,32 @@ def main(duration_s: float = 30.0) -> None:
             f" clock started at its first frame (median {-statistics.median(drift):.0f} ms);"
             " stamps are wall-clock, so the figures below need no correction"
         )
-    header = ("path", "frames", "avail p50", "avail p95", "player p50", "player p95")
-    print("{:<10}{:>7}{:>11}{:>11}{:>12}{:>12}".format(*header))
-    row = "{:<10}{:>7}{:>10.2f}s{:>10.2f}s{:>11}{:>12}"
+    header = ("path", "frames", "avail p50", "avail p95", "player p50", "player p95", "3-seg p50")
+    print("{:<10}{:>7}{:>11}{:>11}{:>12}{:>12}{:>11}".format(*header))
+    row = "{:<10}{:>7}{:>10.2f}s{:>10.2f}s{:>11}{:>12}{:>11}"
     rows: dict[str, float] = {}
     ll = [a - s for s, a in window(ll_frames, t_start, t_end)]
-    print(row.format("ours-ll", len(ll), pct(ll, 0.5) / 1e3, pct(ll, 0.95) / 1e3, "(MSE)", ""))
+    print(row.format("ours-ll", len(ll), pct(ll, 0.5) / 1e3, pct(ll, 0.95) / 1e3, "(MSE)", "", ""))
     rows["ours-ll"] = pct(ll, 0.5)
     for w in watches:
         frames = w.frames()
-        player_all = w.player_latencies(frames)
-        kept = [(s, a, p) for (s, a), p in zip(frames, player_all, strict=True)]
-        kept = [k for k in kept if t_start <= k[0] <= t_end]
-        avail = [a - s for s, a, _ in kept]
-        player = [p for _, _, p in kept if p is not None]
+        ours_hold = w.player_latencies(frames, OUR_PLAYER_HOLD)
+        default_hold = w.player_latencies(frames, DEFAULT_PLAYER_HOLD)
+        kept = [
+            (s, a, p, p3)
+            for (s, a), p, p3 in zip(frames, ours_hold, default_hold, strict=True)
+            if t_start <= s <= t_end
+        ]
+        avail = [a - s for s, a, _, _ in kept]
+        player = [p for _, _, p, _ in kept if p is not None]
+        player3 = [p for _, _, _, p in kept if p is not None]
         rows[w.name] = pct(player, 0.5)
         p50, p95 = f"{pct(player, 0.5) / 1e3:.2f}s", f"{pct(player, 0.95) / 1e3:.2f}s"
+        p3 = f"{pct(player3, 0.5) / 1e3:.2f}s"
         print(
-            row.format(w.name, len(avail), pct(avail, 0.5) / 1e3, pct(avail, 0.95) / 1e3, p50, p95)
+            row.format(
+                w.name, len(avail), pct(avail, 0.5) / 1e3, pct(avail, 0.95) / 1e3, p50, p95, p3
+            )
         )
     if "nginx" not in rows:
         print(
