@@ -27,6 +27,12 @@ function minuteLabel(iso) {
   });
 }
 
+/** The legend's (translated) name of a series. */
+function seriesLabel(name) {
+  const item = document.querySelector(`.legend-item[data-series="${name}"]`);
+  return item ? item.textContent.trim() : name;
+}
+
 export function chartSvg(series, t) {
   const svg = el("svg", {
     viewBox: `0 0 ${W} ${H}`,
@@ -50,7 +56,7 @@ export function chartSvg(series, t) {
     const points = series.map((p, i) => `${x(i).toFixed(1)},${y(p)}`);
     if (series.length === 1) points.splice(0, 1, `${PAD.left},${y(series[0])}`, `${W - PAD.right},${y(series[0])}`);
     const line = el("polyline", { class: `series series-${name}`, points: points.join(" "), fill: "none" });
-    line.append(el("title", {}, `${name}: max ${top}`));
+    line.append(el("title", {}, `${seriesLabel(name)}: ${t("chart_peak", { n: top })}`));
     svg.append(line);
   }
   // One transparent column per minute: hover (and screen readers) get that minute's figures.
@@ -61,7 +67,7 @@ export function chartSvg(series, t) {
       el(
         "title",
         {},
-        `${minuteLabel(p.minute)} · ${SERIES.map((name) => `${name.replace("_", " ")} ${p[name] || 0}`).join(" · ")}`,
+        `${minuteLabel(p.minute)} · ${SERIES.map((name) => `${seriesLabel(name)} ${p[name] || 0}`).join(" · ")}`,
       ),
     );
     svg.append(col);
