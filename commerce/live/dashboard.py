@@ -58,6 +58,7 @@ def _line_rows(session: Session, room: LiveRoom) -> list:
                 OrderLine.title,
                 OrderLine.quantity,
                 OrderLine.amount_minor,
+                OrderLine.refunded_minor,
             )
             .join(Order, Order.id == OrderLine.order_id)
             .where(
@@ -108,9 +109,10 @@ def build_dashboard(
         all_orders.add(row.id)
         product.units += row.quantity
         if row.state in PAID_STATES:
-            bucket.gmv[row.currency] += row.amount_minor
-            product.gmv += row.amount_minor
-            gmv_total[row.currency] += row.amount_minor
+            kept = row.amount_minor - row.refunded_minor  # what the buyers did not get back
+            bucket.gmv[row.currency] += kept
+            product.gmv += kept
+            gmv_total[row.currency] += kept
 
     series = []
     moment = first

@@ -237,6 +237,20 @@ def test_the_dashboard_counts_viewers_hearts_chat_clicks_orders_and_gmv(
     assert sum(p["chat_messages"] for p in board["series"]) == 1
     assert max(p["viewers"] for p in board["series"]) == 1
 
+    # Paid, then partly refunded: GMV counts what the buyer did not get back.
+    from commerce.orders.models import Order
+
+    with app.app_context():
+        placed = db.session.scalar(db.select(Order))
+        placed.state, placed.lines[0].refunded_minor = "partially_refunded", 500
+        placed.refunded_minor = 500
+        paid_amount = placed.lines[0].amount_minor
+        db.session.commit()
+    board = api.get(f"{room}/dashboard").get_json()
+    assert board["gmv_minor"] == {"CNY": paid_amount - 500}
+    product = next(p for p in board["products"] if p["product_id"] == shelf[0].id)
+    assert product["gmv_minor"] == paid_amount - 500
+
 
 def test_live_endpoints_are_in_the_openapi_document(client):
     spec = client.get("/api/openapi.json").get_json()
