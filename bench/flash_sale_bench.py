@@ -1,6 +1,6 @@
 """A flash sale through the real HTTP checkout, next to the bare SQL reservation in the same run.
 
-1,000 buyers (200 at once) race for 100 units: each POSTs /api/v1/orders with its own
+1,000 buyers (200 at once, asyncio tasks) race for 100 units: each POSTs /api/v1/orders with its own
 Idempotency-Key to the app served by real HTTP servers on loopback (several processes, each
 gunicorn's threaded worker as in the README's scale-out, or --server werkzeug); a tenth of
 the buyers also retry with the same key at the same moment. It checks that exactly 100 orders
@@ -16,8 +16,7 @@ The URL defaults to $BENCH_DATABASE_URL, else a fresh SQLite file. The database 
 from __future__ import annotations
 
 import argparse
-import http.client
-import json
+import asyncio
 import os
 import subprocess
 import sys
@@ -189,28 +188,55 @@ def prepare(url: str, buyers: int) -> tuple[int, list[dict[str, Any]]]:
 # The race --------------------------------------------------------------------------------
 
 
-def post_order(
-    port: int, person: dict[str, Any], product_id: int, key: str
-) -> tuple[int, Any, float]:
-    body = json.dumps(
-        {"items": [{"product_id": product_id, "quantity": 1}], "address_id": person["address_id"]}
-    )
-    headers = {
-        "Content-Type": "application/json",
-        "Cookie": f"session={person['cookie']}",
-        "X-CSRFToken": person["csrf"],
-        "Idempotency-Key": key,
+async def race_async(
+    ports: list[int],
+    people: list[dict[str, Any]],
+    product_id: int,
+    concurrency: int,
+    retry_every: int,
+) -> dict[str, Any]:
+    """The buyers as asyncio tasks, `concurrency` in flight: the load stays cheap to generate."""
+    import aiohttp
+
+    calls: list[tuple[int, dict[str, Any], str]] = []
+    for index, person in enumerate(people):
+        key = uuid.uuid4().hex
+        person["key"] = key
+        calls.append((ports[index % len(ports)], person, key))
+        if retry_every and index % retry_every == 0:  # a retry of the same attempt
+            calls.append((ports[(index + 1) % len(ports)], person, key))
+    results: list[tuple[int, Any, float, str]] = []
+    gate = asyncio.Semaphore(concurrency)
+    connector = aiohttp.TCPConnector(limit=concurrency, force_close=True)
+    timeout = aiohttp.ClientTimeout(total=120)
+    async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+
+        async def buy(port: int, person: dict[str, Any], key: str) -> None:
+            body = {
+                "items": [{"product_id": product_id, "quantity": 1}],
+                "address_id": person["address_id"],
+            }
+            headers = {
+                "Cookie": f"session={person['cookie']}",
+                "X-CSRFToken": person["csrf"],
+                "Idempotency-Key": key,
+            }
+            async with gate:
+                started = time.perf_counter()
+                async with http.post(
+                    f"http://127.0.0.1:{port}/api/v1/orders", json=body, headers=headers
+                ) as response:
+                    data = await response.json(content_type=None)
+                    results.append((response.status, data, time.perf_counter() - started, key))
+
+        started = time.perf_counter()
+        await asyncio.gather(*(buy(*call) for call in calls))
+        elapsed = time.perf_counter() - started
+    return {
+        "results": results,
+        "elapsed": elapsed,
+        "retried": sum(1 for i in range(len(people)) if retry_every and i % retry_every == 0),
     }
-    started = time.perf_counter()
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-    try:
-        conn.request("POST", "/api/v1/orders", body=body, headers=headers)
-        response = conn.getresponse()
-        data = json.loads(response.read() or b"null")
-        status = response.status
-    finally:
-        conn.close()
-    return status, data, time.perf_counter() - started
 
 
 def race(
@@ -220,31 +246,7 @@ def race(
     concurrency: int,
     retry_every: int,
 ) -> dict[str, Any]:
-    calls: list[tuple[int, dict[str, Any], str]] = []
-    for index, person in enumerate(people):
-        key = uuid.uuid4().hex
-        person["key"] = key
-        calls.append((ports[index % len(ports)], person, key))
-        if retry_every and index % retry_every == 0:  # a retry of the same attempt
-            calls.append((ports[(index + 1) % len(ports)], person, key))
-    results: list[tuple[int, Any, float, str]] = []
-    lock = threading.Lock()
-
-    def run(call: tuple[int, dict[str, Any], str]) -> None:
-        port, person, key = call
-        status, data, seconds = post_order(port, person, product_id, key)
-        with lock:
-            results.append((status, data, seconds, key))
-
-    started = time.perf_counter()
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        list(pool.map(run, calls))
-    elapsed = time.perf_counter() - started
-    return {
-        "results": results,
-        "elapsed": elapsed,
-        "retried": sum(1 for i in range(len(people)) if retry_every and i % retry_every == 0),
-    }
+    return asyncio.run(race_async(ports, people, product_id, concurrency, retry_every))
 
 
 def check(url: str, product_id: int, outcome: dict[str, Any]) -> dict[str, Any]:
