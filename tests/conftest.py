@@ -55,7 +55,7 @@ def _empty_tables() -> None:
 
 
 def app_settings(database_url: str, folder: Path) -> dict[str, Any]:
-    """Test configuration: the run's database, a private storage and work folder, fast x264."""
+    """Test configuration: the run's database, private storage, work and live folders, fast x264."""
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
@@ -63,6 +63,7 @@ def app_settings(database_url: str, folder: Path) -> dict[str, Any]:
         "STORAGE_LOCAL_ROOT": str(folder / "storage"),
         "UPLOAD_TMP_DIR": str(folder / "uploads"),
         "WORK_DIR": str(folder / "work"),
+        "LIVE_ROOT": str(folder / "live"),  # a browser test that goes live streams here
         "TRANSCODE_PRESET": "ultrafast",
         "HLS_SEGMENT_SECONDS": 2,
         "SERVER_NAME": "localhost",

@@ -169,7 +169,8 @@ def build_live_argv(
     ]
     argv = [
         FFMPEG, "-hide_banner", "-nostats", "-loglevel", "warning",
-        "-fflags", "+nobuffer",
+        # No "-fflags +nobuffer": it drops the packets read while probing, and with them the
+        # first keyframe (a browser's MediaRecorder sends the next one seconds later).
         "-probesize", "500000",
         "-analyzeduration", "1000000",
         "-f", DEMUXERS[container],

@@ -87,7 +87,8 @@ export function wsUrl(path) {
 /**
  * Join a room and follow it. handlers: snapshot(snap, isReconnect), refused(error), pins(list),
  * chat(messages), chatDeleted(ids), counters(payload), state(payload), settings(payload),
- * permissions(payload), status("online" | "offline").
+ * permissions(payload), stream(payload) (the media: live / waiting / ended), replay(payload)
+ * (the replay video is published), status("online" | "offline").
  * Returns { socket, emit(name, data) -> Promise(ack) }, or null without the client library.
  */
 export function connectRoom(room, handlers) {
@@ -128,6 +129,8 @@ export function connectRoom(room, handlers) {
   socket.on("live.state", (payload) => mine(payload) && call("state", payload));
   socket.on("live.settings", (payload) => mine(payload) && call("settings", payload));
   socket.on("live.permissions", (payload) => mine(payload) && call("permissions", payload));
+  socket.on("live.stream", (payload) => mine(payload) && call("stream", payload));
+  socket.on("live.replay", (payload) => mine(payload) && call("replay", payload));
 
   return {
     socket,

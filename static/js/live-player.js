@@ -45,7 +45,7 @@ export function lowLatencySupported() {
 
 /**
  * options: hlsUrl, flvUrl, lowLatency (prefer FLV when supported), onState(state), onMode(mode).
- * Returns { mode, start(), stop(), setLowLatency(bool), jumpToLive(), behindLive() }.
+ * Returns { mode, start(), stop(), wake(), setLowLatency(bool), jumpToLive(), behindLive() }.
  */
 export function createLivePlayer(video, options) {
   const { hlsUrl, flvUrl, onState = () => {}, onMode = () => {} } = options;
@@ -56,6 +56,7 @@ export function createLivePlayer(video, options) {
   let retryTimer = 0;
   let running = false;
   let flvFailed = false;
+  let probing = false;
 
   video.playsInline = true;
 
@@ -99,15 +100,18 @@ export function createLivePlayer(video, options) {
   }
 
   async function probe() {
-    if (!running) return;
+    if (!running || probing) return;
+    probing = true;
     let ok = false;
     try {
       const response = await fetch(hlsUrl, { cache: "no-store", credentials: "same-origin" });
       ok = response.ok;
     } catch {
       ok = false;
+    } finally {
+      probing = false;
     }
-    if (!running) return;
+    if (!running || mode !== "none") return;
     if (!ok) {
       waitAndRetry();
       return;
@@ -185,6 +189,12 @@ export function createLivePlayer(video, options) {
       running = false;
       detach();
       video.pause();
+    },
+    /** The media became playable (the live.stream event): try now, not at the next retry. */
+    wake() {
+      if (!running || mode !== "none") return;
+      clearTimeout(retryTimer);
+      probe();
     },
     setLowLatency(on) {
       lowLatency = on;

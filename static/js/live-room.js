@@ -386,6 +386,14 @@ if (chatForm) {
   });
 }
 
+// The replay is published while the page is open: the ended curtain links to it.
+function showReplay(url) {
+  if (!url) return;
+  $("replay-link").href = url;
+  $("replay-ready").hidden = false;
+  $("replay-pending").hidden = true;
+}
+
 // ---------------------------------------------------------------- the connection
 
 function applySnapshot(snapshot) {
@@ -432,6 +440,10 @@ const connection = connectRoom(ROOM, {
     showPermissions(state.permissions);
   },
   permissions: (payload) => showPermissions(payload),
+  stream: (payload) => {
+    if (payload.stream === "live" && state.room.state === "live") player.wake();
+  },
+  replay: (payload) => showReplay(payload.url),
   status: (status) => root.classList.toggle("is-offline", status === "offline"),
 });
 

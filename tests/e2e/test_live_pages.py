@@ -67,7 +67,7 @@ def test_schedule_go_live_pin_then_a_phone_viewer_buys_hearts_and_chats(
         viewer.goto(f"{live_server.url}/live/{room_id}")
         expect(viewer.locator("#curtain-upcoming")).to_be_visible()
 
-        # Go live with the (fake) camera: no ingest server here, so the viewer waits for media.
+        # Go live with the (fake) camera: the viewer waits for the first segments of the media.
         page.click("#go-live")
         expect(page.locator("#room-state-badge")).to_contain_text("LIVE")
         expect(page.locator("#camera-preview")).to_have_js_property("paused", False)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from commerce.extensions import db
@@ -76,6 +78,9 @@ def test_an_ended_room_links_to_its_published_replay(app, make_room, client, hos
     assert api.post(f"/api/v1/live/rooms/{room_id}/end").status_code == 200
     status, html = page(client, f"/live/{room_id}")
     assert status == 200 and "The replay is not available yet." in html
+    # The link is there, hidden, for the live.replay event to show it without a reload.
+    assert re.search(r'id="replay-ready"\s+hidden', html)
+    assert not re.search(r'id="replay-pending"\s+hidden', html)
     with app.app_context():
         video = Video(
             public_id="replay123",
@@ -91,7 +96,8 @@ def test_an_ended_room_links_to_its_published_replay(app, make_room, client, hos
         room.replay_video_id = video.id
         db.session.commit()
     status, html = page(client, f"/live/{room_id}")
-    assert 'href="/v/replay123"' in html
+    assert 'href="/v/replay123"' in html and not re.search(r'id="replay-ready"\s+hidden', html)
+    assert re.search(r'id="replay-pending"\s+hidden', html)
     status, html = page(client, "/v/replay123")
     assert status == 200 and 'id="replay-panel"' in html and "live-replay.js" in html
 

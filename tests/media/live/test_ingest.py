@@ -218,6 +218,35 @@ def test_browser_reconnect_resumes_and_late_viewer_starts_on_a_keyframe(make_hub
     assert probe_duration(events.ended[0].recording) == pytest.approx(6.0, abs=0.8)
 
 
+@pytest.fixture(scope="module")
+def one_keyframe_webm(tmp_path_factory):
+    """A browser camera as MediaRecorder records it: a keyframe at the start, then none."""
+    out = tmp_path_factory.mktemp("camera") / "camera.webm"
+    argv = [
+        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+        "-f", "lavfi", "-i", "testsrc2=size=640x360:rate=30",
+        "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000",
+        "-t", "3", "-c:v", "libvpx", "-deadline", "realtime", "-cpu-used", "8", "-b:v", "800k",
+        "-g", "1000", "-c:a", "libopus", "-f", "webm", "-live", "1", "-y", str(out),
+    ]  # fmt: skip
+    subprocess.run(argv, check=True, timeout=120)
+    return str(out)
+
+
+def test_a_camera_with_one_keyframe_is_live_from_its_first_frame(make_hub, one_keyframe_webm):
+    # The packets ffmpeg reads while probing the input must be decoded, not dropped: dropping
+    # them loses the only keyframe, and nothing plays until the browser sends another.
+    hub, events = make_hub(grace_s=0.5)
+    _feed_in_chunks(hub.publish("cam", "webm"), one_keyframe_webm)
+    room = hub.room("cam")
+    assert room.wait_ended(30)
+    assert events.started == ["cam"]
+    assert events.ended[0].recording is not None
+    assert probe_duration(events.ended[0].recording) == pytest.approx(3.0, abs=0.5)
+    (video,) = [s for s in probe_streams(events.ended[0].recording) if s["codec_type"] == "video"]
+    assert video["codec_name"] == "h264"
+
+
 def test_end_now_stops_the_ingest_and_finalises(make_hub, webm_clip):
     hub, events = make_hub(grace_s=30)
     publisher = hub.publish("r", "webm")
