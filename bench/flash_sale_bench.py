@@ -341,9 +341,10 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--buyers", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=200)
-    parser.add_argument("--processes", type=int, default=2, help="server processes")
+    # Three processes on two cores: one runs Python while the others wait on the database.
+    parser.add_argument("--processes", type=int, default=3, help="server processes")
     # Keep processes x 2 x pool under PostgreSQL's max_connections (100 by default).
-    parser.add_argument("--pool", type=int, default=20, help="DB connections per process")
+    parser.add_argument("--pool", type=int, default=12, help="DB connections per process")
     parser.add_argument("--retry-every", type=int, default=10, help="every Nth buyer retries")
     parser.add_argument("--sql-concurrency", type=int, default=16)
     parser.add_argument("--server", choices=("gunicorn", "werkzeug"), default="gunicorn")

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Response, jsonify, request
 from flask_babel import gettext as _
-from sqlalchemy import delete, select, text
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from commerce.errors import Conflict, DomainError, ValidationFailed, error_body
@@ -99,13 +99,6 @@ def _claim(user_id: int, scope: str, key: str, digest: str) -> IdempotencyRecord
     )
 
 
-def _commit_without_waiting_for_disk() -> None:
-    """A refusal changes nothing but its record: losing it in a crash only lets a retry re-run."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.execute(text("SET LOCAL synchronous_commit TO OFF"))
-    db.session.commit()
-
-
 def idempotent(
     user_id: int, scope: str, params: Any, run: Callable[[], tuple[int, dict[str, Any]]]
 ) -> Response:
@@ -127,7 +120,7 @@ def idempotent(
     except DomainError as error:
         status, body = error.status, error_body(error.code, error.message, error.fields)
         claimed.status_code, claimed.response = status, body
-        _commit_without_waiting_for_disk()
+        db.session.commit()
     except Exception:
         db.session.rollback()  # the claim goes too: a retry can run again
         raise
