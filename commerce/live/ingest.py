@@ -14,7 +14,7 @@ import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -34,6 +34,7 @@ from media.live import (
     LiveCallbacks,
     LiveHub,
     LiveOptions,
+    RecordingPart,
     RoomEnded,
     RoomState,
     RtmpIngestServer,
@@ -76,12 +77,27 @@ def do_stream_started(session: Session, public_id: str, now: datetime) -> LiveRo
 
 
 def do_stream_ended(
-    session: Session, public_id: str, now: datetime, *, has_recording: bool
+    session: Session,
+    public_id: str,
+    now: datetime,
+    *,
+    has_recording: bool,
+    timeline: tuple[RecordingPart, ...] = (),
 ) -> LiveRoom | None:
     """The media ended (grace expired, or ended): so does the room; its replay is queued."""
     room = session.scalar(select(LiveRoom).where(LiveRoom.public_id == public_id))
     if room is None:
         return None
+    if timeline:
+        room.media_timeline = [
+            {
+                "started_at": datetime.fromtimestamp(part.started_at, UTC)
+                .replace(tzinfo=None)
+                .isoformat(),
+                "duration_ms": round(part.duration_s * 1000),
+            }
+            for part in timeline
+        ]
     if room.state != rules.ENDED:
         do_end_room(session, room, now)
     publish_stream(session, room, "ended")
@@ -227,12 +243,20 @@ class LiveIngest:
         with self._session() as session:
             try:
                 do_stream_ended(
-                    session, event.room_id, utcnow(), has_recording=event.recording is not None
+                    session,
+                    event.room_id,
+                    utcnow(),
+                    has_recording=event.recording is not None,
+                    timeline=event.timeline,
                 )
             except DomainError:  # ended by the creator at the same moment: read again
                 session.rollback()
                 do_stream_ended(
-                    session, event.room_id, utcnow(), has_recording=event.recording is not None
+                    session,
+                    event.room_id,
+                    utcnow(),
+                    has_recording=event.recording is not None,
+                    timeline=event.timeline,
                 )
             session.commit()
 

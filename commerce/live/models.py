@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,6 +45,9 @@ class LiveRoom(db.Model):
     peak_viewers: Mapped[int] = mapped_column(default=0)
     hearts_total: Mapped[int] = mapped_column(BigInteger, default=0)
     replay_video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id"))
+    # The recording's parts as [{"started_at": ISO UTC, "duration_ms": n}]: the replay leaves out
+    # the gaps between ingest connections and the wait before the first one.
+    media_timeline: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)
     # Room settings, changed by the creator or a moderator.
     slow_mode_seconds: Mapped[int] = mapped_column(default=0)
     keyword_filter: Mapped[list[str]] = mapped_column(JSON, default=list)

@@ -6,6 +6,7 @@ import contextlib
 import logging
 import os
 import secrets
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -34,24 +35,61 @@ REPLAY_JOB = "live.replay"
 REPLAY_EVENT = "live.replay"
 
 
-def offset_ms(moment: datetime, started_at: datetime) -> int:
-    """Milliseconds into the replay of a moment of the show (never before its start)."""
-    return max(0, round((moment - started_at).total_seconds() * 1000))
+@dataclass(frozen=True)
+class ReplayPart:
+    """A stretch of the show that is in the recording, back to back with the others."""
+
+    started_at: datetime
+    duration_ms: int | None  # None: to the end (no media timeline was recorded)
+
+
+def replay_clock(room: LiveRoom) -> list[ReplayPart]:
+    """The recording's parts of the show; without a media timeline, the show from its start."""
+    if room.media_timeline:
+        return [
+            ReplayPart(datetime.fromisoformat(part["started_at"]), int(part["duration_ms"]))
+            for part in room.media_timeline
+        ]
+    assert room.started_at is not None
+    return [ReplayPart(room.started_at, None)]
+
+
+def offset_ms(moment: datetime, clock: list[ReplayPart]) -> int:
+    """Milliseconds into the replay of a moment of the show.
+
+    The replay is the parts back to back: a moment before the first part, or in a gap between
+    two, is placed where the next part begins; after the last, at the end.
+    """
+    before = 0
+    for part in clock:
+        into = round((moment - part.started_at).total_seconds() * 1000)
+        if into < 0:
+            return before
+        if part.duration_ms is None or into < part.duration_ms:
+            return before + into
+        before += part.duration_ms
+    return before
 
 
 def replay_pin_window(
-    pinned_at: datetime, unpinned_at: datetime | None, started_at: datetime, duration_ms: int
+    pinned_at: datetime, unpinned_at: datetime | None, clock: list[ReplayPart], duration_ms: int
 ) -> tuple[int, int | None] | None:
     """A live pin as a video pin (start_ms, end_ms); None when it falls outside the recording.
 
     An end at or beyond the recording's end becomes None ("until the end"), as video pins have
     it; a pin shorter than a millisecond is dropped (video pins need end > start).
     """
-    start = offset_ms(pinned_at, started_at)
-    if duration_ms and start >= duration_ms:
+    # The recording's end as the parts tell it and as the probe of the file does: they can
+    # differ by a frame or two, and a moment at either is the end.
+    ends = [duration_ms] if duration_ms else []
+    if clock and all(part.duration_ms is not None for part in clock):
+        ends.append(sum(part.duration_ms or 0 for part in clock))
+    last = min(ends) if ends else None
+    start = offset_ms(pinned_at, clock)
+    if last is not None and start >= last:
         return None
-    end = offset_ms(unpinned_at, started_at) if unpinned_at is not None else None
-    if end is not None and duration_ms and end >= duration_ms:
+    end = offset_ms(unpinned_at, clock) if unpinned_at is not None else None
+    if end is not None and last is not None and end >= last:
         end = None
     if end is not None and end <= start:
         return None
@@ -85,10 +123,13 @@ def do_create_replay_video(
     # A copy: the live folder is the media layer's, and a retry must still find its recording.
     size = backend.save_file(key, recording, "video/mp4")
     video.source = StoredObject(backend=backend.backend, key=key, size=size)
+    clock = replay_clock(room)
     for pin in pin_history(session, room):
-        window = replay_pin_window(
-            pin.pinned_at, pin.unpinned_at, room.started_at, video.duration_ms
-        )
+        # Ending the show unpins what is pinned; the recording can run a moment past the End
+        # press (chunks in flight), and such a pin lasts to the end of the replay.
+        ended_with_the_show = pin.unpinned_at is not None and pin.unpinned_at == room.ended_at
+        unpinned_at = None if ended_with_the_show else pin.unpinned_at
+        window = replay_pin_window(pin.pinned_at, unpinned_at, clock, video.duration_ms)
         if window is not None:
             video.pins.append(
                 VideoPin(product_id=pin.product_id, start_ms=window[0], end_ms=window[1])

@@ -18,7 +18,7 @@ from commerce.live import rules, services
 from commerce.live.models import LiveChatMessage, LiveFlashSale, LiveRoom
 from commerce.live.present import creator_out, product_card
 from commerce.live.queries import pin_history
-from commerce.live.replay import offset_ms
+from commerce.live.replay import ReplayPart, offset_ms, replay_clock
 from commerce.money import format_money
 from commerce.orders.models import FlashSale
 from commerce.videos.access import can_view
@@ -67,7 +67,8 @@ class TimelineChatOut(BaseModel):
 
 
 class ReplayTimelineOut(BaseModel):
-    """Offsets are seconds from the start of the show, which is second 0 of the replay."""
+    """Offsets are seconds into the replay: the recording's parts back to back (the wait before
+    the media arrived and any dropped stretch are not in it)."""
 
     room: str
     started_at: datetime
@@ -83,8 +84,8 @@ class TimelineQuery(BaseModel):
     chat_after: int = Field(default=0, ge=0)
 
 
-def _seconds(moment: datetime, started_at: datetime) -> float:
-    return offset_ms(moment, started_at) / 1000
+def _seconds(moment: datetime, clock: list[ReplayPart]) -> float:
+    return offset_ms(moment, clock) / 1000
 
 
 def _replay(session: Session, room: LiveRoom) -> ReplayVideoOut | None:
@@ -97,8 +98,8 @@ def _replay(session: Session, room: LiveRoom) -> ReplayVideoOut | None:
 
 
 def timeline_out(session: Session, room: LiveRoom, chat_after: int) -> ReplayTimelineOut:
-    start = room.started_at
-    assert start is not None
+    assert room.started_at is not None
+    start = replay_clock(room)
     flashes = session.execute(
         select(LiveFlashSale.pin_id, FlashSale)
         .join(FlashSale, FlashSale.id == LiveFlashSale.flash_sale_id)
@@ -113,7 +114,10 @@ def timeline_out(session: Session, room: LiveRoom, chat_after: int) -> ReplayTim
             id=pin.id,
             product=product_card(pin.product),
             start_s=_seconds(pin.pinned_at, start),
-            end_s=_seconds(pin.unpinned_at, start) if pin.unpinned_at else None,
+            # Still pinned when the show ended: to the end of the replay, as its video pin.
+            end_s=_seconds(pin.unpinned_at, start)
+            if pin.unpinned_at and pin.unpinned_at != room.ended_at
+            else None,
             flash_sale_ids=by_pin.get(pin.id, []),
         )
         for pin in pin_history(session, room)
@@ -135,7 +139,7 @@ def timeline_out(session: Session, room: LiveRoom, chat_after: int) -> ReplayTim
     messages = messages[:CHAT_PAGE]
     return ReplayTimelineOut(
         room=room.public_id,
-        started_at=start,
+        started_at=room.started_at,
         ended_at=room.ended_at,
         replay=_replay(session, room),
         pins=pins,

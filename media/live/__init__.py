@@ -29,7 +29,9 @@ callbacks are called from those threads: hand off to your event system, do not b
 
 Layout of a room folder: master.m3u8, 720p/index.m3u8 + seg_NNNNN.ts, 360p/..., recording/
 part_NNNN.ts (one per ingest connection) and, once ended, recording.mp4 (faststart, for the
-VOD pipeline's replay). Playlists: EXT-X-INDEPENDENT-SEGMENTS, PROGRAM-DATE-TIME on every
+VOD pipeline's replay). RoomEnded.timeline says when each part began (wall clock) and how long
+it is, so show moments can be placed in the replay, which leaves out the gaps between parts.
+Playlists: EXT-X-INDEPENDENT-SEGMENTS, PROGRAM-DATE-TIME on every
 segment, a 6-segment window (old segments deleted), segments written to a temp name and
 renamed when complete. A resume appends to the same playlists after EXT-X-DISCONTINUITY with
 the media sequence continuing; the end appends EXT-X-ENDLIST.
@@ -42,6 +44,7 @@ accepts; live connections are not cut (call room.end() or publisher.abort() for 
 
 from media.live.commands import DEFAULT_RUNGS, LiveOptions, LiveRung, build_live_argv
 from media.live.flv import LowLatencyFeed, Subscription
+from media.live.recording import RecordingPart
 from media.live.rtmp import RtmpIngestServer
 from media.live.session import (
     IngestRefused,
@@ -65,6 +68,7 @@ __all__ = [
     "LiveRung",
     "LowLatencyFeed",
     "Publisher",
+    "RecordingPart",
     "RoomEnded",
     "RoomState",
     "RtmpIngestServer",

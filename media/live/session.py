@@ -32,6 +32,7 @@ from media.live.playlist import (
     render_live_master,
     segment_facts,
 )
+from media.live.recording import RecordingPart, part_timeline
 
 log = logging.getLogger(__name__)
 
@@ -75,6 +76,7 @@ class RoomEnded:
     reason: str  # "grace_expired" | "ended" (LiveRoom.end / LiveHub.close)
     recording: str | None  # absolute path of the finalised MP4, None when nothing was recorded
     parts: int  # ingest connections the room had
+    timeline: tuple[RecordingPart, ...] = ()  # the recording's parts in wall-clock time
 
 
 @dataclass
@@ -177,6 +179,7 @@ class _Pipeline:
             self._pending += len(chunk)
             overflow = self._pending > _MAX_PENDING_BYTES
             self.last_input_at = time.monotonic()
+            self.room.part_started.setdefault(self.part, time.time())
         if overflow:
             log.warning("room %s: ffmpeg cannot keep up, cutting the ingest", self.room.room_id)
             self.publisher.abort()
@@ -267,6 +270,8 @@ class LiveRoom:
         self.low_latency = LowLatencyFeed()
         self.state = RoomState.LIVE
         self.parts = 0
+        self.part_started: dict[int, float] = {}  # part -> wall clock of its first bytes
+        self.timeline: tuple[RecordingPart, ...] = ()
         self.started = False
         self.end_reason: str | None = None
         self.recording: str | None = None
@@ -381,7 +386,13 @@ class LiveRoom:
             self._finished.set()
         _safe_call(
             self.hub.callbacks.on_ended,
-            RoomEnded(self.room_id, self.end_reason or "ended", self.recording, self.parts),
+            RoomEnded(
+                self.room_id,
+                self.end_reason or "ended",
+                self.recording,
+                self.parts,
+                self.timeline,
+            ),
         )
         self.hub._forget(self)
 
@@ -394,6 +405,7 @@ class LiveRoom:
         )
         if not parts:
             return None
+        self.timeline = part_timeline(parts, self.part_started)
         out = os.path.join(self.out_dir, RECORDING_NAME)
         argv = build_concat_argv(parts, os.path.join(folder, "parts.txt"), out)
         try:

@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 from commerce.extensions import db
 from commerce.jobs.runner import run_pending
 from commerce.live.models import LiveChatMessage, LivePin, LiveRoom
-from commerce.live.replay import REPLAY_JOB, replay_pin_window
+from commerce.live.replay import REPLAY_JOB, ReplayPart, offset_ms, replay_pin_window
 from commerce.orders.models import FlashSale, OrderLine
 from commerce.videos.models import Video
 from tests.commerce.live.ingest_support import (
@@ -52,7 +52,35 @@ T0 = datetime(2026, 1, 1, 20, 0, 0)
 def test_pins_become_video_pins_at_their_offsets(pinned, unpinned, window):
     at = T0 + timedelta(seconds=pinned)
     until = T0 + timedelta(seconds=unpinned) if unpinned is not None else None
-    assert replay_pin_window(at, until, T0, duration_ms=10_000) == window
+    assert replay_pin_window(at, until, [ReplayPart(T0, None)], duration_ms=10_000) == window
+
+
+# The media arrived 2 s after Go live; the ingest dropped from 12 s to 15 s and resumed.
+TWO_PARTS = [
+    ReplayPart(T0 + timedelta(seconds=2), 10_000),
+    ReplayPart(T0 + timedelta(seconds=15), 5_000),
+]
+
+
+@pytest.mark.parametrize(
+    ("moment", "offset"),
+    [
+        (0.0, 0),  # Go live pressed, no media yet: where the recording begins
+        (2.0, 0),
+        (5.5, 3_500),
+        (13.0, 10_000),  # in the gap: where the second part begins
+        (16.0, 11_000),
+        (19.9, 14_900),
+        (30.0, 15_000),  # after the last part: the end
+    ],
+)
+def test_show_moments_are_placed_on_the_recording_parts(moment, offset):
+    assert offset_ms(T0 + timedelta(seconds=moment), TWO_PARTS) == offset
+
+
+def test_a_pin_across_a_gap_spans_it_in_the_replay():
+    pinned, unpinned = T0 + timedelta(seconds=11), T0 + timedelta(seconds=17)
+    assert replay_pin_window(pinned, unpinned, TWO_PARTS, duration_ms=15_000) == (9_000, 12_000)
 
 
 def _feed(publisher, path: str, chunk_ms: int = 250, seconds: float = 3.0) -> None:
@@ -65,10 +93,15 @@ def _feed(publisher, path: str, chunk_ms: int = 250, seconds: float = 3.0) -> No
 
 
 def _set_moments(app, room_id: str, shelf) -> datetime:
-    """Move the show's pins, flash sale and chat to known offsets from its start."""
+    """Move the show's pins, flash sale and chat to known offsets from the recording's start."""
     with app.app_context():
         room = db.session.scalar(select(LiveRoom).where(LiveRoom.public_id == room_id))
-        start = room.started_at
+        # The media layer's timeline: one part, from the first bytes of the ingest (the room went
+        # live a little later, once the first segment was playable).
+        [part] = room.media_timeline
+        assert 2500 <= part["duration_ms"] <= 3800
+        start = datetime.fromisoformat(part["started_at"])
+        assert timedelta(0) <= room.started_at - start < timedelta(seconds=10)
         at = {pin.product_id: pin for pin in db.session.scalars(select(LivePin))}
         at[shelf[0].id].pinned_at = start + timedelta(milliseconds=500)
         at[shelf[0].id].unpinned_at = start + timedelta(milliseconds=1500)
@@ -116,6 +149,7 @@ def test_ending_makes_a_published_replay_with_the_pins_and_a_timeline(
         assert video.state == "ready" and video.is_published and video.playable
         assert video.creator_id == host.id and video.title == "Tea tasting"
         assert 2500 <= video.duration_ms <= 3800
+        recorded_ms = room.media_timeline[0]["duration_ms"]
         pins = [(p.product_id, p.start_ms, p.end_ms) for p in video.pins]
         assert pins == [(shelf[0].id, 500, 1500), (shelf[1].id, 2000, None)]
         replay_id = video.public_id
@@ -125,10 +159,10 @@ def test_ending_makes_a_published_replay_with_the_pins_and_a_timeline(
 
     timeline = client.get(f"{room_url}/replay-timeline").get_json()
     assert timeline["replay"]["id"] == replay_id and timeline["replay"]["url"] == f"/v/{replay_id}"
-    assert timeline["started_at"].startswith(start.isoformat()[:19])
+    assert timeline["started_at"] > start.isoformat()  # Go live came after the first bytes
     assert [(p["product"]["id"], p["start_s"], p["end_s"]) for p in timeline["pins"]] == [
         (shelf[0].id, 0.5, 1.5),
-        (shelf[1].id, 2.0, 60.0),
+        (shelf[1].id, 2.0, recorded_ms / 1000),  # unpinned after the recording: at its end
     ]
     [sale] = timeline["flash_sales"]
     assert (sale["start_s"], sale["end_s"], sale["pin_id"]) == (1.0, 1.5, timeline["pins"][0]["id"])

@@ -115,8 +115,14 @@ def test_drop_and_resume_within_grace_stays_one_room(rtmp, live_clip):
     assert seqs == list(range(seqs[0], seqs[-1] + 1)), "one continuing media sequence"
     assert [e.reason for e in events.ended] == ["grace_expired"]
     assert events.ended[0].parts == 2
-    # The replay holds both connections back to back.
+    # The replay holds both connections back to back, and says where each began.
     assert probe_duration(events.ended[0].recording) == pytest.approx(6.0, abs=0.6)
+    first_part, second_part = events.ended[0].timeline
+    assert first_part.duration_s == pytest.approx(3.0, abs=0.5)
+    assert second_part.duration_s == pytest.approx(3.0, abs=0.5)
+    # The second push began after the first had played out (-re) and the 0.5 s pause.
+    gap = second_part.started_at - (first_part.started_at + first_part.duration_s)
+    assert 0.3 < gap < 5.0
 
 
 def test_after_the_grace_the_room_ends_and_refuses_publishes(rtmp, live_clip):
