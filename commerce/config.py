@@ -64,6 +64,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SIGNUP_RATE_LIMIT": _int("SIGNUP_RATE_LIMIT", 20),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
+        # Set the session cookie only when it changes: refreshed on every response, any request
+        # in flight (a video segment, a view ping) could put back a session that another has
+        # just changed, and lose a share link's commission disclosure.
+        "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "WTF_CSRF_TIME_LIMIT": None,
         "BABEL_DEFAULT_LOCALE": "en",

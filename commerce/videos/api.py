@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request, session
+from flask import Blueprint, Response, after_this_request, current_app, request
 from flask_babel import gettext as _
 
 from commerce.accounts.auth import current_user, require_creator
@@ -304,6 +304,9 @@ def delete_video(public_id: str) -> Response:
     return Response(status=204)
 
 
+VIEWED_COOKIE = "viewed"  # the videos this browser session has counted, dot-separated ids
+
+
 @endpoint(
     bp,
     "/videos/<public_id>/views",
@@ -315,10 +318,21 @@ def delete_video(public_id: str) -> Response:
 )
 def count_view(public_id: str) -> ViewCountOut:
     video = access_video_for_viewing(public_id, current_user())
-    seen: list[str] = session.get("viewed", [])
+    # Its own cookie, not the session: the feed pings this while the viewer browses, and a
+    # session written here could overwrite one another request has just set (a share link's
+    # commission disclosure, a login).
+    seen = [v for v in request.cookies.get(VIEWED_COOKIE, "").split(".") if v]
     if public_id in seen:
         return ViewCountOut(view_count=video.view_count)
     count = services.do_count_view(db.session, video)
     db.session.commit()
-    session["viewed"] = [*seen, public_id][-50:]
+    kept = ".".join([*seen, public_id][-50:])
+
+    @after_this_request
+    def remember(response: Response) -> Response:
+        response.set_cookie(
+            VIEWED_COOKIE, kept, httponly=True, samesite="Lax", secure=request.is_secure
+        )
+        return response
+
     return ViewCountOut(view_count=count)

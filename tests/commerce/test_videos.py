@@ -174,9 +174,22 @@ def test_views_are_counted_once_per_browser_session(ready_video, make_api):
     api.post(f"/api/v1/videos/{video['id']}/publish")
     first, second = make_api(), make_api()
     url = f"/api/v1/videos/{video['id']}/views"
-    assert first.post(url).get_json()["view_count"] == 1
+    counted = first.post(url)
+    assert counted.get_json()["view_count"] == 1
     assert first.post(url).get_json()["view_count"] == 1
     assert second.post(url).get_json()["view_count"] == 2
+    # Its own cookie: the ping never rewrites the session (it could undo another request's
+    # change, such as a share link's commission disclosure).
+    cookies = counted.headers.getlist("Set-Cookie")
+    assert any(c.startswith("viewed=") for c in cookies)
+    assert not any(c.startswith("session=") for c in cookies)
+
+
+def test_a_signed_in_request_does_not_rewrite_the_session_cookie(make_api, create_user):
+    api = make_api(create_user())
+    response = api.get("/api/v1/feed")
+    assert response.status_code == 200
+    assert not any(c.startswith("session=") for c in response.headers.getlist("Set-Cookie"))
 
 
 def test_cover_frame_rerenders_the_poster(app, ready_video):
