@@ -12,6 +12,7 @@ import json
 import os
 import queue
 import re
+import socket
 from collections.abc import Callable, Iterator
 from typing import Any, cast
 from urllib.parse import urlsplit
@@ -73,6 +74,11 @@ class _SocketDone(Response):
         self._ws = ws
 
     def __call__(self, environ: Any, start_response: Any) -> Any:
+        # End the TCP connection after the close frame (already sent, so it arrives first):
+        # otherwise the server's own thread may keep reading the socket as HTTP keep-alive
+        # while the client waits for a close that never comes.
+        with contextlib.suppress(OSError):
+            self._ws.sock.shutdown(socket.SHUT_RDWR)
         if self._ws.mode == "gunicorn":
             raise StopIteration()
         if self._ws.mode == "werkzeug":

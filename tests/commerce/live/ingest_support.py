@@ -106,13 +106,16 @@ def ingest_socket(
     return simple_websocket.Client.connect(url, headers=headers)
 
 
-def refusal(ws: simple_websocket.Client) -> tuple[int, str]:
-    """The close code and reason a refused socket gets."""
+def refusal(ws: simple_websocket.Client, within_s: float = 20.0) -> tuple[int, str]:
+    """The close code and reason a refused socket gets (a socket left open is a failure)."""
+    deadline = time.monotonic() + within_s
     try:
-        while True:
-            ws.receive(timeout=10)
+        while time.monotonic() < deadline:
+            ws.receive(timeout=1)
     except simple_websocket.ConnectionClosed as closed:
         return closed.reason, closed.message
+    ws.close()
+    raise AssertionError(f"the server did not close the socket within {within_s:g} s")
 
 
 def feed_file(ws: simple_websocket.Client, path: str, chunk_ms: int = 250, seconds: float = 3.0):
