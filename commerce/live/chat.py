@@ -142,15 +142,27 @@ def do_mute(
     return mute
 
 
-def do_unmute(session: Session, room: LiveRoom, user_id: int, now: datetime) -> None:
-    mute = session.get(LiveMute, (room.id, user_id))
-    if mute is None:
-        raise NotFound(_("This user is not muted."))
-    session.delete(mute)
+def _lift(
+    session: Session,
+    room: LiveRoom,
+    model: type[LiveMute] | type[LiveBan],
+    user_id: int,
+    now: datetime,
+    missing: str,
+) -> None:
+    """Remove a mute or a ban, and tell the user's open pages what they may do now."""
+    record = session.get(model, (room.id, user_id))
+    if record is None:
+        raise NotFound(missing)
+    session.delete(record)
     session.flush()
     user = session.get(User, user_id)
     if user is not None:
         _tell(session, room, user, now)
+
+
+def do_unmute(session: Session, room: LiveRoom, user_id: int, now: datetime) -> None:
+    _lift(session, room, LiveMute, user_id, now, _("This user is not muted."))
 
 
 def do_ban(session: Session, room: LiveRoom, actor: User, user_id: int, now: datetime) -> LiveBan:
@@ -167,14 +179,7 @@ def do_ban(session: Session, room: LiveRoom, actor: User, user_id: int, now: dat
 
 
 def do_unban(session: Session, room: LiveRoom, user_id: int, now: datetime) -> None:
-    ban = session.get(LiveBan, (room.id, user_id))
-    if ban is None:
-        raise NotFound(_("This user is not banned."))
-    session.delete(ban)
-    session.flush()
-    user = session.get(User, user_id)
-    if user is not None:
-        _tell(session, room, user, now)
+    _lift(session, room, LiveBan, user_id, now, _("This user is not banned."))
 
 
 def do_update_settings(session: Session, room: LiveRoom, data: SettingsIn) -> LiveRoom:

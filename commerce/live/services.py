@@ -96,6 +96,14 @@ def access_room_as_host(session: Session, public_id: str, user: User | None) -> 
     return room
 
 
+def access_room_for_streaming(session: Session, public_id: str, user: User) -> LiveRoom:
+    """The host's room, while it can still take a stream."""
+    room = access_room_as_host(session, public_id, user)
+    if room.state == rules.ENDED:
+        raise Conflict(_("This live has ended."), code="ended")
+    return room
+
+
 # Scheduling and editing ---------------------------------------------------------------------------
 
 

@@ -228,10 +228,7 @@ def _check_ingest(public_id: str) -> LiveRoom:
     user = current_user()
     if user is None:
         raise NotAuthenticated(_("Please log in first."))
-    room = services.access_room_as_host(db.session(), public_id, user)
-    if room.state == rules.ENDED:
-        raise Conflict(_("This live has ended."), code="ended")
-    return room
+    return services.access_room_for_streaming(db.session(), public_id, user)
 
 
 @bp.get("/live/<public_id>/ingest", websocket=True)
