@@ -1,13 +1,10 @@
-"""Live rooms: one ffmpeg per ingest connection, resumable within a grace period."""
+"""Live rooms: one ingest pipeline (ffmpeg) per connection, resumable within a grace period."""
 
 from __future__ import annotations
 
-import collections
-import contextlib
 import enum
 import logging
 import os
-import queue
 import re
 import subprocess
 import threading
@@ -23,9 +20,10 @@ from media.live.commands import (
     Container,
     LiveOptions,
     build_concat_argv,
-    build_live_argv,
 )
-from media.live.flv import FlvParser, LowLatencyFeed
+from media.live.flv import LowLatencyFeed
+from media.live.pipeline import EXIT_TIMEOUT_S, IngestPipeline, Publisher, safe_call
+from media.live.pipeline import process_cpu_seconds as process_cpu_seconds
 from media.live.playlist import (
     end_playlist,
     read_live_playlist,
@@ -39,8 +37,6 @@ log = logging.getLogger(__name__)
 ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 RECORDING_NAME = "recording.mp4"
 _POLL_S = 0.1
-_MAX_PENDING_BYTES = 64 << 20  # ingest bytes waiting for ffmpeg before the publisher is cut
-_EXIT_TIMEOUT_S = 15.0  # ffmpeg must flush and exit this soon after its input closes
 
 
 class RoomState(enum.StrEnum):
@@ -90,176 +86,6 @@ class LiveCallbacks:
     on_ended: Callable[[RoomEnded], None] | None = None
 
 
-def _safe_call(fn: Callable[..., None] | None, *args: object) -> None:
-    if fn is None:
-        return
-    try:
-        fn(*args)
-    except Exception:  # an app bug must not kill the ingest threads
-        log.exception("live callback %r failed", fn)
-
-
-def process_cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds used so far by a process (Linux /proc)."""
-    with open(f"/proc/{pid}/stat", encoding="ascii") as fh:
-        fields = fh.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-class Publisher:
-    """One ingest connection into a room: feed() its bytes in order, then close()."""
-
-    def __init__(self, pipeline: _Pipeline) -> None:
-        self._pipeline = pipeline
-        self.room_id = pipeline.room.room_id
-        self.on_abort: Callable[[], None] | None = None  # set by a transport to drop its socket
-
-    @property
-    def closed(self) -> bool:
-        """True once closed, aborted or once ffmpeg has stopped."""
-        return self._pipeline.input_closed
-
-    def feed(self, chunk: bytes) -> None:
-        """Queue ingest bytes (FLV, WebM or fMP4 as opened); never blocks on ffmpeg."""
-        if chunk:
-            self._pipeline.write(chunk)
-
-    def close(self) -> None:
-        """The connection ended (cleanly or not): the room waits for a resume."""
-        self._pipeline.close_input()
-
-    def abort(self) -> None:
-        """Cut the connection from our side (idle, overflow, room ended)."""
-        self._pipeline.close_input()
-        _safe_call(self.on_abort)
-
-
-class _Pipeline:
-    """One ffmpeg process for one ingest connection (one recording part)."""
-
-    def __init__(self, room: LiveRoom, container: Container, part: int) -> None:
-        self.room = room
-        self.part = part
-        self.argv = build_live_argv(
-            room.out_dir, container=container, part=part, options=room.hub.options
-        )
-        self.tail: collections.deque[str] = collections.deque(maxlen=20)
-        self._queue: queue.Queue[bytes | None] = queue.Queue()
-        self._pending = 0
-        self._lock = threading.Lock()
-        self.input_closed = False
-        self.last_input_at = time.monotonic()
-        self.exited = threading.Event()
-        self.publisher = Publisher(self)
-        self.proc = subprocess.Popen(
-            self.argv,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            start_new_session=True,
-        )
-        self._threads = [
-            threading.Thread(target=self._write_loop, daemon=True, name=f"live-in-{part}"),
-            threading.Thread(target=self._read_flv, daemon=True, name=f"live-out-{part}"),
-            threading.Thread(target=self._read_stderr, daemon=True, name=f"live-err-{part}"),
-        ]
-        for t in self._threads:
-            t.start()
-        threading.Thread(target=self._wait, daemon=True, name=f"live-wait-{part}").start()
-
-    @property
-    def pid(self) -> int:
-        """ffmpeg's process id."""
-        return self.proc.pid
-
-    def write(self, chunk: bytes) -> None:
-        with self._lock:
-            if self.input_closed:
-                return
-            self._pending += len(chunk)
-            overflow = self._pending > _MAX_PENDING_BYTES
-            self.last_input_at = time.monotonic()
-            self.room.part_started.setdefault(self.part, time.time())
-        if overflow:
-            log.warning("room %s: ffmpeg cannot keep up, cutting the ingest", self.room.room_id)
-            self.publisher.abort()
-            return
-        self._queue.put(chunk)
-
-    def close_input(self) -> None:
-        with self._lock:
-            if self.input_closed:
-                return
-            self.input_closed = True
-        self._queue.put(None)
-
-    def _write_loop(self) -> None:
-        stdin = self.proc.stdin
-        assert stdin is not None
-        try:
-            while (chunk := self._queue.get()) is not None:
-                with self._lock:
-                    self._pending -= len(chunk)
-                stdin.write(chunk)
-                stdin.flush()
-        except (BrokenPipeError, ValueError, OSError):
-            self.close_input()
-        finally:
-            with contextlib.suppress(OSError):
-                stdin.close()
-        # Input closed: ffmpeg flushes and exits; make sure it does.
-        try:
-            self.proc.wait(timeout=_EXIT_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            log.warning("room %s: ffmpeg did not exit, killing it", self.room.room_id)
-            self.proc.kill()
-
-    def _read_flv(self) -> None:
-        stdout = self.proc.stdout
-        assert stdout is not None
-        parser = FlvParser()
-        feed = self.room.low_latency
-        feed.new_part()
-        try:
-            while data := os.read(stdout.fileno(), 65536):
-                for tag in parser.feed(data):
-                    feed.push(tag)
-        except ValueError:
-            log.exception("room %s: bad FLV from ffmpeg", self.room.room_id)
-        finally:
-            stdout.close()
-
-    def _read_stderr(self) -> None:
-        stderr = self.proc.stderr
-        assert stderr is not None
-        for line in stderr:
-            self.tail.append(line.decode("utf-8", "replace").rstrip())
-        stderr.close()
-
-    def _wait(self) -> None:
-        self.proc.wait()
-        self.close_input()
-        for t in self._threads:
-            t.join(timeout=5)
-        if self.proc.returncode not in (0, None):
-            log.warning(
-                "room %s part %d: ffmpeg exited %s: %s",
-                self.room.room_id,
-                self.part,
-                self.proc.returncode,
-                " | ".join(self.tail),
-            )
-        self.exited.set()
-        self.room._part_exited(self)
-
-    def stop(self, timeout: float = _EXIT_TIMEOUT_S) -> None:
-        """Close the input and wait (bounded) for ffmpeg and the threads."""
-        self.close_input()
-        if not self.exited.wait(timeout):
-            self.proc.kill()
-            self.exited.wait(5)
-
-
 class LiveRoom:
     """One room's live output: HLS ladder, low-latency FLV feed and recording."""
 
@@ -275,7 +101,7 @@ class LiveRoom:
         self.started = False
         self.end_reason: str | None = None
         self.recording: str | None = None
-        self._pipeline: _Pipeline | None = None
+        self._pipeline: IngestPipeline | None = None
         self._grace: threading.Timer | None = None
         self._lock = threading.RLock()
         self._finished = threading.Event()
@@ -304,7 +130,7 @@ class LiveRoom:
 
     # -- lifecycle -----------------------------------------------------------------------
     def _attach(self, container: Container) -> Publisher:
-        deadline = time.monotonic() + _EXIT_TIMEOUT_S
+        deadline = time.monotonic() + EXIT_TIMEOUT_S
         while True:
             with self._lock:
                 if self.state is RoomState.ENDED:
@@ -317,7 +143,16 @@ class LiveRoom:
                     resumed = self.parts > 0
                     self.parts += 1
                     self.state = RoomState.LIVE
-                    self._pipeline = _Pipeline(self, container, self.parts)
+                    self._pipeline = IngestPipeline(
+                        self.room_id,
+                        self.out_dir,
+                        container=container,
+                        part=self.parts,
+                        options=self.hub.options,
+                        feed=self.low_latency,
+                        on_first_bytes=self._part_began,
+                        on_exit=self._part_exited,
+                    )
                     if not self._watcher.is_alive() and not resumed:
                         self._watcher.start()
                     publisher = self._pipeline.publisher
@@ -328,10 +163,13 @@ class LiveRoom:
             if not current.exited.wait(max(0.0, deadline - time.monotonic())):
                 raise IngestRefused(f"room {self.room_id}: previous ingest still stopping")
         if resumed:
-            _safe_call(self.hub.callbacks.on_resumed, self)
+            safe_call(self.hub.callbacks.on_resumed, self)
         return publisher
 
-    def _part_exited(self, pipeline: _Pipeline) -> None:
+    def _part_began(self, part: int) -> None:
+        self.part_started.setdefault(part, time.time())
+
+    def _part_exited(self, pipeline: IngestPipeline) -> None:
         with self._lock:
             if pipeline is not self._pipeline or self.state is RoomState.ENDED:
                 return
@@ -341,7 +179,7 @@ class LiveRoom:
             self._grace = threading.Timer(self.hub.grace_s, self._grace_expired)
             self._grace.daemon = True
             self._grace.start()
-        _safe_call(self.hub.callbacks.on_dropped, self)
+        safe_call(self.hub.callbacks.on_dropped, self)
 
     def _grace_expired(self) -> None:
         with self._lock:
@@ -384,7 +222,7 @@ class LiveRoom:
             self.recording = self._finalise_recording()
         finally:
             self._finished.set()
-        _safe_call(
+        safe_call(
             self.hub.callbacks.on_ended,
             RoomEnded(
                 self.room_id,
@@ -444,7 +282,7 @@ class LiveRoom:
             for seg in playlist.segments:
                 if seg.sequence > last:
                     self._seen[rung.name] = seg.sequence
-                    _safe_call(
+                    safe_call(
                         self.hub.callbacks.on_segment,
                         SegmentEvent(
                             self.room_id,
@@ -479,7 +317,7 @@ class LiveRoom:
             return
         write_atomic(self.master_playlist, text)
         self.started = True
-        _safe_call(self.hub.callbacks.on_started, self)
+        safe_call(self.hub.callbacks.on_started, self)
 
 
 class LiveHub:
