@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import event
@@ -13,25 +14,31 @@ from commerce.extensions import socketio
 _KEY = "pending_realtime_events"
 
 
+@dataclass(frozen=True)
+class _Pending:
+    """Something to send once the transaction commits.
+
+    savepoint: the one it was queued in (None: the outer transaction), so rolling that
+    savepoint back drops it alone.
+    """
+
+    savepoint: SessionTransaction | None
+    send: Callable[[], None]
+
+
 def publish(
     session: Session | scoped_session, event_name: str, payload: dict[str, Any], *, room: str
 ) -> None:
     """Queue an event for room; it is emitted if and when the session's transaction commits."""
-    real: Session = session() if isinstance(session, scoped_session) else session
-    if not real.in_transaction():
-        real.begin()  # so a rollback before any query still discards the event
-    # Tagged with the savepoint it was published in, so rolling that savepoint back drops it alone.
-    real.info.setdefault(_KEY, []).append(
-        (real.get_nested_transaction(), event_name, payload, room)
-    )
+    after_commit(session, lambda: socketio.emit(event_name, payload, to=room))
 
 
 def after_commit(session: Session | scoped_session, callback: Callable[[], None]) -> None:
     """Run callback if and when the transaction commits: for senders that batch their events."""
     real: Session = session() if isinstance(session, scoped_session) else session
     if not real.in_transaction():
-        real.begin()
-    real.info.setdefault(_KEY, []).append((real.get_nested_transaction(), None, callback, None))
+        real.begin()  # so a rollback before any query still discards the event
+    real.info.setdefault(_KEY, []).append(_Pending(real.get_nested_transaction(), callback))
 
 
 def user_room(user_id: int) -> str:
@@ -51,22 +58,21 @@ def _on_commit(session: Session) -> None:
     if released is not None:
         outer = _enclosing_savepoint(released)
         session.info[_KEY] = [
-            (outer if tag is released else tag, *event)
-            for tag, *event in session.info.get(_KEY, [])
+            _Pending(outer, pending.send) if pending.savepoint is released else pending
+            for pending in session.info.get(_KEY, [])
         ]
         return
-    for _tag, event_name, payload, room in session.info.pop(_KEY, []):
-        if event_name is None:
-            payload()  # an after_commit callback
-        else:
-            socketio.emit(event_name, payload, to=room)
+    for pending in session.info.pop(_KEY, []):
+        pending.send()
 
 
 def _on_rollback(session: Session, previous: SessionTransaction) -> None:
     if not previous.nested:
         session.info.pop(_KEY, None)
         return
-    session.info[_KEY] = [event for event in session.info.get(_KEY, []) if event[0] is not previous]
+    session.info[_KEY] = [
+        pending for pending in session.info.get(_KEY, []) if pending.savepoint is not previous
+    ]
 
 
 def install(session_class: type[Session] = Session) -> None:
