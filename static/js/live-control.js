@@ -1,10 +1,10 @@
-// The host's control room: camera preview and device picker, going live from the browser
-// (MediaRecorder webm chunks over the ingest WebSocket) or from OBS (RTMP URL and a stream key
-// shown once), the shelf with pin / unpin, flash sales, chat with moderation, chat settings,
-// moderators, ending the live, and the dashboard.
+// The host's control room: going live from the browser (camera and ingest: live-broadcast.js)
+// or from OBS (RTMP URL and a stream key shown once), the shelf with pin / unpin, flash sales,
+// chat with moderation, chat settings, moderators, ending the live, and the dashboard.
 
-import { api, csrfToken, flashStatus, showError, t } from "./api.js";
-import { ChatList, connectRoom, formatMoney, lt, toMinor, wsUrl } from "./live-common.js";
+import { api, flashStatus, showError, t } from "./api.js";
+import { BrowserBroadcast, mediaAvailable } from "./live-broadcast.js";
+import { ChatList, connectRoom, formatMoney, lt, toMinor } from "./live-common.js";
 import { renderDashboard } from "./live-dashboard.js";
 
 const root = document.getElementById("live-control");
@@ -33,7 +33,7 @@ function setRoomState(next) {
   $("go-live").disabled = next === "ended";
   $("end-live").hidden = next === "ended";
   $("rotate-key").disabled = next === "ended";
-  $("on-air").hidden = !(next === "live" && broadcast.ws);
+  $("on-air").hidden = !(next === "live" && camera.sending);
   if (next !== "scheduled") $("room-schedule").textContent = "";
   if (next === "ended") {
     $("end-confirm").hidden = true;
@@ -41,87 +41,25 @@ function setRoomState(next) {
   }
 }
 
-// ---------------------------------------------------------------- camera
+// ---------------------------------------------------------------- camera and browser ingest
 
-const preview = $("camera-preview");
-const cameraSelect = $("camera-select");
-const micSelect = $("mic-select");
-const media = { stream: null };
+const camera = new BrowserBroadcast(
+  {
+    preview: $("camera-preview"),
+    cameraSelect: $("camera-select"),
+    micSelect: $("mic-select"),
+    previewEmpty: $("preview-empty"),
+    cameraToggle: $("camera-toggle"),
+    status: $("broadcast-status"),
+    error: $("broadcast-error"),
+    onAir: $("on-air"),
+  },
+  root.dataset.ingestUrl,
+);
 
 function source() {
   return document.querySelector('input[name="source"]:checked').value;
 }
-
-function mediaAvailable() {
-  return Boolean(navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.MediaRecorder);
-}
-
-async function listDevices() {
-  if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
-  const devices = await navigator.mediaDevices.enumerateDevices();
-  const fill = (select, kind, label) => {
-    const current = select.value;
-    const first = select.options[0];
-    select.replaceChildren(first);
-    let n = 0;
-    for (const device of devices) {
-      if (device.kind !== kind) continue;
-      n += 1;
-      const option = document.createElement("option");
-      option.value = device.deviceId;
-      option.textContent = device.label || t(label, { n });
-      select.append(option);
-    }
-    select.value = [...select.options].some((o) => o.value === current) ? current : "";
-  };
-  fill(cameraSelect, "videoinput", "camera_n");
-  fill(micSelect, "audioinput", "mic_n");
-}
-
-function stopCamera() {
-  if (media.stream) for (const track of media.stream.getTracks()) track.stop();
-  media.stream = null;
-  preview.srcObject = null;
-  $("preview-empty").hidden = false;
-  $("camera-toggle").textContent = t("camera_on");
-}
-
-async function startCamera() {
-  showError($("broadcast-error"), null);
-  if (!mediaAvailable()) {
-    showError($("broadcast-error"), { message: t("no_media") });
-    return false;
-  }
-  const constraints = {
-    video: {
-      width: { ideal: 720 },
-      height: { ideal: 1280 },
-      frameRate: { ideal: 30 },
-      ...(cameraSelect.value ? { deviceId: { exact: cameraSelect.value } } : {}),
-    },
-    audio: micSelect.value ? { deviceId: { exact: micSelect.value } } : true,
-  };
-  try {
-    const stream = await navigator.mediaDevices.getUserMedia(constraints);
-    if (media.stream) for (const track of media.stream.getTracks()) track.stop();
-    media.stream = stream;
-    preview.srcObject = stream;
-    $("preview-empty").hidden = true;
-    $("camera-toggle").textContent = t("camera_off");
-    await listDevices(); // labels are only known once access is granted
-    if (broadcast.recorder) restartRecorder(); // a device changed while live
-    return true;
-  } catch (error) {
-    showError($("broadcast-error"), {
-      message: t("camera_denied", { reason: error && error.message ? error.message : String(error) }),
-    });
-    return false;
-  }
-}
-
-$("camera-toggle").addEventListener("click", () => (media.stream ? stopCamera() : startCamera()));
-cameraSelect.addEventListener("change", () => media.stream && startCamera());
-micSelect.addEventListener("change", () => media.stream && startCamera());
 
 function syncSource() {
   const browser = source() === "browser";
@@ -132,130 +70,13 @@ for (const radio of document.querySelectorAll('input[name="source"]')) {
   radio.addEventListener("change", syncSource);
 }
 
-// ---------------------------------------------------------------- browser broadcast (ingest)
-
-const TIMESLICE_MS = 250;
-const SLOW_BYTES = 4 * 1024 * 1024;
-const broadcast = { ws: null, recorder: null, wanted: false, retries: 0, retryTimer: 0 };
-
-function recorderType() {
-  const types = ["video/webm;codecs=vp8,opus", "video/webm;codecs=vp9,opus", "video/webm;codecs=h264,opus", "video/webm"];
-  return types.find((type) => MediaRecorder.isTypeSupported(type)) || "";
-}
-
-function startRecorder() {
-  const mimeType = recorderType();
-  const recorder = new MediaRecorder(media.stream, {
-    ...(mimeType ? { mimeType } : {}),
-    videoBitsPerSecond: 2_500_000,
-    audioBitsPerSecond: 128_000,
-  });
-  recorder.addEventListener("dataavailable", (event) => {
-    const ws = broadcast.ws;
-    if (!event.data || !event.data.size || !ws || ws.readyState !== WebSocket.OPEN) return;
-    ws.send(event.data);
-    if (ws.bufferedAmount > SLOW_BYTES) flashStatus($("broadcast-status"), t("ingest_slow"), 5000);
-  });
-  recorder.start(TIMESLICE_MS);
-  broadcast.recorder = recorder;
-}
-
-function stopRecorder() {
-  if (broadcast.recorder && broadcast.recorder.state !== "inactive") broadcast.recorder.stop();
-  broadcast.recorder = null;
-}
-
-function restartRecorder() {
-  // A new device means a new webm stream: the ingest side takes it as a new part.
-  closeIngest(false);
-  openIngest();
-}
-
-function openIngest() {
-  if (!broadcast.wanted || !media.stream) return;
-  $("broadcast-status").textContent = t("connecting_ingest");
-  const url = wsUrl(`${root.dataset.ingestUrl}?csrf_token=${encodeURIComponent(csrfToken())}`);
-  let ws;
-  try {
-    ws = new WebSocket(url);
-  } catch {
-    scheduleIngestRetry();
-    return;
-  }
-  ws.binaryType = "arraybuffer";
-  broadcast.ws = ws;
-  ws.addEventListener("open", () => {
-    broadcast.retries = 0;
-    startRecorder();
-    $("on-air").hidden = false;
-    $("broadcast-status").textContent = t("on_air");
-  });
-  ws.addEventListener("message", (event) => {
-    // The ingest side may say why it stops ({"type": "error", "message": ...}).
-    if (typeof event.data !== "string") return;
-    try {
-      const message = JSON.parse(event.data);
-      if (message.type === "error" && message.message) showError($("broadcast-error"), message);
-    } catch {
-      /* not for us */
-    }
-  });
-  ws.addEventListener("close", () => {
-    if (broadcast.ws !== ws) return;
-    stopRecorder();
-    broadcast.ws = null;
-    $("on-air").hidden = true;
-    scheduleIngestRetry();
-  });
-}
-
-function scheduleIngestRetry() {
-  if (!broadcast.wanted) return;
-  broadcast.retries += 1;
-  const seconds = Math.min(30, 2 ** Math.min(broadcast.retries, 5));
-  $("broadcast-status").textContent = t("ingest_retry", { n: seconds });
-  clearTimeout(broadcast.retryTimer);
-  broadcast.retryTimer = setTimeout(openIngest, seconds * 1000);
-}
-
-/** Stop sending; with `end`, tell the ingest side the show is over after the last chunk. */
-function closeIngest(end) {
-  clearTimeout(broadcast.retryTimer);
-  const ws = broadcast.ws;
-  broadcast.ws = null;
-  const recorder = broadcast.recorder;
-  broadcast.recorder = null;
-  const finish = () => {
-    if (ws && ws.readyState === WebSocket.OPEN) {
-      if (end) ws.send(JSON.stringify({ type: "end" }));
-      ws.close(1000);
-    } else if (ws) {
-      ws.close();
-    }
-  };
-  if (recorder && recorder.state !== "inactive") {
-    recorder.addEventListener(
-      "dataavailable",
-      (event) => {
-        if (ws && ws.readyState === WebSocket.OPEN && event.data && event.data.size) ws.send(event.data);
-      },
-      { once: true },
-    );
-    recorder.addEventListener("stop", finish, { once: true });
-    recorder.stop();
-  } else {
-    finish();
-  }
-  $("on-air").hidden = true;
-}
-
 $("go-live").addEventListener("click", async () => {
   const button = $("go-live");
   showError($("broadcast-error"), null);
   button.disabled = true;
   try {
     const browser = source() === "browser";
-    if (browser && !media.stream && !(await startCamera())) return;
+    if (browser && !camera.stream && !(await camera.startCamera())) return;
     if (state.room.state === "scheduled") {
       $("broadcast-status").textContent = t("going_live");
       const room = await api("POST", `${API}/start`);
@@ -263,8 +84,7 @@ $("go-live").addEventListener("click", async () => {
       setRoomState(room.state);
     }
     if (browser) {
-      broadcast.wanted = true;
-      openIngest();
+      camera.start();
     } else {
       $("broadcast-status").textContent = t("on_air_obs");
     }
@@ -287,13 +107,12 @@ $("end-confirm-no").addEventListener("click", () => {
 $("end-confirm-yes").addEventListener("click", async () => {
   showError($("broadcast-error"), null);
   $("broadcast-status").textContent = t("ending");
-  broadcast.wanted = false;
-  closeIngest(true);
+  camera.stop(true);
   try {
     const room = await api("POST", `${API}/end`);
     state.room = room;
     setRoomState(room.state);
-    stopCamera();
+    camera.stopCamera();
     loadDashboard();
   } catch (error) {
     showError($("broadcast-error"), error);
@@ -301,7 +120,7 @@ $("end-confirm-yes").addEventListener("click", async () => {
 });
 
 window.addEventListener("beforeunload", () => {
-  if (broadcast.ws) closeIngest(false);
+  if (camera.sending) camera.stop(false);
 });
 
 // ---------------------------------------------------------------- OBS: stream key
@@ -643,4 +462,4 @@ renderShelf();
 chat.reset(data.snapshot.chat);
 api("GET", `${API}/moderators`).then(renderModerators, () => {});
 loadDashboard();
-if (mediaAvailable()) listDevices().catch(() => {});
+if (mediaAvailable()) camera.listDevices().catch(() => {});
