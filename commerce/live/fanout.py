@@ -10,10 +10,11 @@ are that total; each process with viewers in a room sends it (the same absolute 
 
 Limits (per process): the buffers themselves (each process sends its own hearts, chat and clicks
 to the whole room through the message queue), the hearts cap (per connection, and per browser
-session for the HTTP hearts of one process), the sids a ban kicks out of the Socket.IO room (the
-banned user's other processes learn it from `live.permissions` and are refused every action), and
-the flash-stock polls, which may be repeated by each process (absolute values, so a repeat is
-harmless). If Redis cannot be reached, counts fall back to this process's until it is back.
+session for the HTTP hearts of one process), the sids a ban kicks out of the Socket.IO room (on
+other processes the banned user is told by `live.permissions` and refused chat, but stays in the
+room's broadcasts and count until reconnecting), and the flash-stock polls, which may be repeated
+by each process (absolute values, so a repeat is harmless). If Redis cannot be reached, counts
+fall back to this process's until it is back.
 """
 
 from __future__ import annotations

@@ -19,6 +19,8 @@ the local count of the moment (so a joining viewer is counted at once, before th
   itself expires with its last writer. Expiry uses Redis's clock, so hosts' clock skew is harmless.
 - Redis errors: the total falls back to the local count (logged once, then once on recovery), and
   Redis is left alone for a second so an unreachable server does not slow every tick.
+The script touches every room's key at once: one Redis server (or a primary), as the Socket.IO
+message queue uses, not a Redis Cluster.
 """
 
 from __future__ import annotations
