@@ -107,7 +107,7 @@ class InProcessPresence:
 
 
 def process_id() -> str:
-    """Unique per running process, even for workers forked with the same pid on another host."""
+    """host:pid plus a random part: a restarted container comes back as the same host and pid."""
     return f"{socket.gethostname()}:{os.getpid()}:{secrets.token_hex(4)}"
 
 
