@@ -103,6 +103,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "CLICK_RATE_LIMIT": _int("CLICK_RATE_LIMIT", 30),
         # Live rooms: hearts, viewer counts, flash stock and chat go out once per tick per room.
         "LIVE_FANOUT_INTERVAL_MS": _int("LIVE_FANOUT_INTERVAL_MS", 150),
+        # With Redis (REDIS_URL or a redis:// message queue) viewer counts are shared between
+        # processes; a process that stops ticking stops counting after this (presence.py).
+        "LIVE_PRESENCE_TTL_SECONDS": float(os.environ.get("LIVE_PRESENCE_TTL_SECONDS") or 5.0),
         # Live ingest (commerce/live/ingest.py): room folders under LIVE_ROOT, shared by every web
         # node that serves /live/<id>/hls; RTMP for OBS on LIVE_RTMP_PORT (0 = off).
         "LIVE_ROOT": os.environ.get("LIVE_ROOT", os.path.join(instance_path, "live")),

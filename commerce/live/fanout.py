@@ -4,9 +4,17 @@ Hearts, viewer counts, flash-sale stock and chat would otherwise be one event pe
 viewer; with a message queue every emit also crosses Redis (shared/design/performance.md). Each
 tick (~150 ms) sends at most one `live.chat` (a batch) and one `live.counters` per room.
 
-Limits (one process): viewer counts are this process's connections; with several processes
-behind a message queue each sends its own count, and flash-stock polls may be repeated (the
-payloads are absolute values, so a repeat is harmless).
+Viewer counts come from a `Presence` (presence.py): this process's connections in the embedded
+setup, the sum over every process when the app has a Redis. The count sent and the peak recorded
+are that total; each process with viewers in a room sends it (the same absolute value).
+
+Limits (per process): the buffers themselves (each process sends its own hearts, chat and clicks
+to the whole room through the message queue), the hearts cap (per connection, and per browser
+session for the HTTP hearts of one process), the sids a ban kicks out of the Socket.IO room (on
+other processes the banned user is told by `live.permissions` and refused chat, but stays in the
+room's broadcasts and count until reconnecting), and the flash-stock polls, which may be repeated
+by each process (absolute values, so a repeat is harmless). If Redis cannot be reached, counts
+fall back to this process's until it is back.
 """
 
 from __future__ import annotations
@@ -27,6 +35,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from commerce.live.models import LiveMinute, LiveProductClick, LiveRoom
+from commerce.live.presence import InProcessPresence, Presence, make_presence
 from commerce.live.selling import flash_counters
 from commerce.timeutil import utcnow
 
@@ -64,9 +73,10 @@ class _RoomBuffer:
 class LiveFanout:
     """Buffers keyed by the room's public id; emits go to its Socket.IO room (`channel`)."""
 
-    def __init__(self, emit: Emit, interval_s: float) -> None:
+    def __init__(self, emit: Emit, interval_s: float, presence: Presence | None = None) -> None:
         self._emit = emit
         self.interval_s = interval_s
+        self._presence = presence or InProcessPresence()
         self._lock = threading.Lock()
         self._rooms: dict[str, _RoomBuffer] = defaultdict(_RoomBuffer)
         self._sid_hearts: dict[str, int] = defaultdict(int)
@@ -76,9 +86,11 @@ class LiveFanout:
     # Presence -------------------------------------------------------------------------------------
 
     def join(self, room: str, sid: str, user_id: int | None) -> int:
+        """Count the connection in; returns the room's viewers including it."""
         with self._lock:
             self._rooms[room].members[sid] = user_id
-            return len(self._rooms[room].members)
+            local = len(self._rooms[room].members)
+        return self._presence.totals({room: local})[room]
 
     def leave(self, room: str, sid: str) -> None:
         with self._lock:
@@ -96,8 +108,13 @@ class LiveFanout:
             return room in self._rooms and sid in self._rooms[room].members
 
     def viewers(self, room: str) -> int:
+        return self.viewers_of([room])[room]
+
+    def viewers_of(self, rooms: list[str]) -> dict[str, int]:
+        """Viewers of several rooms (one presence read for a whole page)."""
         with self._lock:
-            return len(self._rooms[room].members) if room in self._rooms else 0
+            local = {r: len(self._rooms[r].members) if r in self._rooms else 0 for r in rooms}
+        return self._presence.totals(local)
 
     def sids_of(self, room: str, user_id: int) -> list[str]:
         with self._lock:
@@ -166,6 +183,8 @@ class LiveFanout:
     def flush(self, session: Session, now: datetime) -> None:
         """Write the counters in one transaction, commit, then send one batch per room."""
         taken = self._take()
+        # Also with nothing taken: a room this process just emptied must stop counting it.
+        viewers = self._presence.sync({room: len(b.members) for room, b in taken.items()})
         if not taken:
             return
         ids = dict(
@@ -179,9 +198,11 @@ class LiveFanout:
             room_id = ids.get(room)
             if room_id is None:
                 continue
-            changed, viewers, peak, flash = self._write_counters(session, room_id, buffer, now)
+            changed, peak, flash = self._write_counters(
+                session, room_id, buffer, viewers[room], now
+            )
             counters[room] = changed
-            remember.append((room, viewers, peak, flash))
+            remember.append((room, viewers[room], peak, flash))
         session.commit()
         for args in remember:
             self._remember(*args)
@@ -198,8 +219,8 @@ class LiveFanout:
                 self._emit("live.counters", {"room": room, **counters[room]}, channel(room))
 
     def _write_counters(
-        self, session: Session, room_id: int, buffer: _RoomBuffer, now: datetime
-    ) -> tuple[dict[str, Any], int, tuple[datetime, int], list[dict[str, Any]]]:
+        self, session: Session, room_id: int, buffer: _RoomBuffer, viewers: int, now: datetime
+    ) -> tuple[dict[str, Any], tuple[datetime, int], list[dict[str, Any]]]:
         minute = minute_of(now)
         changed: dict[str, Any] = {}
         if buffer.hearts:
@@ -217,7 +238,6 @@ class LiveFanout:
             changed["hearts"] = session.scalar(
                 select(LiveRoom.hearts_total).where(LiveRoom.id == room_id)
             )
-        viewers = len(buffer.members)
         if viewers != buffer.sent_viewers:
             changed["viewers"] = viewers
         last_minute, last_peak = buffer.recorded_peak or (None, 0)
@@ -242,7 +262,7 @@ class LiveFanout:
                 )
         if flash_changes:
             changed["flash"] = flash_changes
-        return changed, viewers, peak, flash_changes
+        return changed, peak, flash_changes
 
     def _record_peak(self, session: Session, room_id: int, minute: datetime, viewers: int) -> None:
         session.execute(
@@ -306,6 +326,7 @@ class LiveFanout:
                 finally:
                     db.session.remove()
             pause = max(0.0, self.interval_s - (time.monotonic() - started))
+        self._presence.withdraw()  # other processes stop counting ours now, not at expiry
 
 
 def init_app(app: Flask) -> None:
@@ -315,7 +336,9 @@ def init_app(app: Flask) -> None:
     def emit(event: str, payload: dict[str, Any], room: str) -> None:
         socketio.emit(event, payload, to=room)
 
-    app.extensions["live_fanout"] = LiveFanout(emit, app.config["LIVE_FANOUT_INTERVAL_MS"] / 1000)
+    app.extensions["live_fanout"] = LiveFanout(
+        emit, app.config["LIVE_FANOUT_INTERVAL_MS"] / 1000, make_presence(app.config)
+    )
 
 
 def _ensure_row(session: Session, model: type[Any], values: dict[str, Any]) -> None:

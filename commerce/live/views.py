@@ -139,15 +139,13 @@ def room_page(public_id: str) -> str:
 
 
 def live_rooms_now(creator_id: int | None = None) -> list[dict[str, Any]]:
-    """Rooms live now, most watched first (viewers of this process), for the feed's strip."""
+    """Rooms live now, most watched first, for the feed's strip."""
     query = select(LiveRoom).where(LiveRoom.state == rules.LIVE)
     if creator_id is not None:
         query = query.where(LiveRoom.creator_id == creator_id)
     rooms = db.session.scalars(query.order_by(LiveRoom.started_at.desc()).limit(50)).all()
-    hub = fanout()
-    out = [
-        {**room_out(r).model_dump(mode="json"), "viewers": hub.viewers(r.public_id)} for r in rooms
-    ]
+    viewers = fanout().viewers_of([r.public_id for r in rooms])
+    out = [{**room_out(r).model_dump(mode="json"), "viewers": viewers[r.public_id]} for r in rooms]
     out.sort(key=lambda r: r["viewers"], reverse=True)
     return out[:STRIP_LIMIT]
 

@@ -1,0 +1,135 @@
+"""Two real web processes behind the Redis message queue: one viewer on each sees 2 viewers."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import socketio as socketio_client
+from sqlalchemy import select
+
+from commerce.extensions import db
+from commerce.live.models import LiveRoom
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture
+def web_processes(database_url, tmp_path, redis_url) -> Iterator[Callable[[], str]]:
+    """Start `flask serve` processes sharing the database and Redis; yields a starter."""
+    env = {
+        **os.environ,
+        "FLASK_APP": "app",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "REDIS_URL": redis_url,
+        "SOCKETIO_MESSAGE_QUEUE": redis_url,
+        "JOBS_MODE": "worker",
+        "LIVE_RTMP_PORT": "0",
+        "LIVE_FANOUT_INTERVAL_MS": "100",
+        "LIVE_PRESENCE_TTL_SECONDS": "2",
+        "LIVE_ROOT": str(tmp_path / "live"),
+        "STORAGE_LOCAL_ROOT": str(tmp_path / "storage"),
+        "UPLOAD_TMP_DIR": str(tmp_path / "uploads"),
+        "WORK_DIR": str(tmp_path / "work"),
+    }
+    started: list[tuple[subprocess.Popen[str], Any]] = []
+
+    def start() -> str:
+        port = _free_port()
+        log = open(tmp_path / f"web-{port}.log", "w")  # noqa: SIM115  (closed at teardown)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", "serve", "--port", str(port)],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        started.append((process, log))
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if requests.get(f"{url}/api/v1/auth/csrf", timeout=1).ok:
+                    return url
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError((tmp_path / f"web-{port}.log").read_text())
+
+    yield start
+    for process, log in started:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(10)
+        log.close()
+
+
+def _viewer(url: str, seen: list[int]) -> socketio_client.Client:
+    client = socketio_client.Client()
+
+    @client.on("live.counters")
+    def counters(payload: dict[str, Any]) -> None:
+        if "viewers" in payload:
+            seen.append(payload["viewers"])
+
+    client.connect(url, transports=["polling"], wait_timeout=10)
+    return client
+
+
+def _wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.05)
+    return condition()
+
+
+def test_a_viewer_on_each_process_sees_two_viewers(app, make_room, web_processes):
+    _api, room_id = make_room()
+    first_url, second_url = web_processes(), web_processes()
+    first_seen: list[int] = []
+    second_seen: list[int] = []
+    first, second = _viewer(first_url, first_seen), _viewer(second_url, second_seen)
+    try:
+        joined = first.call("live.join", {"room": room_id}, timeout=10)
+        assert joined["ok"] and joined["snapshot"]["viewers"] == 1
+        assert _wait_for(lambda: first_seen[-1:] == [1])  # its process counted and published it
+        joined = second.call("live.join", {"room": room_id}, timeout=10)
+        assert joined["ok"] and joined["snapshot"]["viewers"] == 2  # the other process's too
+        assert _wait_for(lambda: first_seen[-1:] == [2] and second_seen[-1:] == [2])
+        with app.app_context():
+            assert _wait_for(lambda: _peak(room_id) == 2)
+
+        second.disconnect()
+        assert _wait_for(lambda: first_seen[-1:] == [1])
+    finally:
+        for client in (first, second):
+            if client.connected:
+                client.disconnect()
+    with app.app_context():
+        assert _peak(room_id) == 2
+
+
+def _peak(room_id: str) -> int:
+    peak = db.session.scalar(select(LiveRoom.peak_viewers).where(LiveRoom.public_id == room_id))
+    db.session.rollback()  # see the other processes' next commits
+    return int(peak or 0)
