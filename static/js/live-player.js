@@ -34,6 +34,18 @@ const FLV_CONFIG = {
   autoCleanupSourceBuffer: true,
 };
 
+// mpegts.js 1.8.2 throws its own RuntimeException from a WebSocket "error" event that arrives
+// after the player was destroyed while its socket was still connecting (xqq/mpegts.js#197): the
+// handler it would report to is gone by then. It happens when a room ends or the page switches
+// paths during a connect, and means nothing to us, so exactly that late throw is not reported.
+let flvPlayersDestroyed = 0;
+window.addEventListener("error", (event) => {
+  const error = event.error;
+  if (flvPlayersDestroyed && error && error.name === "RuntimeException" && /mpegts/.test(event.filename || "")) {
+    event.preventDefault();
+  }
+});
+
 export function lowLatencySupported() {
   const mpegts = window.mpegts;
   try {
@@ -72,6 +84,7 @@ export function createLivePlayer(video, options) {
       hls = null;
     }
     if (flv) {
+      flvPlayersDestroyed += 1;
       try {
         flv.pause();
         flv.unload();

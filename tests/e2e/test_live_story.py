@@ -106,12 +106,12 @@ def test_go_live_with_the_camera_buy_in_a_flash_sale_then_the_replay_shows_the_p
     )
     try:
         control = studio.new_page()
-        control.on("pageerror", lambda error: errors.append(f"control: {error}"))
+        control.on("pageerror", lambda error: errors.append(f"control: {error.name}: {error}"))
         log_in(control, base, host.email)
         control.goto(f"{base}/studio/live/{room_id}")
 
         viewer = phone.new_page()
-        viewer.on("pageerror", lambda error: errors.append(f"room: {error}"))
+        viewer.on("pageerror", lambda error: errors.append(f"room: {error.name}: {error}"))
         log_in(viewer, base, buyer.email)
         viewer.goto(f"{base}/live/{room_id}")
         expect(viewer.locator("#curtain-upcoming")).to_be_visible()
