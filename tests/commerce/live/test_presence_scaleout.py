@@ -94,7 +94,7 @@ def _viewer(url: str, seen: list[int]) -> socketio_client.Client:
     return client
 
 
-def _wait_for(condition: Callable[[], bool], seconds: float = 10) -> bool:
+def _wait_for(condition: Callable[[], bool], seconds: float = 20) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if condition():
@@ -112,15 +112,17 @@ def test_a_viewer_on_each_process_sees_two_viewers(app, make_room, web_processes
     try:
         joined = first.call("live.join", {"room": room_id}, timeout=10)
         assert joined["ok"] and joined["snapshot"]["viewers"] == 1
-        assert _wait_for(lambda: first_seen[-1:] == [1])  # its process counted and published it
+        # its process counted and published it
+        assert _wait_for(lambda: first_seen[-1:] == [1]), (first_seen, second_seen)
         joined = second.call("live.join", {"room": room_id}, timeout=10)
-        assert joined["ok"] and joined["snapshot"]["viewers"] == 2  # the other process's too
-        assert _wait_for(lambda: first_seen[-1:] == [2] and second_seen[-1:] == [2])
+        assert joined["ok"] and joined["snapshot"]["viewers"] == 2, joined  # the other's too
+        both_two = _wait_for(lambda: first_seen[-1:] == [2] and second_seen[-1:] == [2])
+        assert both_two, (first_seen, second_seen)
         with app.app_context():
             assert _wait_for(lambda: _peak(room_id) == 2)
 
         second.disconnect()
-        assert _wait_for(lambda: first_seen[-1:] == [1])
+        assert _wait_for(lambda: first_seen[-1:] == [1]), (first_seen, second_seen)
     finally:
         for client in (first, second):
             if client.connected:
