@@ -71,14 +71,29 @@ def offset_ms(moment: datetime, clock: list[ReplayPart]) -> int:
     return before
 
 
+def shown_until(unpinned_at: datetime | None, *, closed_by_end: bool) -> datetime | None:
+    """When a live pin leaves the replay; None: at its end.
+
+    A pin the show's end closed stays to the last frame: the recording runs on past the End
+    press by the chunks still in flight, so its unpinned_at falls a little short of the end.
+    """
+    return None if closed_by_end else unpinned_at
+
+
 def replay_pin_window(
-    pinned_at: datetime, unpinned_at: datetime | None, clock: list[ReplayPart], duration_ms: int
+    pinned_at: datetime,
+    unpinned_at: datetime | None,
+    clock: list[ReplayPart],
+    duration_ms: int,
+    *,
+    closed_by_end: bool = False,
 ) -> tuple[int, int | None] | None:
     """A live pin as a video pin (start_ms, end_ms); None when it falls outside the recording.
 
     An end at or beyond the recording's end becomes None ("until the end"), as video pins have
     it; a pin shorter than a millisecond is dropped (video pins need end > start).
     """
+    unpinned_at = shown_until(unpinned_at, closed_by_end=closed_by_end)
     # The recording's end as the parts tell it and as the probe of the file does: they can
     # differ by a frame or two, and a moment at either is the end.
     ends = [duration_ms] if duration_ms else []
@@ -125,11 +140,13 @@ def do_create_replay_video(
     video.source = StoredObject(backend=backend.backend, key=key, size=size)
     clock = replay_clock(room)
     for pin in pin_history(session, room):
-        # Ending the show unpins what is pinned; the recording can run a moment past the End
-        # press (chunks in flight), and such a pin lasts to the end of the replay.
-        ended_with_the_show = pin.unpinned_at is not None and pin.unpinned_at == room.ended_at
-        unpinned_at = None if ended_with_the_show else pin.unpinned_at
-        window = replay_pin_window(pin.pinned_at, unpinned_at, clock, video.duration_ms)
+        window = replay_pin_window(
+            pin.pinned_at,
+            pin.unpinned_at,
+            clock,
+            video.duration_ms,
+            closed_by_end=pin.closed_by_end,
+        )
         if window is not None:
             video.pins.append(
                 VideoPin(product_id=pin.product_id, start_ms=window[0], end_ms=window[1])
