@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import secrets
@@ -25,6 +24,7 @@ from commerce.timeutil import utcnow
 from commerce.videos import pipeline
 from commerce.videos.models import FAILED, PROCESSING, READY, Video, VideoPin
 from commerce.videos.services import do_publish
+from media.live import remove_room_folder
 from media.live.session import RECORDING_NAME
 from media.probe import probe_video
 from media.storage import Storage
@@ -183,7 +183,9 @@ def make_replay(payload: dict[str, Any], ctx: JobContext) -> None:
     config = current_app.config
     video = session.get(Video, room.replay_video_id) if room.replay_video_id else None
     if video is not None and video.state == READY and video.is_published:
-        return  # done by an earlier attempt
+        # Done by an earlier attempt, which may have stopped before clearing the live folder.
+        remove_live_media(config["LIVE_ROOT"], room)
+        return
     recording = recording_path(config["LIVE_ROOT"], room)
     if video is None:
         video = do_create_replay_video(
@@ -200,6 +202,18 @@ def make_replay(payload: dict[str, Any], ctx: JobContext) -> None:
     do_publish(video, utcnow())
     publish_replay(session, room, video)
     session.commit()
-    # The replay now has its own copy; the live playlists stop being served (see streams.py).
-    with contextlib.suppress(OSError):
-        os.remove(recording)
+    remove_live_media(config["LIVE_ROOT"], room)
+
+
+def remove_live_media(live_root: str, room: LiveRoom) -> None:
+    """Delete the room's live folder (HLS, recording parts, recording.mp4) once its replay is
+    published; never before, as a failed attempt is retried from the recording.
+
+    No delay for the viewers still on the live HLS: from the commit that publishes the replay
+    the folder is no longer served (streams.py answers 404), and a segment already being sent
+    keeps its open file.
+    """
+    try:
+        remove_room_folder(live_root, room.public_id)
+    except (OSError, ValueError):  # the replay is safe: a folder left over is an operator's
+        log.exception("live folder of room %s not removed", room.public_id)

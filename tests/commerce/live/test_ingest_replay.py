@@ -180,8 +180,9 @@ def test_ending_makes_a_published_replay_with_the_pins_and_a_timeline(
         assert pins == [(shelf[0].id, 500, 1500), (shelf[1].id, 2000, None)]
         replay_id = video.public_id
         db.session.remove()
-    # The replay is ready: the live playlists are no longer served.
+    # The replay is ready: the live playlists are no longer served, and their folder is gone.
     assert client.get(f"/live/{room_id}/hls/360p/index.m3u8").status_code == 404
+    assert not (Path(app.config["LIVE_ROOT"]) / room_id).exists()
 
     timeline = client.get(f"{room_url}/replay-timeline").get_json()
     assert timeline["replay"]["id"] == replay_id and timeline["replay"]["url"] == f"/v/{replay_id}"
