@@ -22,7 +22,9 @@ from commerce.attribution.rules import (
     prorate,
     split_commission,
 )
+from commerce.live.models import LiveRoom
 from commerce.orders.models import Order, OrderLine
+from commerce.videos.models import Video
 
 MAX_CHAIN_WALK = 64  # shares form a tree; this only guards against a corrupted parent loop
 
@@ -35,11 +37,23 @@ def policy_from_config(config: Mapping[str, Any]) -> CommissionPolicy:
     )
 
 
-def line_targets(line: OrderLine) -> list[tuple[str, str]]:
-    """What a share must point at to win this line: the product, or the content it came from."""
+def line_targets(session: Session, line: OrderLine) -> list[tuple[str, str]]:
+    """What a share must point at to win this line: the product, or the content it came from.
+
+    A line bought from a live's replay names the room (its sales are the show's); a share of
+    the replay video, which is what its share button makes, wins it too.
+    """
     targets = [("product", str(line.product_id))]
     if line.source_kind and line.source_key:
         targets.append((line.source_kind, line.source_key))
+    if line.source_kind == "live" and line.source_key:
+        replay = session.scalar(
+            select(Video.public_id)
+            .join(LiveRoom, LiveRoom.replay_video_id == Video.id)
+            .where(LiveRoom.public_id == line.source_key)
+        )
+        if replay is not None:
+            targets.append(("video", replay))
     return targets
 
 
@@ -89,7 +103,7 @@ def _freeze_line(
         session,
         buyer_id=order.buyer_id,
         device_id=order.device_id,
-        targets=line_targets(line),
+        targets=line_targets(session, line),
         now=now,
         window_days=window_days,
     )

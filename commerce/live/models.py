@@ -5,7 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    String,
+    Text,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.accounts.models import User
@@ -96,6 +105,9 @@ class LivePin(db.Model):
     pinned_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     pinned_at: Mapped[datetime]
     unpinned_at: Mapped[datetime | None]
+    # Closed by the show's end rather than by the host: the replay keeps it up to its last frame,
+    # since the recording runs on past unpinned_at by the chunks still in flight.
+    closed_by_end: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     product: Mapped[Product] = relationship()
 

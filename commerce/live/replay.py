@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 import secrets
@@ -25,6 +24,7 @@ from commerce.timeutil import utcnow
 from commerce.videos import pipeline
 from commerce.videos.models import FAILED, PROCESSING, READY, Video, VideoPin
 from commerce.videos.services import do_publish
+from media.live import remove_room_folder
 from media.live.session import RECORDING_NAME
 from media.probe import probe_video
 from media.storage import Storage
@@ -71,14 +71,29 @@ def offset_ms(moment: datetime, clock: list[ReplayPart]) -> int:
     return before
 
 
+def shown_until(unpinned_at: datetime | None, *, closed_by_end: bool) -> datetime | None:
+    """When a live pin leaves the replay; None: at its end.
+
+    A pin the show's end closed stays to the last frame: the recording runs on past the End
+    press by the chunks still in flight, so its unpinned_at falls a little short of the end.
+    """
+    return None if closed_by_end else unpinned_at
+
+
 def replay_pin_window(
-    pinned_at: datetime, unpinned_at: datetime | None, clock: list[ReplayPart], duration_ms: int
+    pinned_at: datetime,
+    unpinned_at: datetime | None,
+    clock: list[ReplayPart],
+    duration_ms: int,
+    *,
+    closed_by_end: bool = False,
 ) -> tuple[int, int | None] | None:
     """A live pin as a video pin (start_ms, end_ms); None when it falls outside the recording.
 
     An end at or beyond the recording's end becomes None ("until the end"), as video pins have
     it; a pin shorter than a millisecond is dropped (video pins need end > start).
     """
+    unpinned_at = shown_until(unpinned_at, closed_by_end=closed_by_end)
     # The recording's end as the parts tell it and as the probe of the file does: they can
     # differ by a frame or two, and a moment at either is the end.
     ends = [duration_ms] if duration_ms else []
@@ -125,11 +140,13 @@ def do_create_replay_video(
     video.source = StoredObject(backend=backend.backend, key=key, size=size)
     clock = replay_clock(room)
     for pin in pin_history(session, room):
-        # Ending the show unpins what is pinned; the recording can run a moment past the End
-        # press (chunks in flight), and such a pin lasts to the end of the replay.
-        ended_with_the_show = pin.unpinned_at is not None and pin.unpinned_at == room.ended_at
-        unpinned_at = None if ended_with_the_show else pin.unpinned_at
-        window = replay_pin_window(pin.pinned_at, unpinned_at, clock, video.duration_ms)
+        window = replay_pin_window(
+            pin.pinned_at,
+            pin.unpinned_at,
+            clock,
+            video.duration_ms,
+            closed_by_end=pin.closed_by_end,
+        )
         if window is not None:
             video.pins.append(
                 VideoPin(product_id=pin.product_id, start_ms=window[0], end_ms=window[1])
@@ -166,7 +183,9 @@ def make_replay(payload: dict[str, Any], ctx: JobContext) -> None:
     config = current_app.config
     video = session.get(Video, room.replay_video_id) if room.replay_video_id else None
     if video is not None and video.state == READY and video.is_published:
-        return  # done by an earlier attempt
+        # Done by an earlier attempt, which may have stopped before clearing the live folder.
+        remove_live_media(config["LIVE_ROOT"], room)
+        return
     recording = recording_path(config["LIVE_ROOT"], room)
     if video is None:
         video = do_create_replay_video(
@@ -183,6 +202,18 @@ def make_replay(payload: dict[str, Any], ctx: JobContext) -> None:
     do_publish(video, utcnow())
     publish_replay(session, room, video)
     session.commit()
-    # The replay now has its own copy; the live playlists stop being served (see streams.py).
-    with contextlib.suppress(OSError):
-        os.remove(recording)
+    remove_live_media(config["LIVE_ROOT"], room)
+
+
+def remove_live_media(live_root: str, room: LiveRoom) -> None:
+    """Delete the room's live folder (HLS, recording parts, recording.mp4) once its replay is
+    published; never before, as a failed attempt is retried from the recording.
+
+    No delay for the viewers still on the live HLS: from the commit that publishes the replay
+    the folder is no longer served (streams.py answers 404), and a segment already being sent
+    keeps its open file.
+    """
+    try:
+        remove_room_folder(live_root, room.public_id)
+    except (OSError, ValueError):  # the replay is safe: a folder left over is an operator's
+        log.exception("live folder of room %s not removed", room.public_id)

@@ -18,7 +18,7 @@ from commerce.live import rules, services
 from commerce.live.models import LiveChatMessage, LiveFlashSale, LiveRoom
 from commerce.live.present import creator_out, product_card
 from commerce.live.queries import pin_history
-from commerce.live.replay import ReplayPart, offset_ms, replay_clock
+from commerce.live.replay import ReplayPart, offset_ms, replay_clock, shown_until
 from commerce.money import format_money
 from commerce.orders.models import FlashSale
 from commerce.videos.access import can_view
@@ -109,20 +109,21 @@ def timeline_out(session: Session, room: LiveRoom, chat_after: int) -> ReplayTim
     by_pin: dict[int, list[int]] = {}
     for pin_id, flash in flashes:
         by_pin.setdefault(pin_id, []).append(flash.id)
-    pins = [
-        TimelinePinOut(
-            id=pin.id,
-            product=product_card(pin.product),
-            start_s=_seconds(pin.pinned_at, start),
-            # Still pinned when the show ended: to the end of the replay, as its video pin.
-            end_s=_seconds(pin.unpinned_at, start)
-            if pin.unpinned_at and pin.unpinned_at != room.ended_at
-            else None,
-            flash_sale_ids=by_pin.get(pin.id, []),
+    pins = []
+    for pin in pin_history(session, room):
+        if not pin.product.is_active:
+            continue
+        # Closed by the end: to the end of the replay, as its video pin.
+        until = shown_until(pin.unpinned_at, closed_by_end=pin.closed_by_end)
+        pins.append(
+            TimelinePinOut(
+                id=pin.id,
+                product=product_card(pin.product),
+                start_s=_seconds(pin.pinned_at, start),
+                end_s=_seconds(until, start) if until is not None else None,
+                flash_sale_ids=by_pin.get(pin.id, []),
+            )
         )
-        for pin in pin_history(session, room)
-        if pin.product.is_active
-    ]
     messages = list(
         session.scalars(
             select(LiveChatMessage)

@@ -223,16 +223,21 @@ def do_go_live(session: Session, room: LiveRoom, now: datetime) -> LiveRoom:
 
 
 def do_end_room(session: Session, room: LiveRoom, now: datetime) -> LiveRoom:
-    """End the show (or call off a scheduled one); pins close so the replay timeline is whole."""
+    """End the show (or call off a scheduled one); pins close so the replay timeline is whole.
+
+    The pins still up are marked closed by the end: the replay keeps them to its last frame.
+    """
+    # Two Ends can race (the control page sends End over the ingest socket and the API at once):
+    # without the lock the second read "live", overwrote ended_at, and the pins kept the first.
+    _lock_room(session, room)
     _transition(room, rules.ENDED)
     room.ended_at = now
     session.execute(
         update(LivePin)
         .where(LivePin.room_id == room.id, LivePin.unpinned_at.is_(None))
-        .values(unpinned_at=now)
+        .values(unpinned_at=now, closed_by_end=True)
         .execution_options(synchronize_session=False)
     )
-    room.pins_version += 1
     selling.do_close_room_flash_sales(session, room, now)
     session.flush()
     publish_state(session, room)
@@ -282,22 +287,25 @@ def check_on_shelf(room: LiveRoom, product_id: int) -> None:
         )
 
 
-def _lock_pins(session: Session, room: LiveRoom) -> None:
-    """Take the room row's write lock first (both engines), so two pins cannot both see 2 open."""
+def _lock_room(session: Session, room: LiveRoom) -> None:
+    """Take the room row's write lock first (both engines) and read the room again under it.
+
+    Pins, flash sales and End then serialise: two pins cannot both see 2 open, and none of them
+    acts on a state read before a concurrent End committed. Bumps pins_version (every caller
+    changes the pins).
+    """
     session.execute(
         update(LiveRoom)
         .where(LiveRoom.id == room.id)
         .values(pins_version=LiveRoom.pins_version + 1)
         .execution_options(synchronize_session=False)
     )
-    session.refresh(room, ["pins_version"])
+    session.refresh(room, ["pins_version", "state", "ended_at"])
 
 
 def do_pin(
     session: Session, room: LiveRoom, actor: User, product_id: int, now: datetime
 ) -> LivePin:
-    if room.state == rules.ENDED:
-        raise Conflict(_("This live has ended."), code="ended")
     check_on_shelf(room, product_id)
     product = session.get(Product, product_id)
     if product is None or not product.is_active:
@@ -305,7 +313,9 @@ def do_pin(
             _("That product does not exist or is not on sale."),
             fields={"product_id": _("Unknown product.")},
         )
-    _lock_pins(session, room)
+    _lock_room(session, room)
+    if room.state == rules.ENDED:  # read under the lock: a pin never opens after End closed all
+        raise Conflict(_("This live has ended."), code="ended")
     pinned = [pin.product_id for pin in open_pins(session, room)]
     try:
         rules.check_pin(pinned, product_id)
@@ -330,7 +340,7 @@ def do_pin(
 
 
 def do_unpin(session: Session, room: LiveRoom, product_id: int, now: datetime) -> LivePin:
-    _lock_pins(session, room)
+    _lock_room(session, room)
     pin = next((p for p in open_pins(session, room) if p.product_id == product_id), None)
     if pin is None:
         raise NotFound(_("This product is not pinned."))
@@ -343,6 +353,7 @@ def do_unpin(session: Session, room: LiveRoom, product_id: int, now: datetime) -
 def do_start_flash_sale(
     session: Session, room: LiveRoom, actor: User, data: LiveFlashSaleIn, now: datetime
 ) -> FlashSale:
+    _lock_room(session, room)  # End closes the room's flash sales: none may start beside it
     _pin, flash = selling.create_room_flash_sale(session, room, actor, data, now)
     publish_pins(session, room, now)
     return flash

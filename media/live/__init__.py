@@ -27,6 +27,8 @@ callbacks are called from those threads: hand off to your event system, do not b
     room.end()                                 # creator pressed End: ENDLIST, recording, on_ended
     rtmp.stop(); hub.close()
 
+    remove_room_folder("instance/live", room_id)  # once the recording is kept elsewhere
+
 Layout of a room folder: master.m3u8, 720p/index.m3u8 + seg_NNNNN.ts, 360p/..., recording/
 part_NNNN.ts (one per ingest connection) and, once ended, recording.mp4 (faststart, for the
 VOD pipeline's replay). RoomEnded.timeline says when each part began (wall clock) and how long
@@ -37,13 +39,16 @@ renamed when complete. A resume appends to the same playlists after EXT-X-DISCON
 the media sequence continuing; the end appends EXT-X-ENDLIST.
 
 Rules: one publisher per room at a time (a second one gets IngestRefused); an ended room id
-can never be published to again (use a new room id per live); a refused or unknown stream key
-never creates a folder or starts ffmpeg. Key rotation is the app's: change what authorize()
-accepts; live connections are not cut (call room.end() or publisher.abort() for that).
+can never be published to again (use a new room id per live; a hub refuses one it ended, or
+whose folder it finds, so once the folder is removed that rule is the app's to keep); a refused
+or unknown stream key never creates a folder or starts ffmpeg. Key rotation is the app's:
+change what authorize() accepts; live connections are not cut (call room.end() or
+publisher.abort() for that).
 """
 
 from media.live.commands import DEFAULT_RUNGS, LiveOptions, LiveRung, build_live_argv
 from media.live.flv import LowLatencyFeed, Subscription
+from media.live.folders import remove_room_folder, room_folder
 from media.live.recording import RecordingPart
 from media.live.rtmp import RtmpIngestServer
 from media.live.session import (
@@ -76,4 +81,6 @@ __all__ = [
     "Subscription",
     "build_live_argv",
     "process_cpu_seconds",
+    "remove_room_folder",
+    "room_folder",
 ]

@@ -11,6 +11,8 @@ const itemTemplate = document.getElementById("feed-item-template");
 const pinTemplate = document.getElementById("pin-card-template");
 const initial = JSON.parse(document.getElementById("feed-data").textContent);
 
+// On a live's replay the panel names its room: an order from the replay is credited to the show.
+const replayPanel = document.getElementById("replay-panel");
 const FEED_URL = feedEl.dataset.feedUrl;
 const VIEW_URL = feedEl.dataset.viewUrl; // contains __ID__
 const LOAD_MORE_WHEN_LEFT = 3; // items after the current one
@@ -44,6 +46,14 @@ function setAvatar(link, creator) {
   }
 }
 
+function checkoutSource(videoId) {
+  const replay = replayPanel ? replayPanel.dataset : null;
+  if (replay && replay.room && videoId && replay.videoId === videoId) {
+    return { sourceKind: "live", sourceKey: replay.room };
+  }
+  return { sourceKind: "video", sourceKey: videoId };
+}
+
 function renderPin(pin) {
   const el = pinTemplate.content.firstElementChild.cloneNode(true);
   const product = pin.product;
@@ -60,11 +70,7 @@ function renderPin(pin) {
     event.stopPropagation(); // the video underneath keeps playing: this is not a tap on it
     const videoEl = el.closest(".feed-item");
     const item = state.items.find((candidate) => candidate.el === videoEl);
-    openCheckout({
-      productId: product.id,
-      sourceKind: "video",
-      sourceKey: item ? item.data.id : null,
-    });
+    openCheckout({ productId: product.id, ...checkoutSource(item ? item.data.id : null) });
   });
   const img = el.querySelector("img.pin-image");
   const placeholder = el.querySelector(".img-placeholder");

@@ -1,6 +1,8 @@
 // The watch page of a room's replay: the chat and the flash sales at their moments, following
 // the video's time. Pins come from the video itself (feed.js). The timeline is the ingest side's
 // /replay-timeline; until it exists, the chat is placed by its times from the room's start.
+// A flash sale is told as what happened in the live, over and with today's price beside it: a
+// replay buyer pays the price on the pin card, never the flash price.
 
 import { api } from "./api.js";
 import { ChatList, parseUtc } from "./live-common.js";
@@ -38,7 +40,13 @@ async function load() {
   try {
     const data = await api("GET", `${API}/replay-timeline`);
     timeline.chat = (data.chat || []).map((m) => ({ ...m, at: offsetOf(m) })).filter((m) => Number.isFinite(m.at));
-    timeline.flash = (data.flash_sales || []).map((f) => ({ ...f, at: offsetOf(f), end: endOf(f) }));
+    const products = new Map((data.pins || []).map((pin) => [pin.id, pin.product]));
+    timeline.flash = (data.flash_sales || []).map((f) => ({
+      ...f,
+      at: offsetOf(f),
+      end: endOf(f),
+      product: products.get(f.pin_id) || null,
+    }));
   } catch {
     // No timeline yet: place the room's last messages by their time since the show started.
     try {
@@ -67,10 +75,10 @@ function update(seconds) {
   const flash = timeline.flash.find((f) => f.at <= seconds && seconds < f.end);
   flashEl.hidden = !flash;
   if (flash) {
-    const title = flash.title || (flash.product && flash.product.title) || "";
-    flashEl.textContent = flash.price_display
-      ? fill(strings.flash, { title, price: flash.price_display })
-      : fill(strings.flash_plain, { title });
+    const product = flash.product; // null when its product is no longer on sale
+    flashEl.textContent = product
+      ? fill(strings.flash, { title: product.title, price: flash.price_display, now: product.price_display })
+      : fill(strings.flash_untitled, { price: flash.price_display });
   }
 }
 

@@ -9,6 +9,7 @@ import time
 
 import pytest
 
+from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e]
@@ -153,34 +154,63 @@ def test_schedule_go_live_pin_then_a_phone_viewer_buys_hearts_and_chats(
 
 
 @pytest.mark.ffmpeg
-def test_the_replay_shows_the_chat_at_its_moments(
-    app, live_server, browser, create_user, create_product, tmp_path, screenshots
+def test_the_replay_tells_the_chat_and_the_past_flash_sale_and_sells_at_todays_price(
+    app,
+    live_server,
+    browser,
+    create_user,
+    create_product,
+    create_address,  # noqa: F811
+    tmp_path,
+    screenshots,
 ):
+    from datetime import timedelta
+
     from playwright.sync_api import expect
+    from sqlalchemy import update
 
     from commerce.extensions import db
-    from commerce.live.models import LiveRoom
+    from commerce.live.models import LiveChatMessage, LiveRoom
+    from commerce.orders.models import FlashSale, Order
+    from commerce.timeutil import utcnow
     from commerce.videos.models import Video
     from tests.e2e.test_checkout import publish_video_with_pin
 
     host = create_user(creator=True, merchant=True, name="Mia")
-    product = create_product(host, title="Jasmine tea")
+    product = create_product(host, title="Jasmine tea", price_minor=2990)
+    buyer = create_user(name="Bo")
+    create_address(buyer)
     http = live_server.login(host.email)
     token = http.get(f"{live_server.url}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
     rooms = f"{live_server.url}/api/v1/live/rooms"
     headers = {"X-CSRFToken": token}
-    room_id = http.post(rooms, json={"title": "Tea"}, headers=headers, timeout=10).json()["id"]
+    room = {"title": "Tea", "featured_product_ids": [product.id]}
+    room_id = http.post(rooms, json=room, headers=headers, timeout=10).json()["id"]
     assert http.post(f"{rooms}/{room_id}/start", headers=headers, timeout=10).ok
     said = http.post(
         f"{rooms}/{room_id}/chat", json={"text": "First cup!"}, headers=headers, timeout=10
     )
     assert said.ok, said.text
+    pin = {"product_id": product.id}
+    assert http.post(f"{rooms}/{room_id}/pins", json=pin, headers=headers, timeout=10).ok
+    flash = {**pin, "price_minor": 1990, "duration_seconds": 600, "quantity": 3}
+    assert http.post(f"{rooms}/{room_id}/flash-sales", json=flash, headers=headers, timeout=10).ok
     assert http.post(f"{rooms}/{room_id}/end", headers=headers, timeout=10).ok
     video_id = publish_video_with_pin(app, host, product, tmp_path)
     with app.app_context():
-        room = db.session.scalar(db.select(LiveRoom).where(LiveRoom.public_id == room_id))
-        room.replay_video_id = db.session.scalar(
+        row = db.session.scalar(db.select(LiveRoom).where(LiveRoom.public_id == room_id))
+        row.replay_video_id = db.session.scalar(
             db.select(Video.id).where(Video.public_id == video_id)
+        )
+        # The show began an hour ago: the sale (over a minute ago) spans the 10 s replay clip.
+        row.started_at = utcnow() - timedelta(hours=1)
+        db.session.execute(
+            update(FlashSale).values(
+                starts_at=row.started_at, ends_at=utcnow() - timedelta(minutes=1)
+            )
+        )
+        db.session.execute(
+            update(LiveChatMessage).values(created_at=row.started_at + timedelta(seconds=1))
         )
         db.session.commit()
 
@@ -189,12 +219,34 @@ def test_the_replay_shows_the_chat_at_its_moments(
         page = phone.new_page()
         errors: list[str] = []
         page.on("pageerror", lambda error: errors.append(str(error)))
+        log_in(page, live_server.url, buyer.email)
         page.goto(f"{live_server.url}/live/{room_id}")
         page.click("#replay-link")
         page.wait_for_url(f"**/v/{video_id}")
         expect(page.locator("#replay-chat")).to_contain_text("First cup!", timeout=20_000)
-        expect(page.locator(".pin-card:not([hidden])").first).to_contain_text("Jasmine tea")
+        # The sale is told as past, with today's price beside it: the card's and the drawer's.
+        expect(page.locator("#replay-flash")).to_have_text(
+            "Flash sale in the live: Jasmine tea at ¥19.90 — ended, now ¥29.90"
+        )
+        card = page.locator(".pin-card:not([hidden])").first
+        expect(card).to_contain_text("Jasmine tea")
+        expect(card.locator(".pin-price")).to_have_text("¥29.90")
         page.screenshot(path=str(screenshots / "live-replay.png"))
+
+        card.locator(".pin-buy").click()
+        drawer = page.locator("#checkout-drawer")
+        expect(drawer.locator(".drawer-unit")).to_have_text("¥29.90")
+        expect(drawer.locator(".drawer-flash")).to_be_hidden()
+        drawer.locator(".drawer-pay").click()
+        expect(drawer.locator(".drawer-paying")).to_be_visible(timeout=10_000)
+        with app.app_context():
+            (line,) = db.session.scalar(db.select(Order)).lines
+            assert (line.unit_price_minor, line.source_kind, line.source_key) == (
+                2990,
+                "live",
+                room_id,
+            )
+            assert line.creator_id == host.id
         assert errors == []
     finally:
         phone.close()

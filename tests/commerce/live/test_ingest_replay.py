@@ -55,6 +55,29 @@ def test_pins_become_video_pins_at_their_offsets(pinned, unpinned, window):
     assert replay_pin_window(at, until, [ReplayPart(T0, None)], duration_ms=10_000) == window
 
 
+# The recording is 10 s long; End was pressed at 9.5 s (the chunks in flight make the rest).
+@pytest.mark.parametrize(
+    ("pinned", "unpinned", "closed_by_end", "window"),
+    [
+        (5.0, 9.5, True, (5000, None)),  # closed by End: to the last frame
+        (5.0, 9.2, True, (5000, None)),  # closed by an End whose moment is not the room's
+        (5.0, 12.0, True, (5000, None)),  # closed by End after the recording's end
+        (5.0, 9.5, False, (5000, 9500)),  # the host unpinned it at End's very moment
+        (5.0, 9.2, False, (5000, 9200)),  # the host unpinned it just before End
+        (5.0, 10.0, False, (5000, None)),  # the host unpinned it at the recording's end
+        (11.0, 11.0, True, None),  # pinned and closed after the recording's end
+        (9.5, 9.5, True, (9500, None)),  # pinned at End's moment: its last half second
+    ],
+)
+def test_a_pin_closed_by_the_end_lasts_to_the_end_of_the_replay(
+    pinned, unpinned, closed_by_end, window
+):
+    at, until = T0 + timedelta(seconds=pinned), T0 + timedelta(seconds=unpinned)
+    clock = [ReplayPart(T0, 10_000)]
+    got = replay_pin_window(at, until, clock, duration_ms=10_000, closed_by_end=closed_by_end)
+    assert got == window
+
+
 # The media arrived 2 s after Go live; the ingest dropped from 12 s to 15 s and resumed.
 TWO_PARTS = [
     ReplayPart(T0 + timedelta(seconds=2), 10_000),
@@ -106,7 +129,11 @@ def _set_moments(app, room_id: str, shelf) -> datetime:
         at[shelf[0].id].pinned_at = start + timedelta(milliseconds=500)
         at[shelf[0].id].unpinned_at = start + timedelta(milliseconds=1500)
         at[shelf[1].id].pinned_at = start + timedelta(seconds=2)
-        at[shelf[1].id].unpinned_at = start + timedelta(seconds=60)  # past the recording's end
+        # Closed by End, at a moment short of the recording's end (chunks in flight) and not the
+        # room's ended_at (a second End raced the first): still up to the last frame.
+        assert at[shelf[1].id].closed_by_end and not at[shelf[0].id].closed_by_end
+        at[shelf[1].id].unpinned_at = start + timedelta(milliseconds=2500)
+        assert at[shelf[1].id].unpinned_at != room.ended_at
         db.session.execute(
             update(FlashSale).values(
                 starts_at=start + timedelta(seconds=1), ends_at=start + timedelta(seconds=1.5)
@@ -149,20 +176,20 @@ def test_ending_makes_a_published_replay_with_the_pins_and_a_timeline(
         assert video.state == "ready" and video.is_published and video.playable
         assert video.creator_id == host.id and video.title == "Tea tasting"
         assert 2500 <= video.duration_ms <= 3800
-        recorded_ms = room.media_timeline[0]["duration_ms"]
         pins = [(p.product_id, p.start_ms, p.end_ms) for p in video.pins]
         assert pins == [(shelf[0].id, 500, 1500), (shelf[1].id, 2000, None)]
         replay_id = video.public_id
         db.session.remove()
-    # The replay is ready: the live playlists are no longer served.
+    # The replay is ready: the live playlists are no longer served, and their folder is gone.
     assert client.get(f"/live/{room_id}/hls/360p/index.m3u8").status_code == 404
+    assert not (Path(app.config["LIVE_ROOT"]) / room_id).exists()
 
     timeline = client.get(f"{room_url}/replay-timeline").get_json()
     assert timeline["replay"]["id"] == replay_id and timeline["replay"]["url"] == f"/v/{replay_id}"
     assert timeline["started_at"] > start.isoformat()  # Go live came after the first bytes
     assert [(p["product"]["id"], p["start_s"], p["end_s"]) for p in timeline["pins"]] == [
         (shelf[0].id, 0.5, 1.5),
-        (shelf[1].id, 2.0, recorded_ms / 1000),  # unpinned after the recording: at its end
+        (shelf[1].id, 2.0, None),  # closed by End: to the end
     ]
     [sale] = timeline["flash_sales"]
     assert (sale["start_s"], sale["end_s"], sale["pin_id"]) == (1.0, 1.5, timeline["pins"][0]["id"])

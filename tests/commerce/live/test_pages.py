@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -100,6 +101,35 @@ def test_an_ended_room_links_to_its_published_replay(app, make_room, client, hos
     assert re.search(r'id="replay-pending"\s+hidden', html)
     status, html = page(client, "/v/replay123")
     assert status == 200 and 'id="replay-panel"' in html and "live-replay.js" in html
+    assert f'data-room="{room_id}"' in html  # the replay's drawer credits the room
+
+
+@pytest.mark.parametrize(
+    ("headers", "flash"),
+    [
+        (EN, "Flash sale in the live: %(title)s at %(price)s — ended, now %(now)s"),
+        (ZH, "直播中的限时秒杀：%(title)s，%(price)s（已结束），现价 %(now)s"),
+    ],
+)
+def test_the_replay_tells_a_flash_sale_as_past_in_both_languages(
+    app, make_room, client, host, headers, flash
+):
+    api, room_id = make_room(live=True)
+    assert api.post(f"/api/v1/live/rooms/{room_id}/end").status_code == 200
+    with app.app_context():
+        video = Video(public_id="replay456", creator_id=host.id, title="Replay", state="ready")
+        video.playable, video.published_at = True, utcnow()
+        db.session.add(video)
+        db.session.flush()
+        db.session.scalar(
+            db.select(LiveRoom).where(LiveRoom.public_id == room_id)
+        ).replay_video_id = video.id
+        db.session.commit()
+    _status, html = page(client, "/v/replay456", headers)
+    found = re.search(
+        r'<script type="application/json" id="replay-i18n">(.*?)</script>', html, re.S
+    )
+    assert found is not None and json.loads(found.group(1))["flash"] == flash
 
 
 def test_unknown_room_is_a_404_page(client):
