@@ -170,22 +170,16 @@ def report(
     print("{:<14}{:>7}{:>11}{:>11}{:>12}{:>12}{:>11}".format(*header))
     row = "{:<14}{:>7}{:>11}{:>11}{:>12}{:>12}{:>11}"
     print(row.format("ours-ll", len(ll), s(pct(ll, 0.5)), s(pct(ll, 0.95)), "(socket)", "", ""))
-    avail_by_size: dict[str, list[tuple[float, float]]] = {}
+    listed: list[tuple[float, float]] = []
     for w in watches:
         frames = w.frames()  # decodes the kept segments: once per playlist
         avail, player, player3 = w.latencies(t_start, t_end, frames)
         rows[w.name] = pct(player, 0.5)
         p50, p95, p3 = pct(player, 0.5), pct(player, 0.95), pct(player3, 0.5)
-        print(
-            row.format(
-                w.name,
-                len(avail),
-                *(s(v) for v in (pct(avail, 0.5), pct(avail, 0.95), p50, p95, p3)),
-            )
-        )
-        if w.name.startswith("ours-"):
-            size = {"ours-720p": "1280x720", "ours-360p": "640x360"}.get(w.name, "")
-            avail_by_size[size] = frames
+        figures = (pct(avail, 0.5), pct(avail, 0.95), p50, p95, p3)
+        print(row.format(w.name, len(avail), *(s(v) for v in figures)))
+        if w.name == "ours-hls":
+            listed = frames
 
     print("where the time goes (per frame, matched by stamp):")
     if "browser-ll" in results:
@@ -194,15 +188,13 @@ def report(
             f"  browser-ll: FLV tag received by a socket subscriber -> frame shown p50"
             f" {s(pct(gap, 0.5))}, p95 {s(pct(gap, 0.95))} ({len(gap)} frames): the player's part"
         )
-    if "browser-hls" in results:
-        r = results["browser-hls"]
-        gap = []
-        for size, listed in avail_by_size.items():
-            gap += matched(listed, [f for f in r.window if f.size == size])
-        print(
-            f"  browser-hls: segment listed in its playlist -> frame shown p50 {s(pct(gap, 0.5))},"
-            f" p95 {s(pct(gap, 0.95))} ({len(gap)} frames): hls.js's hold and fetch"
-        )
+    for name in ("browser-hls", "browser-hlsjs"):
+        if name in results:
+            gap = matched(listed, results[name].window)
+            print(
+                f"  {name}: segment listed in our playlist -> frame shown p50 {s(pct(gap, 0.5))},"
+                f" p95 {s(pct(gap, 0.95))} ({len(gap)} frames): the HLS player's hold and fetch"
+            )
     for r in results.values():
         for line in page_lines(r, notes.get(f"player:{r.name}", "?")):
             print(line)
@@ -244,7 +236,8 @@ def report(
     # Other work on the machine shares the cores: figures from a loaded box say so.
     print(
         f"machine load (1-min average, all processes): {notes.get('load_before', 0):.2f} before"
-        f" the run, {notes.get('load', float('nan')):.2f} near the end of the stream"
+        f" the run, {notes.get('load', float('nan')):.2f} near the end of the stream; CPU pressure"
+        f" (PSI some avg60: time a runnable task waited for a core) {notes.get('pressure')}%"
     )
     if errors:
         print("page errors: " + "; ".join(errors[:5]))

@@ -147,6 +147,16 @@ def children_of(pid: int) -> list[int]:
     return found
 
 
+def cpu_pressure() -> float | None:
+    """Share of the last 60 s some runnable task waited for a CPU (Linux PSI), in percent."""
+    try:
+        with open("/proc/pressure/cpu", encoding="ascii") as fh:
+            some = fh.readline().split()
+        return float(dict(f.split("=") for f in some[1:])["avg60"])
+    except (OSError, KeyError, ValueError):
+        return None
+
+
 def command_name(pid: int) -> str:
     try:
         with open(f"/proc/{pid}/comm", encoding="ascii", errors="replace") as fh:
