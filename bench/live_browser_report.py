@@ -72,9 +72,12 @@ class PageResult:
     def latencies(self) -> list[float]:
         return [f.shown - f.stamp for f in self.window if f.stamp is not None]
 
-    def events_after(self, kind: str) -> list[tuple[float, str, float]]:
-        start = self.after_warmup[0].callback if self.after_warmup else float("inf")
-        return [e for e in self.events if e[1] == kind and e[0] >= start]
+    def events_in_window(self, kind: str) -> list[tuple[float, str, float]]:
+        """Events while the measured frames played (not the start, not the end of the stream)."""
+        if not self.window:
+            return []
+        start, end = self.window[0].callback, self.window[-1].callback
+        return [e for e in self.events if e[1] == kind and start <= e[0] <= end]
 
 
 def s(ms: float) -> str:
@@ -115,8 +118,8 @@ def page_lines(r: PageResult, player: str) -> list[str]:
         f"  {r.name}: {player}; rendition {sizes or '-'};"
         f" shown {r.fps:.1f} fps; browser dropped {r.dropped};"
         f" buffered past the shown frame p50"
-        f" {s(pct(ahead, 0.5))}; stalls (waiting) {len(r.events_after('waiting'))},"
-        f" seeks {len(r.events_after('seeking'))}, frames played faster than 1x {faster}",
+        f" {s(pct(ahead, 0.5))}; stalls (waiting) {len(r.events_in_window('waiting'))},"
+        f" seeks {len(r.events_in_window('seeking'))}, frames played faster than 1x {faster}",
         f"  {r.name}: stamps step median {statistics.median(steps) if steps else 0:.1f} ms"
         f" (expect {1000 / FPS:.1f}), backwards {sum(d < 0 for d in steps)}, repeated"
         f" {sum(d == 0 for d in steps)}; latency p50 first third {s(first)}, last third"
@@ -214,7 +217,7 @@ def report(
     first, last = thirds(ll)
     slow = [f"source {source_fps:.1f} fps"] if source_fps < REALTIME_FPS * FPS else []
     if last - first > REALTIME_GROWTH_MS:
-        slow.append(f"our transcode: socket latency grew {s(last - first)}")
+        slow.append(f"ours-ll socket latency grew {s(last - first)}: our ingest fell behind")
     slow += [
         f"{r.name} showed {r.fps:.1f} fps" for r in results.values() if r.fps < REALTIME_FPS * FPS
     ]
