@@ -72,6 +72,14 @@ class PageResult:
     def latencies(self) -> list[float]:
         return [f.shown - f.stamp for f in self.window if f.stamp is not None]
 
+    def stalled_ms(self) -> float:
+        """From each 'waiting' in the window to the next 'playing': what a viewer saw frozen."""
+        total = 0.0
+        for at, _, _ in self.events_in_window("waiting"):
+            resumed = [e[0] for e in self.events if e[1] == "playing" and e[0] >= at]
+            total += (min(resumed) if resumed else self.window[-1].callback) - at
+        return total
+
     def events_in_window(self, kind: str) -> list[tuple[float, str, float]]:
         """Events while the measured frames played (not the start, not the end of the stream)."""
         if not self.window:
@@ -118,7 +126,8 @@ def page_lines(r: PageResult, player: str) -> list[str]:
         f"  {r.name}: {player}; rendition {sizes or '-'};"
         f" shown {r.fps:.1f} fps; browser dropped {r.dropped};"
         f" buffered past the shown frame p50"
-        f" {s(pct(ahead, 0.5))}; stalls (waiting) {len(r.events_in_window('waiting'))},"
+        f" {s(pct(ahead, 0.5))}; stalls (waiting) {len(r.events_in_window('waiting'))}"
+        f" ({r.stalled_ms():.0f} ms in all),"
         f" seeks {len(r.events_in_window('seeking'))}, frames played faster than 1x {faster}",
         f"  {r.name}: stamps step median {statistics.median(steps) if steps else 0:.1f} ms"
         f" (expect {1000 / FPS:.1f}), backwards {sum(d < 0 for d in steps)}, repeated"
