@@ -18,7 +18,7 @@ LL_TARGET_MS = 1000.0
 HLS_TARGET_MS = 3500.0
 HLS_VS_REFERENCE = 1.2
 REALTIME_FPS = 0.95  # of the source's rate: fewer frames per second means a process fell behind
-REALTIME_GROWTH_MS = 250.0  # socket latency growing more than this over the run: same
+REALTIME_GROWTH_MS = 250.0  # socket latency growing more than this over a run: say so
 
 
 @dataclass
@@ -115,8 +115,6 @@ def matched(stamps: list[tuple[float, float]], frames: list[Frame]) -> list[floa
 
 def page_lines(r: PageResult, player: str) -> list[str]:
     lat = r.latencies()
-    stamps = [f.stamp for f in r.window if f.stamp is not None]
-    steps = [b - a for a, b in itertools.pairwise(stamps)]
     sizes = ", ".join(f"{k} {v}" for k, v in Counter(f.size for f in r.window).most_common())
     ahead = [f.buffer_ahead * 1000 for f in r.window if f.buffer_ahead >= 0]
     faster = sum(f.rate > 1.001 for f in r.window)
@@ -129,9 +127,7 @@ def page_lines(r: PageResult, player: str) -> list[str]:
         f" {s(pct(ahead, 0.5))}; stalls (waiting) {len(r.events_in_window('waiting'))}"
         f" ({r.stalled_ms():.0f} ms in all),"
         f" seeks {len(r.events_in_window('seeking'))}, frames played faster than 1x {faster}",
-        f"  {r.name}: stamps step median {statistics.median(steps) if steps else 0:.1f} ms"
-        f" (expect {1000 / FPS:.1f}), backwards {sum(d < 0 for d in steps)}, repeated"
-        f" {sum(d == 0 for d in steps)}; latency p50 first third {s(first)}, last third"
+        f"  {r.name}: latency p50 first third {s(first)}, last third"
         f" {s(last)}; callback Date.now() - expectedDisplayTime p50 {pct(cb, 0.5):.0f} ms;"
         f" Date.now() - (timeOrigin + performance.now()) {r.clock_gap:.1f} ms",
     ]
@@ -194,8 +190,10 @@ def report(
             listed = frames
 
     print("where the time goes (per frame, matched by stamp):")
+    found: dict[str, int] = {}
     if "browser-ll" in results:
         gap = matched(ll_frames, results["browser-ll"].window)
+        found["browser-ll"] = len(gap)
         print(
             f"  browser-ll: FLV tag received by a socket subscriber -> frame shown p50"
             f" {s(pct(gap, 0.5))}, p95 {s(pct(gap, 0.95))} ({len(gap)} frames): the player's part"
@@ -203,6 +201,7 @@ def report(
     for name in ("browser-hls", "browser-hlsjs"):
         if name in results:
             gap = matched(listed, results[name].window)
+            found[name] = len(gap)
             print(
                 f"  {name}: segment listed in our playlist -> frame shown p50 {s(pct(gap, 0.5))},"
                 f" p95 {s(pct(gap, 0.95))} ({len(gap)} frames): the HLS player's hold and fetch"
@@ -213,6 +212,18 @@ def report(
 
     ok = True
     for r in results.values():
+        stamps = [f.stamp for f in r.window if f.stamp is not None]
+        steps = [b - a for a, b in itertools.pairwise(stamps)]
+        span = (stamps[-1] - stamps[0]) / max(1, len(stamps) - 1) if len(stamps) > 1 else 0
+        # The page's decoder against ffmpeg's, on the same frames: a stamp read wrong by a bit
+        # would find no twin upstream. Steps: the source's own pattern (its mean is 1/fps).
+        print(
+            f"decoder check: {r.name} {found.get(r.name, 0)} of {len(r.window)} stamps read in the"
+            f" page equal (+-2 ms) one ffmpeg read upstream from the same stream; stamps"
+            f" increasing: {sum(d > 0 for d in steps)} of {len(steps)} steps, mean step"
+            f" {span:.1f} ms (expect {1000 / FPS:.1f}); {r.decoded_ratio:.1%} of the frames"
+            " after warm-up decoded"
+        )
         ratio = r.decoded_ratio
         if ratio < MIN_DECODED:
             ok = False
@@ -225,17 +236,25 @@ def report(
     source_fps = (len(source) - 1) / span if span else 0.0
     first, last = thirds(ll)
     slow = [f"source {source_fps:.1f} fps"] if source_fps < REALTIME_FPS * FPS else []
-    if last - first > REALTIME_GROWTH_MS:
-        slow.append(f"ours-ll socket latency grew {s(last - first)}: our ingest fell behind")
     slow += [
         f"{r.name} showed {r.fps:.1f} fps" for r in results.values() if r.fps < REALTIME_FPS * FPS
     ]
+    shown = ", ".join(f"{r.name} {r.fps:.1f}" for r in results.values())
     print(
         f"real time: source {source_fps:.1f} fps of stamps (median step"
-        f" {statistics.median(steps) if steps else 0:.1f} ms); ours-ll socket latency p50 first"
-        f" third {s(first)}, last third {s(last)}; room live {notes['went_live_s']:.1f} s after"
-        f" the push started; source exit {notes['source_rc']}: "
+        f" {statistics.median(steps) if steps else 0:.1f} ms), pages shown fps {shown}; room live"
+        f" {notes['went_live_s']:.1f} s after the push started; source exit {notes['source_rc']}: "
         + (f"NOT KEPT ({'; '.join(slow)}): latencies inflated" if slow else "kept")
+    )
+    # Seen on an idle machine too, the same in every run, with nginx's latency flat and nothing
+    # queued before our ffmpeg's stdin: a drift inside our ingest path, not this bench's load.
+    print(
+        f"drift: ours-ll socket latency p50 first third {s(first)}, last third {s(last)}"
+        + (
+            f": GROWING {s(last - first)} over the stream (our ingest path falls behind)"
+            if last - first > REALTIME_GROWTH_MS
+            else ""
+        )
     )
     if cpu:
         print(
