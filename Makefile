@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-pins translations translations-update clean
+.PHONY: help setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -74,11 +74,16 @@ bench-flash: setup ## Flash sale through the HTTP checkout vs bare SQL (BENCH_DA
 bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python-socketio broadcast
 	$(PY) bench/pin_fanout_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
-bench-live: setup ## Live glass-to-glass latency: our HLS + low-latency FLV vs bare ffmpeg and nginx-rtmp
+live-bench-deps: setup
 	@command -v nginx >/dev/null && test -f /usr/lib/nginx/modules/ngx_rtmp_module.so || { \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light libnginx-mod-rtmp >/dev/null; \
 	  else echo "nginx-rtmp reference skipped (sudo apt-get install nginx-light libnginx-mod-rtmp)"; fi; }
+
+bench-live: live-bench-deps ## Live glass-to-glass latency: our HLS + low-latency FLV vs bare ffmpeg and nginx-rtmp
 	$(PY) bench/live_latency_bench.py 30
+
+bench-live-browser: live-bench-deps ## Live latency seen in Chromium on the room page (mpegts.js, HLS) vs the socket, nginx-rtmp and bare ffmpeg
+	$(PY) bench/live_browser_latency_bench.py $(if $(BENCH_ARGS),$(BENCH_ARGS),40)
 
 clean: ## Remove the virtualenv and the instance folder
 	rm -rf $(VENV) instance

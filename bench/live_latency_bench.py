@@ -92,7 +92,9 @@ def decode_stamps(path: str, fmt: str | None = None) -> list[float]:
     """Wall-clock ms stamped in each frame, in presentation order."""
     argv = ["ffmpeg", "-hide_banner", "-loglevel", "error", *(["-f", fmt] if fmt else [])]
     argv += ["-i", path, "-map", "0:v:0", "-fps_mode", "passthrough"]
-    argv += ["-vf", f"crop={STRIPE_W}:{STRIPE_H}:0:0", "-f", "rawvideo", "-pix_fmt", "gray", "-"]
+    # Back to the source's size first, so a smaller rendition (360p) decodes the same way.
+    crop = f"scale={WIDTH}:{HEIGHT},crop={STRIPE_W}:{STRIPE_H}:0:0"
+    argv += ["-vf", crop, "-f", "rawvideo", "-pix_fmt", "gray", "-"]
     raw = subprocess.run(argv, capture_output=True, timeout=120, check=True).stdout
     size = STRIPE_W * STRIPE_H
     ref = int(now_ms())
@@ -176,8 +178,25 @@ class HlsWatch:
             out.append(None if shown is None else shown - stamp)
         return out
 
+    def latencies(
+        self, t_start: float, t_end: float, frames: list[tuple[float, float]] | None = None
+    ) -> tuple[list[float], list[float], list[float]]:
+        """ms per frame stamped in [t_start, t_end]: available, player (ours), player (3 seg)."""
+        frames = self.frames() if frames is None else frames
+        ours_hold = self.player_latencies(frames, OUR_PLAYER_HOLD)
+        default_hold = self.player_latencies(frames, DEFAULT_PLAYER_HOLD)
+        kept = [
+            (s, a, p, p3)
+            for (s, a), p, p3 in zip(frames, ours_hold, default_hold, strict=True)
+            if t_start <= s <= t_end
+        ]
+        avail = [a - s for s, a, _, _ in kept]
+        player = [p for _, _, p, _ in kept if p is not None]
+        player3 = [p for _, _, _, p in kept if p is not None]
+        return avail, player, player3
 
-def start_nginx(work: str) -> tuple[subprocess.Popen[bytes] | None, str]:
+
+def start_nginx(work: str, port: int = NGINX_PORT) -> tuple[subprocess.Popen[bytes] | None, str]:
     hls = os.path.join(work, "nginx-hls")
     if not (shutil.which("nginx") and os.path.exists(NGINX_MODULE)):
         return None, os.path.join(hls, "bench.m3u8")
@@ -194,7 +213,7 @@ def start_nginx(work: str) -> tuple[subprocess.Popen[bytes] | None, str]:
             "rtmp { server { listen 127.0.0.1:%d; chunk_size 4096;\n"
             "  application live { live on; record off; hls on; hls_path %s;\n"
             "    hls_fragment %dms; hls_playlist_length %ds; hls_cleanup on; } } }\n"
-            % (NGINX_PORT, hls, round(SEGMENT_S * 1000), max(3, round(6 * SEGMENT_S)))
+            % (port, hls, round(SEGMENT_S * 1000), max(3, round(6 * SEGMENT_S)))
         )
     proc = subprocess.Popen(
         ["nginx", "-p", work, "-c", conf, "-e", f"{work}/nginx-error.log"],
@@ -348,17 +367,7 @@ def main(duration_s: float = 30.0) -> None:
     print(row.format("ours-ll", len(ll), pct(ll, 0.5) / 1e3, pct(ll, 0.95) / 1e3, "(MSE)", "", ""))
     rows["ours-ll"] = pct(ll, 0.5)
     for w in watches:
-        frames = w.frames()
-        ours_hold = w.player_latencies(frames, OUR_PLAYER_HOLD)
-        default_hold = w.player_latencies(frames, DEFAULT_PLAYER_HOLD)
-        kept = [
-            (s, a, p, p3)
-            for (s, a), p, p3 in zip(frames, ours_hold, default_hold, strict=True)
-            if t_start <= s <= t_end
-        ]
-        avail = [a - s for s, a, _, _ in kept]
-        player = [p for _, _, p, _ in kept if p is not None]
-        player3 = [p for _, _, _, p in kept if p is not None]
+        avail, player, player3 = w.latencies(t_start, t_end)
         rows[w.name] = pct(player, 0.5)
         p50, p95 = f"{pct(player, 0.5) / 1e3:.2f}s", f"{pct(player, 0.95) / 1e3:.2f}s"
         p3 = f"{pct(player3, 0.5) / 1e3:.2f}s"

@@ -31,6 +31,14 @@ const FLV_CONFIG = {
   liveBufferLatencyChasing: true,
   liveBufferLatencyMaxLatency: 1.5,
   liveBufferLatencyMinRemain: 0.3,
+  // The feed starts at the cached keyframe, up to a GOP (1 s) old, and chasing only jumps past
+  // 1.5 s of buffer: a viewer stayed wherever they joined (0.2-0.9 s buffered, 0.63-1.37 s glass
+  // to glass in make bench-live-browser). Playing at 1.2x while more than 0.8 s is buffered,
+  // until 0.5 s is left, holds it there (0.73-0.82 s, no stalls); 0.5/0.3 s stalled once a run.
+  liveSync: true,
+  liveSyncMaxLatency: 0.8,
+  liveSyncTargetLatency: 0.5,
+  liveSyncPlaybackRate: 1.2,
   autoCleanupSourceBuffer: true,
 };
 

@@ -1,0 +1,341 @@
+"""Glass-to-glass latency in a real browser: what a viewer of the live room page sees.
+
+The app runs for real (create_app with SQLite in a temporary folder, its RTMP ingest, werkzeug on
+a port, as the e2e tests run it); a creator's room gets a stream key through the studio's use
+cases; one stamped source (bench/live_latency_bench.py source_argv: the wall-clock ms as a
+24-bit stripe in every frame) is pushed over RTMP to the key as OBS would. Debian's Chromium,
+through Playwright, opens /live/<room> on a phone viewport, several pages at once from the same
+source (--pages):
+
+  browser-ll     the page's default where MSE exists: mpegts.js on the FLV WebSocket
+  browser-hlsjs  the page after a tap on its own "Low latency" toggle, in a browser without
+                 native HLS (canPlayType hidden): hls.js with live-player.js's settings
+  browser-hls    the same tap in Chromium as it is: Chromium 1xx answers canPlayType for HLS,
+                 so the page hands the playlist to Chromium's own player (not hls.js)
+
+In each page, requestVideoFrameCallback reads the stripe of every presented frame from a canvas
+(bench/live_browser_probe.js): latency = shown - stamp, same machine, same clock. "Shown" is
+performance.timeOrigin + metadata.expectedDisplayTime, the compositor's estimate of when the
+frame reaches the screen: it does not depend on how late a busy renderer ran the callback (the
+callback's Date.now() is kept, and the difference printed).
+
+References from the same source in the same run (bench/live_latency_bench.py's viewers):
+  ours-ll      the room's FLV tags arriving at a socket subscriber: the gap to browser-ll is
+               the player (MSE buffering, mpegts.js latency chasing)
+  ours-hls     the room's playlist with the modelled player (2 segments behind the edge)
+  nginx, bare  nginx-rtmp HLS (a remux) and, with --bare, bare ffmpeg HLS, same model
+Frames of the first WARMUP_S after each page starts playing, and of the last TAIL_S of the
+stream, are left out.
+Usage: python bench/live_browser_latency_bench.py [seconds] [--pages ll,hlsjs] [--bare]
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from contextlib import ExitStack, suppress
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from bench.live_browser_report import PageResult, report
+from bench.live_browser_support import (
+    CpuMeter,
+    Served,
+    Ticker,
+    children_of,
+    command_name,
+    cpu_pressure,
+    free_port,
+    make_app,
+    make_room,
+    wait_live,
+)
+from bench.live_latency_bench import (
+    BITS,
+    BLOCK,
+    SEGMENT_S,
+    WARMUP_S,
+    WIDTH,
+    HlsWatch,
+    bare_argv,
+    decode_stamps,
+    now_ms,
+    source_argv,
+    start_nginx,
+)
+from media.live.flv import TAG_VIDEO, FlvParser
+from media.live.session import LiveRoom as MediaRoom
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+
+PROBE_JS = (Path(__file__).parent / "live_browser_probe.js").read_text(encoding="utf-8")
+PAGE_TIMEOUT_MS = 30_000  # first frame: room live -> page -> player attached -> playing
+TAIL_WAIT_S = 6.0  # after the source stops: the HLS page is seconds behind, let it play out
+# Our ladder's rungs come from one ffmpeg and are cut together: the 360p playlist lists each
+# segment when the 720p one does, so one watch serves both (checked: identical figures).
+OUR_PLAYLIST = "720p"
+PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
+
+
+def low_latency_capture(media: MediaRoom, path: str, arrivals: list[float]) -> threading.Thread:
+    """A socket subscriber of the room's FLV feed: every video tag's arrival time, and the bytes."""
+
+    def run() -> None:
+        parser = FlvParser()
+        with open(path, "wb") as fh:
+            for chunk in media.low_latency.subscribe():
+                t = now_ms()
+                fh.write(chunk)
+                for tag in parser.feed(chunk):
+                    if tag.tag_type == TAG_VIDEO and not tag.is_sequence_header:
+                        arrivals.append(t)
+
+    thread = threading.Thread(target=run, daemon=True, name="ll-capture")
+    thread.start()
+    return thread
+
+
+# A browser without native HLS (Firefox, Chromium before it shipped its own): the page then
+# plays HLS through hls.js with live-player.js's settings. The page's code is untouched.
+HIDE_NATIVE_HLS = """(() => {
+  const canPlayType = HTMLMediaElement.prototype.canPlayType;
+  HTMLMediaElement.prototype.canPlayType = function (type) {
+    return /mpegurl/i.test(type) ? "" : canPlayType.call(this, type);
+  };
+})();"""
+# Which player the page attached: MSE players (mpegts.js, hls.js) give the <video> a blob: URL.
+PLAYER_JS = """() => {
+  const video = document.getElementById("live-video");
+  const pressed = document.getElementById("latency-toggle").getAttribute("aria-pressed");
+  if (!video.currentSrc && !video.src) return "";
+  if (!(video.currentSrc || video.src).startsWith("blob:")) return "native HLS";
+  return pressed === "true" ? "mpegts.js" : "hls.js";
+}"""
+
+
+def open_room(browser: Any, url: str, kind: str, errors: list[str]) -> tuple[Any, str]:
+    """The room page on a phone, and the player it chose. kind: "ll" (the page's default),
+    "hls" (HLS by the page's own latency toggle), "hlsjs" (the same without native HLS)."""
+    context = browser.new_context(**PHONE)
+    if kind == "hlsjs":
+        context.add_init_script(HIDE_NATIVE_HLS)
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(f"{kind}: {error}"))
+    page.goto(url)
+    # Where MSE exists the page starts on mpegts.js: the toggle shows, pressed, once FLV plays.
+    page.wait_for_selector(
+        '#latency-toggle:not([hidden])[aria-pressed="true"]', timeout=PAGE_TIMEOUT_MS
+    )
+    if kind != "ll":
+        page.click("#latency-toggle")  # what a viewer taps: player.setLowLatency(false)
+        # Not "visible": in native HLS mode the page hides the toggle.
+        page.wait_for_selector(
+            '#latency-toggle[aria-pressed="false"]', state="attached", timeout=PAGE_TIMEOUT_MS
+        )
+    page.wait_for_function(PLAYER_JS, timeout=PAGE_TIMEOUT_MS)
+    player = page.evaluate(PLAYER_JS)
+    page.evaluate(
+        PROBE_JS, {"bits": BITS, "block": BLOCK, "refWidth": WIDTH, "selector": "#live-video"}
+    )
+    return page, player
+
+
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def kill_leftovers() -> list[str]:
+    """Anything this run started that is still running (it should be nothing): end it by pid."""
+    left = []
+    for pid in children_of(os.getpid()):
+        left.append(f"{command_name(pid)}[{pid}]")
+        with suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
+    return left
+
+
+@dataclass
+class Measured:
+    """What one run collected, analysed once every process is gone."""
+
+    pages: dict[str, dict[str, Any]] = field(default_factory=dict)
+    ll_arrivals: list[float] = field(default_factory=list)
+    watches: list[HlsWatch] = field(default_factory=list)
+    cpu: dict[str, float] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+    notes: dict[str, Any] = field(default_factory=dict)
+
+
+def watch_playlists(work: str, room_dir: str, nginx_playlist: str | None, bare_dir: str | None):
+    playlists = [("ours-hls", os.path.join(room_dir, OUR_PLAYLIST, "index.m3u8"))]
+    if nginx_playlist:
+        playlists.append(("nginx", nginx_playlist))
+    if bare_dir:
+        playlists.append(("bare", os.path.join(bare_dir, "index.m3u8")))
+    watches = []
+    for name, playlist in playlists:
+        keep = os.path.join(work, "keep-" + name)
+        os.makedirs(keep)
+        watches.append(HlsWatch(name, playlist, keep))
+    return watches
+
+
+def measure(work: str, duration_s: float, with_bare: bool, kinds: list[str], out: Measured) -> None:
+    """The app, the source, the references and both pages; every process stops, come what may."""
+    from playwright.sync_api import sync_playwright
+
+    procs: list[subprocess.Popen[bytes]] = []
+    with ExitStack() as stack:  # unwinds in reverse: pages, watchers, the app (and its ffmpeg)
+        try:
+            app = make_app(work, SEGMENT_S)
+            public_id, key = make_room(app)
+            served = Served.start(app)
+            stack.callback(served.close)
+            nginx, nginx_playlist = start_nginx(work, port := free_port())
+            outputs = [f"{served.rtmp_url}/{key}".replace(":", "\\:")]
+            if nginx is not None:
+                procs.append(nginx)
+                outputs.append(f"rtmp\\://127.0.0.1\\:{port}/live/bench")
+            bare_dir = os.path.join(work, "bare") if with_bare else None
+            bare = None
+            if bare_dir:
+                os.makedirs(bare_dir)
+                bare = subprocess.Popen(bare_argv(bare_dir), stdin=subprocess.PIPE)
+                procs.append(bare)
+                outputs.append("pipe\\:1")
+            started = time.monotonic()
+            source = subprocess.Popen(
+                source_argv(duration_s, outputs),
+                stdout=bare.stdin if bare is not None else subprocess.DEVNULL,
+            )
+            procs.insert(0, source)  # stopped first: nothing pushes into a closed ingest
+            if bare is not None and bare.stdin is not None:
+                bare.stdin.close()
+            out.notes["went_live_s"] = wait_live(app, public_id, 30, lambda: source.poll() is None)
+            media = served.live.media_room(public_id)
+            if media is None:
+                raise RuntimeError("the room is live but its media is not in this process")
+            ll_path = os.path.join(work, "ll.flv")
+            out.notes["ll_path"] = ll_path
+            capture = low_latency_capture(media, ll_path, out.ll_arrivals)
+            room_dir = os.path.join(app.config["LIVE_ROOT"], public_id)
+            out.watches = watch_playlists(
+                work, room_dir, nginx_playlist if nginx is not None else None, bare_dir
+            )
+            stack.callback(Ticker(lambda: [w.poll() for w in out.watches], 0.02).start().stop)
+            meter = cpu_meter(source, media, bare, nginx)
+            with sync_playwright() as playwright:
+                browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+                try:
+                    out.notes["browser"] = browser.version
+                    url = f"{served.server.url}/live/{public_id}"
+                    pages = {}
+                    for kind in kinds:
+                        page, player = open_room(browser, url, kind, out.errors)
+                        pages[f"browser-{kind}"] = page
+                        out.notes[f"player:browser-{kind}"] = player
+                    out.notes["pages_open_s"] = time.monotonic() - started
+                    waiter = pages[f"browser-{kinds[-1]}"]
+                    waiter.wait_for_timeout(WARMUP_S * 1000)  # CPU from here: steady state
+                    meter.mark()
+                    while source.poll() is None and time.monotonic() - started < duration_s + 60:
+                        waiter.wait_for_timeout(250)
+                        # Read while every process still runs: one that exited reads as idle.
+                        if time.monotonic() - started < duration_s - 1:
+                            out.cpu = meter.rates()
+                            out.notes["load"] = os.getloadavg()[0]
+                            out.notes["pressure"] = cpu_pressure()
+                    out.notes["source_rc"] = source.wait(10)
+                    waiter.wait_for_timeout(TAIL_WAIT_S * 1000)
+                    for name, page in pages.items():
+                        out.pages[name] = page.evaluate("() => window.__latencyProbe.take()")
+                finally:
+                    browser.close()
+            served.close()  # ends the room: the FLV subscription, and so the capture, ends too
+            capture.join(10)
+        finally:
+            for proc in procs:
+                stop_process(proc)
+
+
+def cpu_meter(source, media: MediaRoom, bare, nginx) -> CpuMeter:
+    me = os.getpid()
+    groups = {
+        "source": lambda: [source.pid],
+        "ours": lambda: [p] if (p := media.ffmpeg_pid) else [],
+        "chromium": lambda: [p for p in children_of(me) if command_name(p).startswith("chrom")],
+        "python": lambda: [me],
+    }
+    if bare is not None:
+        groups["bare"] = lambda: [bare.pid]
+    if nginx is not None:
+        groups["nginx"] = lambda: [nginx.pid, *children_of(nginx.pid)]
+    return CpuMeter(groups)
+
+
+def run(duration_s: float, with_bare: bool, kinds: list[str]) -> int:
+    work = tempfile.mkdtemp(prefix="live-browser-bench-")
+    try:
+        out = Measured(notes={"load_before": os.getloadavg()[0]})
+        try:
+            measure(work, duration_s, with_bare, kinds, out)
+        finally:
+            left = kill_leftovers()
+            if left:
+                print(f"WARNING: processes still running after the run were killed: {left}")
+        ll_path = out.notes["ll_path"]
+        ll_stamps = decode_stamps(ll_path, "flv") if os.path.getsize(ll_path) else []
+        return report(
+            duration_s=duration_s,
+            browser_version=out.notes.get("browser", "?"),
+            results={name: PageResult.from_probe(name, raw) for name, raw in out.pages.items()},
+            ll_frames=list(zip(ll_stamps, out.ll_arrivals, strict=False)),
+            watches=out.watches,
+            cpu=out.cpu,
+            errors=out.errors,
+            notes=out.notes,
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("seconds", nargs="?", type=float, default=40.0, help="stream length")
+    # Off by default: its 720p veryfast encode (~0.3 core) on top of two pages takes a 2-core
+    # box past real time. nginx-rtmp (a remux, ~0.01 core) and the socket are always measured.
+    parser.add_argument("--bare", action="store_true", help="add the bare ffmpeg HLS reference")
+    parser.add_argument(
+        "--pages",
+        default="ll,hlsjs",
+        help="room pages at once: ll (the page's default player), hls (toggled to HLS: Chromium"
+        " 1xx plays it natively), hlsjs (toggled to HLS, native HLS hidden: hls.js)",
+    )
+    args = parser.parse_args()
+    kinds = [k for k in args.pages.split(",") if k]
+    if not kinds or set(kinds) - {"ll", "hls", "hlsjs"}:
+        parser.error("--pages takes ll, hls and hlsjs")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per segment otherwise
+    # make (or a CI runner) stops us with SIGTERM: unwind so every process and folder goes.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    sys.exit(run(args.seconds, args.bare, kinds))
+
+
+if __name__ == "__main__":
+    main()
