@@ -1,7 +1,8 @@
 // Playing a live room. Two paths:
 //  - low latency: HTTP-FLV bytes over a WebSocket, played by mpegts.js through Media Source
 //    Extensions (window.mpegts, /static/vendor/mpegts.min.js);
-//  - HLS with hls.js's low-latency settings (window.Hls), or the browser's own HLS (Safari, iOS).
+//  - HLS with hls.js's low-latency settings (window.Hls) wherever MSE exists, else the browser's own
+//    HLS (iPhone).
 // The FLV path falls back to HLS on any error. Until the stream exists (the master playlist
 // answers), the player waits and asks again: onState("waiting" | "playing" | "error").
 
@@ -162,14 +163,17 @@ export function createLivePlayer(video, options) {
 
   function attachHls() {
     const Hls = window.Hls;
-    if (video.canPlayType(HLS_TYPE)) {
+    // hls.js first wherever Media Source Extensions exist: its low-latency settings apply and the
+    // page can switch back to the FLV path. Chromium 156 also answers "maybe" to HLS itself, and
+    // its own player sat 4-6 s behind (make bench-live-browser). Native HLS is for iPhones.
+    if (!Hls || !Hls.isSupported()) {
+      if (!video.canPlayType(HLS_TYPE)) {
+        onState("error");
+        return;
+      }
       setMode("native");
       video.src = hlsUrl;
       playSafely(video);
-      return;
-    }
-    if (!Hls || !Hls.isSupported()) {
-      onState("error");
       return;
     }
     setMode("hls");

@@ -129,6 +129,13 @@ def test_go_live_with_the_camera_buy_in_a_flash_sale_then_the_replay_shows_the_p
         # Through the low-latency path: mpegts.js on the FLV WebSocket of the live server.
         expect(viewer.locator("#latency-toggle")).to_have_attribute("aria-pressed", "true")
         print(f"playing {time.monotonic() - on_air_at:.1f} s after the camera went on air")
+        # The standard path (hls.js, also where Chromium could play HLS itself) and back.
+        viewer.click("#latency-toggle")
+        expect(viewer.locator("#latency-toggle")).to_have_attribute("aria-pressed", "false")
+        expect_playing(viewer, "#live-video", PLAY_TIMEOUT_MS)
+        viewer.click("#latency-toggle")
+        expect(viewer.locator("#latency-toggle")).to_have_attribute("aria-pressed", "true")
+        expect_playing(viewer, "#live-video", PLAY_TIMEOUT_MS)
 
         # The host pins the product: the card appears on the phone.
         control.click(f'#control-shelf [data-product-id="{tea.id}"] .shelf-pin')
