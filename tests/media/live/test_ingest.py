@@ -284,3 +284,38 @@ def test_process_cpu_seconds_reads_proc():
     finally:
         proc.kill()
         proc.wait()
+
+
+def test_rtmp_audio_keeps_time_with_the_video(rtmp, monkeypatch):
+    # A live encoder (-re, like OBS) sends 48 kHz AAC with type-3 chunk headers repeating a
+    # delta; read as "same timestamp again" the audio clock ran 1.5% slow and the transcoder,
+    # interleaving by time, held the video back more every second.
+    from media.live import pipeline
+    from media.live.flv import TAG_AUDIO
+
+    fed: list[tuple[int, int]] = []
+    parser = FlvParser()
+    feed = pipeline.Publisher.feed
+
+    def recording_feed(self, chunk: bytes) -> None:
+        fed.extend((tag.tag_type, tag.timestamp_ms) for tag in parser.feed(chunk))
+        feed(self, chunk)
+
+    monkeypatch.setattr(pipeline.Publisher, "feed", recording_feed)
+    hub, _events, server = rtmp({"key-t": "room-t"}, grace_s=0.5)
+    argv = [
+        "ffmpeg", "-hide_banner", "-nostdin", "-loglevel", "error",
+        "-re", "-f", "lavfi", "-i", "testsrc=size=160x90:rate=30",
+        "-re", "-f", "lavfi", "-i", "sine=frequency=440:sample_rate=48000", "-t", "6",
+        "-c:v", "libx264", "-preset", "ultrafast", "-c:a", "aac",
+        "-f", "flv", f"rtmp://127.0.0.1:{server.port}/live/key-t",
+    ]  # fmt: skip
+    code, err = finish(subprocess.Popen(argv, stderr=subprocess.PIPE, text=True))
+    assert code == 0, err
+    room = hub.room("room-t")
+    assert room is None or room.wait_ended(30)
+    audio = [ts for kind, ts in fed if kind == TAG_AUDIO]
+    video = [ts for kind, ts in fed if kind == TAG_VIDEO]
+    assert len(audio) > 250 and len(video) > 150
+    assert abs((audio[-1] - audio[0]) - (video[-1] - video[0])) < 40
+    assert audio == sorted(audio)
