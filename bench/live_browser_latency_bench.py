@@ -69,12 +69,11 @@ from bench.live_latency_bench import (
     WIDTH,
     HlsWatch,
     bare_argv,
+    capture_low_latency,
     decode_stamps,
-    now_ms,
     source_argv,
     start_nginx,
 )
-from media.live.flv import TAG_VIDEO, FlvParser
 from media.live.session import LiveRoom as MediaRoom
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 
@@ -88,19 +87,10 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobil
 
 
 def low_latency_capture(media: MediaRoom, path: str, arrivals: list[float]) -> threading.Thread:
-    """A socket subscriber of the room's FLV feed: every video tag's arrival time, and the bytes."""
-
-    def run() -> None:
-        parser = FlvParser()
-        with open(path, "wb") as fh:
-            for chunk in media.low_latency.subscribe():
-                t = now_ms()
-                fh.write(chunk)
-                for tag in parser.feed(chunk):
-                    if tag.tag_type == TAG_VIDEO and not tag.is_sequence_header:
-                        arrivals.append(t)
-
-    thread = threading.Thread(target=run, daemon=True, name="ll-capture")
+    """capture_low_latency in a thread of its own."""
+    thread = threading.Thread(
+        target=capture_low_latency, args=(media, path, arrivals), daemon=True, name="ll-capture"
+    )
     thread.start()
     return thread
 

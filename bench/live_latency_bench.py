@@ -40,6 +40,7 @@ from media.live.flv import TAG_VIDEO, FlvParser
 from media.live.playlist import read_live_playlist
 from media.live.rtmp import RtmpIngestServer
 from media.live.session import LiveHub, process_cpu_seconds
+from media.live.session import LiveRoom as MediaRoom
 
 WIDTH, HEIGHT, FPS = 1280, 720, 30
 SEGMENT_S = float(os.environ.get("LIVE_BENCH_SEGMENT_S", "1"))
@@ -112,6 +113,19 @@ def decode_stamps(path: str, fmt: str | None = None) -> list[float]:
                 value |= 1 << bit
         stamps.append(float(ref - ((ref - value) % (1 << BITS))))
     return stamps
+
+
+def capture_low_latency(room: MediaRoom, path: str, arrivals: list[float]) -> None:
+    """A socket subscriber of the room's FLV feed: every video tag's arrival time, and the bytes
+    (to decode the stamps afterwards). Returns when the feed ends."""
+    parser = FlvParser()
+    with open(path, "wb") as fh:
+        for chunk in room.low_latency.subscribe():
+            t = now_ms()
+            fh.write(chunk)
+            for tag in parser.feed(chunk):
+                if tag.tag_type == TAG_VIDEO and not tag.is_sequence_header:
+                    arrivals.append(t)
 
 
 @dataclass
@@ -282,16 +296,8 @@ def main(duration_s: float = 30.0) -> None:
             deadline = time.monotonic() + 20
             while (room := hub.room("bench")) is None and time.monotonic() < deadline:
                 time.sleep(0.01)
-            if room is None:
-                return
-            parser = FlvParser()
-            with open(ll_path, "wb") as fh:
-                for chunk in room.low_latency.subscribe():
-                    t = now_ms()
-                    fh.write(chunk)
-                    for tag in parser.feed(chunk):
-                        if tag.tag_type == TAG_VIDEO and not tag.is_sequence_header:
-                            ll_arrivals.append(t)
+            if room is not None:
+                capture_low_latency(room, ll_path, ll_arrivals)
 
         viewer = threading.Thread(target=low_latency_viewer, daemon=True)
         viewer.start()

@@ -240,24 +240,21 @@ class LiveIngest:
                 session.commit()
 
     def _on_ended(self, event: RoomEnded) -> None:
+        def end(session: Session) -> None:
+            do_stream_ended(
+                session,
+                event.room_id,
+                utcnow(),
+                has_recording=event.recording is not None,
+                timeline=event.timeline,
+            )
+
         with self._session() as session:
             try:
-                do_stream_ended(
-                    session,
-                    event.room_id,
-                    utcnow(),
-                    has_recording=event.recording is not None,
-                    timeline=event.timeline,
-                )
+                end(session)
             except DomainError:  # ended by the creator at the same moment: read again
                 session.rollback()
-                do_stream_ended(
-                    session,
-                    event.room_id,
-                    utcnow(),
-                    has_recording=event.recording is not None,
-                    timeline=event.timeline,
-                )
+                end(session)
             session.commit()
 
     def _reconcile_loop(self) -> None:

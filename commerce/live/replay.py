@@ -24,7 +24,7 @@ from commerce.timeutil import utcnow
 from commerce.videos import pipeline
 from commerce.videos.models import FAILED, PROCESSING, READY, Video, VideoPin
 from commerce.videos.services import do_publish
-from media.live import remove_room_folder
+from media.live import remove_room_folder, room_folder
 from media.live.session import RECORDING_NAME
 from media.probe import probe_video
 from media.storage import Storage
@@ -113,7 +113,7 @@ def replay_pin_window(
 
 def recording_path(live_root: str, room: LiveRoom) -> str:
     """Where the media layer leaves the finalised recording of a room."""
-    return os.path.join(live_root, room.public_id, RECORDING_NAME)
+    return os.path.join(room_folder(live_root, room.public_id), RECORDING_NAME)
 
 
 def do_create_replay_video(

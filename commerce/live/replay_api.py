@@ -99,7 +99,7 @@ def _replay(session: Session, room: LiveRoom) -> ReplayVideoOut | None:
 
 def timeline_out(session: Session, room: LiveRoom, chat_after: int) -> ReplayTimelineOut:
     assert room.started_at is not None
-    start = replay_clock(room)
+    clock = replay_clock(room)
     flashes = session.execute(
         select(LiveFlashSale.pin_id, FlashSale)
         .join(FlashSale, FlashSale.id == LiveFlashSale.flash_sale_id)
@@ -119,8 +119,8 @@ def timeline_out(session: Session, room: LiveRoom, chat_after: int) -> ReplayTim
             TimelinePinOut(
                 id=pin.id,
                 product=product_card(pin.product),
-                start_s=_seconds(pin.pinned_at, start),
-                end_s=_seconds(until, start) if until is not None else None,
+                start_s=_seconds(pin.pinned_at, clock),
+                end_s=_seconds(until, clock) if until is not None else None,
                 flash_sale_ids=by_pin.get(pin.id, []),
             )
         )
@@ -153,8 +153,8 @@ def timeline_out(session: Session, room: LiveRoom, chat_after: int) -> ReplayTim
                 price_display=format_money(flash.price_minor, flash.product.currency),
                 quantity=flash.quantity,
                 sold=flash.sold,
-                start_s=_seconds(flash.starts_at, start),
-                end_s=_seconds(flash.ends_at, start),
+                start_s=_seconds(flash.starts_at, clock),
+                end_s=_seconds(flash.ends_at, clock),
             )
             for pin_id, flash in flashes
         ],
@@ -165,7 +165,7 @@ def timeline_out(session: Session, room: LiveRoom, chat_after: int) -> ReplayTim
                 author_role=m.author_role,
                 text=m.text,
                 html=rules.render_chat_html(m.text, links=rules.may_render_links(m.author_role)),
-                at_s=_seconds(m.created_at, start),
+                at_s=_seconds(m.created_at, clock),
             )
             for m in messages
         ],

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 
-from media.live.session import ROOM_ID
+ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 def room_folder(root_dir: str | os.PathLike[str], room_id: str) -> str:

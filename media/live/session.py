@@ -5,7 +5,6 @@ from __future__ import annotations
 import enum
 import logging
 import os
-import re
 import subprocess
 import threading
 import time
@@ -22,6 +21,7 @@ from media.live.commands import (
     build_concat_argv,
 )
 from media.live.flv import LowLatencyFeed
+from media.live.folders import ROOM_ID, room_folder
 from media.live.pipeline import EXIT_TIMEOUT_S, IngestPipeline, Publisher, safe_call
 from media.live.pipeline import process_cpu_seconds as process_cpu_seconds
 from media.live.playlist import (
@@ -34,7 +34,6 @@ from media.live.recording import RecordingPart, part_timeline
 
 log = logging.getLogger(__name__)
 
-ROOM_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 RECORDING_NAME = "recording.mp4"
 _POLL_S = 0.1
 
@@ -92,7 +91,7 @@ class LiveRoom:
     def __init__(self, hub: LiveHub, room_id: str) -> None:
         self.hub = hub
         self.room_id = room_id
-        self.out_dir = os.path.join(hub.root_dir, room_id)
+        self.out_dir = room_folder(hub.root_dir, room_id)
         self.low_latency = LowLatencyFeed()
         self.state = RoomState.LIVE
         self.parts = 0
@@ -355,7 +354,7 @@ class LiveHub:
                 raise IngestRefused(f"room {room_id} has ended")
             room = self._rooms.get(room_id)
             if room is None:
-                if os.path.exists(os.path.join(self.root_dir, room_id)):
+                if os.path.exists(room_folder(self.root_dir, room_id)):
                     raise IngestRefused(f"room {room_id} already has output")
                 room = self._rooms[room_id] = LiveRoom(self, room_id)
         return room._attach(container)
