@@ -59,6 +59,7 @@ from bench.live_browser_support import (
     free_port,
     make_app,
     make_room,
+    nginx_player_site,
     wait_live,
 )
 from bench.live_latency_bench import (
@@ -103,6 +104,40 @@ HIDE_NATIVE_HLS = """(() => {
     return /mpegurl/i.test(type) ? "" : canPlayType.call(this, type);
   };
 })();"""
+# What hls.js did, from outside the page's code: window.Hls is wrapped as the vendor script sets it,
+# so every player the page makes reports its level switches, its stalls and the latency it aims at
+# (hls.js adds liveSyncOnStallIncrease to its target after each stall, up to one segment).
+HLS_TRACE = """(() => {
+  const trace = { switches: [], stalls: [], errors: [], players: [] };
+  window.__hlsTrace = trace;
+  let wrapped;
+  Object.defineProperty(window, "Hls", {
+    configurable: true,
+    get: () => wrapped,
+    set(Hls) {
+      wrapped = class extends Hls {
+        constructor(config) {
+          super(config);
+          trace.players.push(this);
+          const at = () => Math.round(performance.timeOrigin + performance.now());
+          this.on(Hls.Events.LEVEL_SWITCHED, (_e, d) => trace.switches.push([at(), d.level]));
+          this.on(Hls.Events.ERROR, (_e, d) => {
+            if (d.details === Hls.ErrorDetails.BUFFER_STALLED_ERROR) trace.stalls.push(at());
+            else trace.errors.push([at(), d.details, Boolean(d.fatal)]);
+          });
+        }
+      };
+    },
+  });
+})();"""
+HLS_TRACE_TAKE = """() => {
+  const t = window.__hlsTrace;
+  const hls = t && t.players[t.players.length - 1];
+  if (!hls) return null;
+  return { switches: t.switches, stalls: t.stalls, errors: t.errors.slice(0, 20),
+           targetLatency: hls.targetLatency, latency: hls.latency,
+           levels: hls.levels.map((l) => l.height) };
+}"""
 # Which player the page attached: MSE players (mpegts.js, hls.js) give the <video> a blob: URL.
 PLAYER_JS = """() => {
   const video = document.getElementById("live-video");
@@ -117,6 +152,7 @@ def open_room(browser: Any, url: str, kind: str, errors: list[str]) -> tuple[Any
     """The room page on a phone, and the player it chose. kind: "ll" (the page's default),
     "hls" (HLS by the page's own latency toggle), "hlsjs" (the same without native HLS)."""
     context = browser.new_context(**PHONE)
+    context.add_init_script(HLS_TRACE)
     if kind == "hlsjs":
         context.add_init_script(HIDE_NATIVE_HLS)
     page = context.new_page()
@@ -133,11 +169,40 @@ def open_room(browser: Any, url: str, kind: str, errors: list[str]) -> tuple[Any
             '#latency-toggle[aria-pressed="false"]', state="attached", timeout=PAGE_TIMEOUT_MS
         )
     page.wait_for_function(PLAYER_JS, timeout=PAGE_TIMEOUT_MS)
-    player = page.evaluate(PLAYER_JS)
+    return probed(page), page.evaluate(PLAYER_JS)
+
+
+# Pages played by live-player.js on nginx (bench/live_browser_support.py's page): nginx-rtmp's
+# HLS, and ours served by nginx instead of the app (the master playlist, or its 720p rung).
+NGINX_PAGES = {
+    "nginx": "",
+    "ours-nginx": "?src=/ours/{room}/master.m3u8",
+    "ours720-nginx": "?src=/ours/{room}/720p/index.m3u8",
+    "app-nginx": "?src=/app/live/{room}/hls/master.m3u8",
+    "app720-nginx": "?src=/app/live/{room}/hls/720p/index.m3u8",
+}
+
+
+def open_reference(browser: Any, url: str, kind: str, errors: list[str]) -> tuple[Any, str]:
+    """A playlist played on a phone by live-player.js on a page nginx serves."""
+    context = browser.new_context(**PHONE)
+    context.add_init_script(HLS_TRACE)
+    page = context.new_page()
+    page.on("pageerror", lambda error: errors.append(f"{kind}: {error}"))
+    page.goto(url)
+    page.wait_for_function(
+        "() => window.__player && window.__player.mode === 'hls'"
+        " && document.getElementById('live-video').currentTime > 0",
+        timeout=PAGE_TIMEOUT_MS,
+    )
+    return probed(page), f"hls.js (live-player.js), {url.rsplit('/', 1)[-1] or 'nginx-rtmp'}"
+
+
+def probed(page: Any) -> Any:
     page.evaluate(
         PROBE_JS, {"bits": BITS, "block": BLOCK, "refWidth": WIDTH, "selector": "#live-video"}
     )
-    return page, player
+    return page
 
 
 def stop_process(proc: subprocess.Popen[bytes]) -> None:
@@ -197,7 +262,11 @@ def measure(work: str, duration_s: float, with_bare: bool, kinds: list[str], out
             public_id, key = make_room(app)
             served = Served.start(app)
             stack.callback(served.close)
-            nginx, nginx_playlist = start_nginx(work, port := free_port())
+            http_port = free_port()
+            site = nginx_player_site(work, http_port, app.config["LIVE_ROOT"], served.server.url)
+            nginx, nginx_playlist = start_nginx(work, port := free_port(), site)
+            if nginx is None and "nginx" in kinds:
+                raise RuntimeError("--pages nginx needs nginx and libnginx-mod-rtmp")
             outputs = [f"{served.rtmp_url}/{key}".replace(":", "\\:")]
             if nginx is not None:
                 procs.append(nginx)
@@ -237,7 +306,13 @@ def measure(work: str, duration_s: float, with_bare: bool, kinds: list[str], out
                     url = f"{served.server.url}/live/{public_id}"
                     pages = {}
                     for kind in kinds:
-                        page, player = open_room(browser, url, kind, out.errors)
+                        if kind in NGINX_PAGES:
+                            ref = f"http://127.0.0.1:{http_port}/" + NGINX_PAGES[kind].format(
+                                room=public_id
+                            )
+                            page, player = open_reference(browser, ref, kind, out.errors)
+                        else:
+                            page, player = open_room(browser, url, kind, out.errors)
                         pages[f"browser-{kind}"] = page
                         out.notes[f"player:browser-{kind}"] = player
                     out.notes["pages_open_s"] = time.monotonic() - started
@@ -255,6 +330,7 @@ def measure(work: str, duration_s: float, with_bare: bool, kinds: list[str], out
                     waiter.wait_for_timeout(TAIL_WAIT_S * 1000)
                     for name, page in pages.items():
                         out.pages[name] = page.evaluate("() => window.__latencyProbe.take()")
+                        out.pages[name]["hls"] = page.evaluate(HLS_TRACE_TAKE)
                 finally:
                     browser.close()
             served.close()  # ends the room: the FLV subscription, and so the capture, ends too
@@ -313,14 +389,15 @@ def main() -> None:
     parser.add_argument("--bare", action="store_true", help="add the bare ffmpeg HLS reference")
     parser.add_argument(
         "--pages",
-        default="ll,hlsjs",
-        help="room pages at once: ll (the page's default player), hls (toggled to HLS: Chromium"
-        " 1xx plays it natively), hlsjs (toggled to HLS, native HLS hidden: hls.js)",
+        default="ll,hlsjs,nginx",
+        help="pages at once: ll (the room page's default player), hls (the room page toggled to"
+        " HLS), hlsjs (the same with native HLS hidden), nginx (nginx-rtmp's HLS, served by"
+        " nginx, played by the room page's player module)",
     )
     args = parser.parse_args()
     kinds = [k for k in args.pages.split(",") if k]
-    if not kinds or set(kinds) - {"ll", "hls", "hlsjs"}:
-        parser.error("--pages takes ll, hls and hlsjs")
+    if not kinds or set(kinds) - {"ll", "hls", "hlsjs", *NGINX_PAGES}:
+        parser.error(f"--pages takes ll, hls, hlsjs, {', '.join(NGINX_PAGES)}")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per segment otherwise
     # make (or a CI runner) stops us with SIGTERM: unwind so every process and folder goes.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

@@ -6,11 +6,13 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import socket
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from flask import Flask
 from flask_migrate import upgrade
@@ -28,6 +30,51 @@ from commerce.live.services import do_rotate_stream_key, do_schedule_room
 from commerce.timeutil import utcnow
 from media.live.session import process_cpu_seconds
 from tests.live import LiveServer
+
+STATIC = Path(__file__).resolve().parents[1] / "static"
+
+
+# The reference played like ours: nginx serves its own HLS (as the nginx-rtmp README sets it up)
+# and a page that plays it with the room page's player module, live-player.js, unchanged: the
+# same hls.js, the same settings, the same browser. Only the origin differs.
+NGINX_PLAYER_PAGE = """<!doctype html>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>video { position: fixed; inset: 0; width: 100%; height: 100%; object-fit: cover; }</style>
+<video id="live-video" muted playsinline></video>
+<script src="/static/vendor/hls.min.js"></script>
+<script type="module">
+  import { createLivePlayer } from "/static/js/live-player.js";
+  const video = document.getElementById("live-video");
+  const hlsUrl = new URLSearchParams(location.search).get("src") || "/hls/bench.m3u8";
+  window.__player = createLivePlayer(video, { hlsUrl, lowLatency: false });
+  window.__player.start();
+</script>
+"""
+
+
+def nginx_player_site(work: str, http_port: int, live_root: str, app_url: str) -> str:
+    """Write the reference page (with copies of static/js and static/vendor) under work; returns
+    the http {} block that serves it and nginx's HLS folder on http_port."""
+    site = os.path.join(work, "nginx-site")
+    for part in ("js", "vendor"):
+        shutil.copytree(STATIC / part, os.path.join(site, "static", part))
+    with open(os.path.join(site, "index.html"), "w", encoding="utf-8") as fh:
+        fh.write(NGINX_PLAYER_PAGE)
+    for root, dirs, files in os.walk(site):  # the workers run as nobody/www-data
+        for name in dirs + files:
+            os.chmod(os.path.join(root, name), 0o755)
+    os.chmod(site, 0o755)
+    hls = os.path.join(work, "nginx-hls")
+    return (
+        "http { include /etc/nginx/mime.types; access_log off; sendfile on; tcp_nodelay on;\n"
+        f"  server {{ listen 127.0.0.1:{http_port}; root {site};\n"
+        f"    location /hls/ {{ alias {hls}/; add_header Cache-Control no-cache; }}\n"
+        # Our room's folder as nginx would serve it from a CDN origin: the player on our
+        # playlists without the app in between.
+        f"    location /ours/ {{ alias {live_root}/; add_header Cache-Control no-cache; }}\n"
+        # And the app's own answers, through nginx (same origin for the page).
+        f"    location /app/ {{ proxy_pass {app_url}/; proxy_buffering off; }} }} }}\n"
+    )
 
 
 def free_port() -> int:

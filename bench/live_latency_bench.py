@@ -210,7 +210,10 @@ class HlsWatch:
         return avail, player, player3
 
 
-def start_nginx(work: str, port: int = NGINX_PORT) -> tuple[subprocess.Popen[bytes] | None, str]:
+def start_nginx(
+    work: str, port: int = NGINX_PORT, http: str = ""
+) -> tuple[subprocess.Popen[bytes] | None, str]:
+    """nginx-rtmp writing HLS into work/nginx-hls; `http` is an http {} block to serve as well."""
     hls = os.path.join(work, "nginx-hls")
     if not (shutil.which("nginx") and os.path.exists(NGINX_MODULE)):
         return None, os.path.join(hls, "bench.m3u8")
@@ -228,6 +231,7 @@ def start_nginx(work: str, port: int = NGINX_PORT) -> tuple[subprocess.Popen[byt
             "  application live { live on; record off; hls on; hls_path %s;\n"
             "    hls_fragment %dms; hls_playlist_length %ds; hls_cleanup on; } } }\n"
             % (port, hls, round(SEGMENT_S * 1000), max(3, round(6 * SEGMENT_S)))
+            + http
         )
     proc = subprocess.Popen(
         ["nginx", "-p", work, "-c", conf, "-e", f"{work}/nginx-error.log"],
