@@ -82,8 +82,8 @@ live-bench-deps: setup
 bench-live: live-bench-deps ## Live glass-to-glass latency: our HLS + low-latency FLV vs bare ffmpeg and nginx-rtmp
 	$(PY) bench/live_latency_bench.py 30
 
-bench-live-browser: live-bench-deps ## Live latency seen in Chromium on the room page (mpegts.js, HLS) vs the socket, nginx-rtmp and bare ffmpeg
-	$(PY) bench/live_browser_latency_bench.py $(if $(BENCH_ARGS),$(BENCH_ARGS),40)
+bench-live-browser: live-bench-deps ## Live latency seen in Chromium: the room page (mpegts.js, hls.js), then our HLS vs nginx-rtmp's played alike
+	$(if $(BENCH_ARGS),$(PY) bench/live_browser_latency_bench.py $(BENCH_ARGS),$(PY) bench/live_browser_latency_bench.py 40 --pages ll,hlsjs && $(PY) bench/live_browser_latency_bench.py 40 --pages hlsjs,nginx)
 
 clean: ## Remove the virtualenv and the instance folder
 	rm -rf $(VENV) instance

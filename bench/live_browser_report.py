@@ -139,7 +139,11 @@ def page_lines(r: PageResult, player: str) -> list[str]:
             f"  {r.name}: hls.js levels {h['levels']}; switched to {switches or '-'}; buffer"
             f" stalls {len(h['stalls'])} ({stalls}); target latency at the end"
             f" {h['targetLatency']:.2f}s, its latency {h['latency'] or 0:.2f}s"
-            + (f"; errors {h['errors']}" if h["errors"] else "")
+            + (
+                "; errors " + ", ".join(f"{d} at {at(t)}" for t, d, _ in h["errors"])
+                if h["errors"]
+                else ""
+            )
         )
     return [
         *lines,

@@ -118,6 +118,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "LIVE_IDLE_TIMEOUT_SECONDS": _int("LIVE_IDLE_TIMEOUT_SECONDS", 10),
         # One thread per low-latency viewer in threading mode: cap them per room.
         "LIVE_FLV_MAX_VIEWERS": _int("LIVE_FLV_MAX_VIEWERS", 200),
+        # HLS players' blocked playlist reloads (_HLS_msn) waiting at once per process, each on a
+        # thread for up to a segment; beyond it players poll. Keep it under gunicorn's --threads.
+        # 0 turns blocking reload off (playlists then do not advertise it).
+        "LIVE_HLS_BLOCKING_WAITS": _int("LIVE_HLS_BLOCKING_WAITS", 16),
         "LIVE_INGEST_MAX_MESSAGE_BYTES": _int("LIVE_INGEST_MAX_MESSAGE_BYTES", 8 * 1024 * 1024),
         # How often the ingest checks the database for rooms ended elsewhere (another web node).
         "LIVE_RECONCILE_SECONDS": _int("LIVE_RECONCILE_SECONDS", 2),

@@ -13,7 +13,9 @@ import os
 import queue
 import re
 import socket
+import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any, cast
 from urllib.parse import urlsplit
 
@@ -26,7 +28,14 @@ from wtforms import ValidationError
 
 from commerce.accounts.auth import current_user
 from commerce.accounts.models import User
-from commerce.errors import Conflict, DomainError, Forbidden, NotAuthenticated, NotFound
+from commerce.errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    NotAuthenticated,
+    NotFound,
+    ValidationFailed,
+)
 from commerce.extensions import db
 from commerce.live import rules, services
 from commerce.live.ingest import ingest
@@ -34,6 +43,12 @@ from commerce.live.models import LiveRoom
 from commerce.timeutil import utcnow
 from commerce.videos.models import READY, Video
 from media.live import IngestRefused, Publisher
+from media.live.blocking import (
+    BadDirective,
+    advertise_blocking_reload,
+    parse_directive,
+    wait_for_segment,
+)
 from media.live.commands import Container
 
 bp = Blueprint("live_media", __name__)
@@ -46,6 +61,13 @@ CLOSE_POLICY = 1008  # WebSocket close code: refused by policy (Origin, CSRF)
 CLOSE_NORMAL = 1000
 INGEST_CONTAINERS = {"webm", "mp4"}  # Chrome/Firefox record WebM, Safari fragmented MP4
 POLL_S = 1.0
+
+
+class SegmentLate(DomainError):
+    """A blocked playlist reload waited three target durations for its segment (RFC 8216bis)."""
+
+    status = 503
+    code = "late"
 
 
 class LiveFull(DomainError):
@@ -129,18 +151,54 @@ def hls(public_id: str, path: str) -> Response:
         raise NotFound(_("Not found."))
     mimetype = HLS_TYPES[os.path.splitext(path)[1]]
     if path.endswith(".m3u8"):
-        # Small and rewritten every segment: read whole, never cached, so a player sees the newest.
-        try:
-            with open(full, "rb") as handle:
-                response = Response(handle.read(), mimetype=mimetype)
-        except FileNotFoundError as exc:
-            raise NotFound(_("Not found.")) from exc
-        response.headers["Cache-Control"] = "no-cache"
-        return response
+        db.session.remove()  # a blocked reload holds no database connection
+        return _playlist(full, mimetype, media=path != "master.m3u8")
     try:
         return send_file(full, mimetype=mimetype, conditional=True, max_age=SEGMENT_MAX_AGE)
     except FileNotFoundError as exc:  # slid out of the live window since the check above
         raise NotFound(_("Not found.")) from exc
+
+
+def _playlist(full: str, mimetype: str, *, media: bool) -> Response:
+    """Small and rewritten every segment: read whole, never cached. A media playlist honours
+    `_HLS_msn` (media/live/blocking.py) while this process has a waiting slot free; without
+    one it answers at once, and the player polls as it would without the directive."""
+    waits = _blocking_waits()
+    try:
+        directive = parse_directive(request.args.get("_HLS_msn"), request.args.get("_HLS_part"))
+        if not media or waits is None or directive is None:
+            text: str | None = Path(full).read_text(encoding="utf-8")
+        elif waits.acquire(blocking=False):
+            try:
+                text = wait_for_segment(full, directive)
+            finally:
+                waits.release()
+        else:
+            text = Path(full).read_text(encoding="utf-8")
+    except FileNotFoundError as exc:
+        raise NotFound(_("Not found.")) from exc
+    except BadDirective as exc:
+        raise ValidationFailed(_("Bad playlist request: %(reason)s", reason=str(exc))) from exc
+    if text is None:
+        raise SegmentLate(_("The next segment is late: ask again."))
+    if media and waits is not None:
+        text = advertise_blocking_reload(text)
+    response = Response(text, mimetype=mimetype)
+    response.headers["Cache-Control"] = "no-cache"
+    return response
+
+
+def _blocking_waits() -> threading.BoundedSemaphore | None:
+    """This process's slots for blocked playlist reloads (each holds a thread); None when off."""
+    size = current_app.config["LIVE_HLS_BLOCKING_WAITS"]
+    if size <= 0:
+        return None
+    waits = current_app.extensions.get("live_hls_waits")
+    if waits is None:
+        waits = current_app.extensions.setdefault(
+            "live_hls_waits", threading.BoundedSemaphore(size)
+        )
+    return cast(threading.BoundedSemaphore, waits)
 
 
 # Low-latency FLV ----------------------------------------------------------------------------------
