@@ -10,8 +10,13 @@ source (--pages):
   browser-ll     the page's default where MSE exists: mpegts.js on the FLV WebSocket
   browser-hlsjs  the page after a tap on its own "Low latency" toggle, in a browser without
                  native HLS (canPlayType hidden): hls.js with live-player.js's settings
-  browser-hls    the same tap in Chromium as it is: Chromium 1xx answers canPlayType for HLS,
-                 so the page hands the playlist to Chromium's own player (not hls.js)
+  browser-hls    the same tap in Chromium as it is (the page prefers hls.js wherever MSE
+                 exists, so this is hls.js too since Chromium 156's own player sat 4-6 s behind)
+  browser-nginx  the reference played alike: nginx-rtmp's HLS, served by nginx (as its README
+                 sets it up) to a page nginx also serves, played by live-player.js unchanged
+                 (same hls.js, same settings, same browser). Diagnostics, same page: ours-nginx
+                 and ours720-nginx (our folder served by nginx: master, 720p rung), app-nginx and
+                 app720-nginx (the app's answers through an nginx proxy)
 
 In each page, requestVideoFrameCallback reads the stripe of every presented frame from a canvas
 (bench/live_browser_probe.js): latency = shown - stamp, same machine, same clock. "Shown" is
@@ -26,7 +31,11 @@ References from the same source in the same run (bench/live_latency_bench.py's v
   nginx, bare  nginx-rtmp HLS (a remux) and, with --bare, bare ffmpeg HLS, same model
 Frames of the first WARMUP_S after each page starts playing, and of the last TAIL_S of the
 stream, are left out.
-Usage: python bench/live_browser_latency_bench.py [seconds] [--pages ll,hlsjs] [--bare]
+hls.js pages also report what hls.js itself saw: level switches, buffer stalls, the latency it
+aims at (it adds a second per stall at 1 s segments, for the session) and errors.
+Usage: python bench/live_browser_latency_bench.py [seconds] [--pages ll,hlsjs,nginx] [--bare]
+(make bench-live-browser runs "ll,hlsjs" and then "hlsjs,nginx": three pages at once on two
+cores drop frames.)
 """
 
 from __future__ import annotations
