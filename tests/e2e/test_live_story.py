@@ -129,10 +129,13 @@ def test_go_live_with_the_camera_buy_in_a_flash_sale_then_the_replay_shows_the_p
         # Through the low-latency path: mpegts.js on the FLV WebSocket of the live server.
         expect(viewer.locator("#latency-toggle")).to_have_attribute("aria-pressed", "true")
         print(f"playing {time.monotonic() - on_air_at:.1f} s after the camera went on air")
-        # The standard path (hls.js, also where Chromium could play HLS itself) and back.
-        viewer.click("#latency-toggle")
-        expect(viewer.locator("#latency-toggle")).to_have_attribute("aria-pressed", "false")
-        expect_playing(viewer, "#live-video", PLAY_TIMEOUT_MS)
+        # The standard path (hls.js, also where Chromium could play HLS itself) and back. hls.js
+        # asks for each next segment with a blocking reload, answered when the segment is listed.
+        blocked = lambda r: "_HLS_msn=" in r.url and r.status == 200  # noqa: E731
+        with viewer.expect_response(blocked, timeout=PLAY_TIMEOUT_MS):
+            viewer.click("#latency-toggle")
+            expect(viewer.locator("#latency-toggle")).to_have_attribute("aria-pressed", "false")
+            expect_playing(viewer, "#live-video", PLAY_TIMEOUT_MS)
         viewer.click("#latency-toggle")
         expect(viewer.locator("#latency-toggle")).to_have_attribute("aria-pressed", "true")
         expect_playing(viewer, "#live-video", PLAY_TIMEOUT_MS)
