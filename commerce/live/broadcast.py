@@ -74,7 +74,8 @@ def publish_permissions(
 
 
 def queue_kick(session: Session, room: LiveRoom, user_id: int) -> None:
-    """A banned user's connections leave the room's Socket.IO room (on this process)."""
+    """A banned user's connections on this process leave the room's Socket.IO room now; other
+    processes' fan-out ticks find the ban and do the same for theirs (fanout.BAN_SWEEP_SECONDS)."""
     hub, key = fanout(), room.public_id
 
     def kick() -> None:

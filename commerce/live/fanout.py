@@ -8,11 +8,13 @@ Viewer counts come from a `Presence` (presence.py): this process's connections i
 setup, the sum over every process when the app has a Redis. The count sent and the peak recorded
 are that total; each process with viewers in a room sends it (the same absolute value).
 
+A ban takes the banned user's connections out of the room at once on the process that made it,
+and on every other process at its next tick: the tick looks for bans of the last
+BAN_SWEEP_SECONDS among its rooms (one query) and kicks the members they name.
+
 Limits (per process): the buffers themselves (each process sends its own hearts, chat and clicks
 to the whole room through the message queue), the hearts cap (per connection, and per browser
-session for the HTTP hearts of one process), the sids a ban kicks out of the Socket.IO room (on
-other processes the banned user is told by `live.permissions` and refused chat, but stays in the
-room's broadcasts and count until reconnecting), and the flash-stock polls, which may be repeated
+session for the HTTP hearts of one process), and the flash-stock polls, which may be repeated
 by each process (absolute values, so a repeat is harmless). If Redis cannot be reached, counts
 fall back to this process's until it is back.
 """
@@ -25,7 +27,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
@@ -34,7 +36,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from commerce.live.models import LiveMinute, LiveProductClick, LiveRoom
+from commerce.live.models import LiveBan, LiveMinute, LiveProductClick, LiveRoom
 from commerce.live.presence import InProcessPresence, Presence, make_presence
 from commerce.live.selling import flash_counters
 from commerce.timeutil import utcnow
@@ -42,6 +44,10 @@ from commerce.timeutil import utcnow
 log = logging.getLogger(__name__)
 
 Emit = Callable[[str, dict[str, Any], str], None]
+Kick = Callable[[str, str], None]  # (sid, Socket.IO room): that connection leaves the room
+# Bans this recent are swept by every process's tick: ticks are ~150 ms apart, the rest is slack
+# for a stalled tick and for clocks of other hosts (created_at is the banning host's).
+BAN_SWEEP_SECONDS = 10
 MAX_HEARTS_PER_CONNECTION_PER_TICK = 50
 MAX_CHAT_PER_TICK = 200  # a burst beyond this waits for the next tick
 
@@ -73,8 +79,15 @@ class _RoomBuffer:
 class LiveFanout:
     """Buffers keyed by the room's public id; emits go to its Socket.IO room (`channel`)."""
 
-    def __init__(self, emit: Emit, interval_s: float, presence: Presence | None = None) -> None:
+    def __init__(
+        self,
+        emit: Emit,
+        interval_s: float,
+        presence: Presence | None = None,
+        kick: Kick | None = None,
+    ) -> None:
         self._emit = emit
+        self._kick = kick or (lambda _sid, _room: None)
         self.interval_s = interval_s
         self._presence = presence or InProcessPresence()
         self._lock = threading.Lock()
@@ -192,6 +205,7 @@ class LiveFanout:
                 select(LiveRoom.public_id, LiveRoom.id).where(LiveRoom.public_id.in_(list(taken)))
             ).all()
         )
+        banned = self._banned_members(session, ids, taken, now)
         counters: dict[str, dict[str, Any]] = {}
         remember: list[tuple[str, int, tuple[datetime, int], list[dict[str, Any]]]] = []
         for room, buffer in taken.items():
@@ -206,6 +220,9 @@ class LiveFanout:
         session.commit()
         for args in remember:
             self._remember(*args)
+        for room, sid in banned:
+            self._kick(sid, channel(room))
+            self.leave(room, sid)
         for room, buffer in taken.items():
             if buffer.chat:
                 self._emit("live.chat", {"room": room, "messages": buffer.chat}, channel(room))
@@ -217,6 +234,27 @@ class LiveFanout:
                 )
             if counters.get(room):
                 self._emit("live.counters", {"room": room, **counters[room]}, channel(room))
+
+    def _banned_members(
+        self, session: Session, ids: dict[str, int], taken: dict[str, _RoomBuffer], now: datetime
+    ) -> list[tuple[str, str]]:
+        """(room, sid) of connections here whose user was banned lately, wherever the ban was."""
+        signed_in = {room: b.members for room, b in taken.items() if any(b.members.values())}
+        if not signed_in:
+            return []
+        rooms = {ids[room]: room for room in signed_in if room in ids}
+        bans = session.execute(
+            select(LiveBan.room_id, LiveBan.user_id).where(
+                LiveBan.room_id.in_(list(rooms)),
+                LiveBan.created_at >= now - timedelta(seconds=BAN_SWEEP_SECONDS),
+            )
+        ).all()
+        return [
+            (rooms[room_id], sid)
+            for room_id, user_id in bans
+            for sid, member in signed_in[rooms[room_id]].items()
+            if member == user_id
+        ]
 
     def _write_counters(
         self, session: Session, room_id: int, buffer: _RoomBuffer, viewers: int, now: datetime
@@ -336,8 +374,11 @@ def init_app(app: Flask) -> None:
     def emit(event: str, payload: dict[str, Any], room: str) -> None:
         socketio.emit(event, payload, to=room)
 
+    def kick(sid: str, room: str) -> None:
+        socketio.server.leave_room(sid, room, namespace="/")  # sids of this process only
+
     app.extensions["live_fanout"] = LiveFanout(
-        emit, app.config["LIVE_FANOUT_INTERVAL_MS"] / 1000, make_presence(app.config)
+        emit, app.config["LIVE_FANOUT_INTERVAL_MS"] / 1000, make_presence(app.config), kick
     )
 
 

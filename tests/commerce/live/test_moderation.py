@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from sqlalchemy import select
 
 from commerce.extensions import db
+from commerce.live.fanout import BAN_SWEEP_SECONDS, LiveFanout, channel
 from commerce.live.models import LiveChatMessage
+from commerce.timeutil import utcnow
 from tests.commerce.live.conftest import received
 from tests.commerce.live.test_events import act, join
 
@@ -86,6 +90,35 @@ def test_a_banned_viewer_leaves_the_room_and_cannot_come_back(
     assert refused["error"]["code"] == "banned"
     assert act(c["mod"], "live.unban", room=room_id, user_id=viewer.id)["ok"]
     assert join(c["viewer"], room_id)["permissions"]["banned"] is False
+
+
+def test_a_ban_reaches_the_viewers_connections_on_other_processes(
+    app, make_room, connect, host, create_user, make_api
+):
+    """Another web process's fan-out (its own members, its own kicks) sweeps the ban at its tick."""
+    room_id, c, viewer = room_with_people(make_room, connect, host, create_user, make_api)
+    bystander = create_user(name="Bystander")
+    kicked: list[tuple[str, str]] = []
+    other = LiveFanout(lambda *_: None, 0, kick=lambda sid, to: kicked.append((sid, to)))
+    other.join(room_id, "viewer-on-b", viewer.id)
+    other.join(room_id, "bystander-on-b", bystander.id)
+    other.join(room_id, "anonymous-on-b", None)
+
+    def tick_other(now) -> None:
+        with app.app_context():
+            other.flush(db.session(), now)
+
+    tick_other(utcnow())
+    assert kicked == []
+    assert act(c["host"], "live.ban", room=room_id, user_id=viewer.id)["ok"]
+    tick_other(utcnow())
+    assert kicked == [("viewer-on-b", channel(room_id))]
+    assert not other.is_member(room_id, "viewer-on-b")
+    assert other.is_member(room_id, "bystander-on-b") and other.is_member(room_id, "anonymous-on-b")
+    # Only recent bans are swept (joins check the ban table themselves): the query stays small.
+    other.join(room_id, "viewer-again-on-b", viewer.id)
+    tick_other(utcnow() + timedelta(seconds=BAN_SWEEP_SECONDS + 1))
+    assert len(kicked) == 1
 
 
 def test_slow_mode_applies_to_viewers_not_to_staff(make_room, connect, host, create_user, make_api):

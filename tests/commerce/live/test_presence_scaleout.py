@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from commerce.extensions import db
 from commerce.live.models import LiveRoom
+from tests.conftest import PASSWORD
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -82,11 +83,32 @@ def web_processes(database_url, tmp_path, redis_url) -> Iterator[Callable[[], st
         log.close()
 
 
-def _viewer(url: str, seen: list[int]) -> socketio_client.Client:
-    client = socketio_client.Client()
+def _signed_in(url: str, user: Any) -> requests.Session:
+    """A browser session signed in on that process (the cookie works on every process)."""
+    browser = requests.Session()
+    token = browser.get(f"{url}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
+    response = browser.post(
+        f"{url}/api/v1/auth/login",
+        json={"email": user.email, "password": PASSWORD},
+        headers={"X-CSRFToken": token, "Referer": url},
+        timeout=10,
+    )
+    assert response.status_code == 200, response.text
+    return browser
+
+
+def _viewer(
+    url: str,
+    seen: list[int],
+    browser: requests.Session | None = None,
+    counters_seen: list[dict[str, Any]] | None = None,
+) -> socketio_client.Client:
+    client = socketio_client.Client(http_session=browser) if browser else socketio_client.Client()
 
     @client.on("live.counters")
     def counters(payload: dict[str, Any]) -> None:
+        if counters_seen is not None:
+            counters_seen.append(payload)
         if "viewers" in payload:
             seen.append(payload["viewers"])
 
@@ -129,6 +151,37 @@ def test_a_viewer_on_each_process_sees_two_viewers(app, make_room, web_processes
                 client.disconnect()
     with app.app_context():
         assert _peak(room_id) == 2
+
+
+def test_a_ban_on_one_process_takes_the_viewer_out_on_the_other(
+    app, make_room, web_processes, host, create_user
+):
+    _api, room_id = make_room()
+    viewer = create_user(name="Viewer")
+    first_url, second_url = web_processes(), web_processes()
+    host_seen: list[int] = []
+    viewer_seen: list[int] = []
+    viewer_counters: list[dict[str, Any]] = []
+    host_client = _viewer(first_url, host_seen, _signed_in(first_url, host))
+    viewer_client = _viewer(
+        second_url, viewer_seen, _signed_in(second_url, viewer), viewer_counters
+    )
+    try:
+        assert host_client.call("live.join", {"room": room_id}, timeout=10)["ok"]
+        assert viewer_client.call("live.join", {"room": room_id}, timeout=10)["ok"]
+        assert _wait_for(lambda: host_seen[-1:] == [2]), (host_seen, viewer_seen)
+        ban = host_client.call("live.ban", {"room": room_id, "user_id": viewer.id}, timeout=10)
+        assert ban["ok"], ban
+        # The second process finds the ban at its tick: the viewer leaves its room and count.
+        assert _wait_for(lambda: host_seen[-1:] == [1]), (host_seen, viewer_seen)
+        seen_before = len(viewer_counters)
+        host_client.call("live.heart", {"room": room_id, "count": 3}, timeout=10)
+        time.sleep(1)  # ten ticks: a viewer still in the room would get the hearts
+        assert viewer_counters[seen_before:] == [] and host_seen[-1] == 1
+    finally:
+        for client in (host_client, viewer_client):
+            if client.connected:
+                client.disconnect()
 
 
 def _peak(room_id: str) -> int:
