@@ -81,6 +81,7 @@ from bench.live_latency_bench import (
     decode_stamps,
     source_argv,
     start_nginx,
+    stop_process,
 )
 from media.live.session import LiveRoom as MediaRoom
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
@@ -98,16 +99,6 @@ def low_latency_capture(media: MediaRoom, path: str, arrivals: list[float]) -> t
     )
     thread.start()
     return thread
-
-
-def stop_process(proc: subprocess.Popen[bytes]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-    try:
-        proc.wait(10)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
 
 
 def kill_leftovers() -> list[str]:

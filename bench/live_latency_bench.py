@@ -244,6 +244,17 @@ def start_nginx(
     return proc, os.path.join(hls, "bench.m3u8")
 
 
+def stop_process(proc: subprocess.Popen[bytes]) -> None:
+    """Terminate, then kill after 10 s."""
+    if proc.poll() is None:
+        proc.terminate()
+    try:
+        proc.wait(10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
 def pct(values: list[float], q: float) -> float:
     if not values:
         return float("nan")
@@ -339,13 +350,7 @@ def main(duration_s: float = 30.0) -> None:
         server.stop()
         hub.close()
         for p in procs:
-            if p.poll() is None:
-                p.terminate()
-            try:
-                p.wait(10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
+            stop_process(p)
 
     ll_stamps = decode_stamps(ll_path, "flv") if os.path.getsize(ll_path) else []
     if len(ll_stamps) != len(ll_arrivals):

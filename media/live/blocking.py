@@ -54,13 +54,6 @@ def answers(playlist: LivePlaylist, directive: Directive) -> bool:
     return playlist.ended or next_sequence(playlist) > directive.msn
 
 
-def target_duration(text: str) -> float:
-    for line in text.splitlines():
-        if line.startswith("#EXT-X-TARGETDURATION:"):
-            return float(line.partition(":")[2])
-    raise ValueError("no #EXT-X-TARGETDURATION")
-
-
 def advertise_blocking_reload(text: str) -> str:
     """The media playlist saying the server blocks reloads (after its target duration tag)."""
     lines = text.splitlines()
@@ -81,14 +74,14 @@ def wait_for_segment(
     Raises FileNotFoundError when there is no playlist, BadDirective when the segment asked for
     is further ahead than a player may ask.
     """
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
-    playlist = parse_live_playlist(text)
+    text, playlist = _read(path)
     if answers(playlist, directive):
         return text
     if directive.msn > next_sequence(playlist) - 1 + MAX_AHEAD:
         raise BadDirective("_HLS_msn is too far ahead of the live edge")
-    deadline = clock() + BLOCK_TARGET_DURATIONS * target_duration(text)
+    if playlist.target_duration_s <= 0:
+        raise ValueError("no #EXT-X-TARGETDURATION")
+    deadline = clock() + BLOCK_TARGET_DURATIONS * playlist.target_duration_s
     seen = os.stat(path).st_mtime_ns
     while clock() < deadline:
         sleep(POLL_S)
@@ -99,8 +92,13 @@ def wait_for_segment(
         if changed == seen:
             continue
         seen = changed
-        with open(path, encoding="utf-8") as fh:
-            text = fh.read()
-        if answers(parse_live_playlist(text), directive):
+        text, playlist = _read(path)
+        if answers(playlist, directive):
             return text
     return None
+
+
+def _read(path: str | os.PathLike[str]) -> tuple[str, LivePlaylist]:
+    with open(path, encoding="utf-8") as fh:
+        text = fh.read()
+    return text, parse_live_playlist(text)

@@ -34,6 +34,7 @@ class LivePlaylist:
     segments: list[LiveSegment]
     ended: bool
     discontinuity_sequence: int
+    target_duration_s: float = 0.0  # #EXT-X-TARGETDURATION; 0 when the playlist has none
 
 
 def parse_live_playlist(text: str) -> LivePlaylist:
@@ -43,6 +44,7 @@ def parse_live_playlist(text: str) -> LivePlaylist:
         raise ValueError("not an M3U8 playlist")
     media_sequence = 0
     disc_seq = 0
+    target_duration = 0.0
     segments: list[LiveSegment] = []
     duration: float | None = None
     pdt: str | None = None
@@ -51,6 +53,8 @@ def parse_live_playlist(text: str) -> LivePlaylist:
         tag, _, value = line.partition(":")
         if tag == "#EXT-X-MEDIA-SEQUENCE":
             media_sequence = int(value)
+        elif tag == "#EXT-X-TARGETDURATION":
+            target_duration = float(value)
         elif tag == "#EXT-X-DISCONTINUITY-SEQUENCE":
             disc_seq = int(value)
         elif tag == "#EXTINF":
@@ -64,7 +68,7 @@ def parse_live_playlist(text: str) -> LivePlaylist:
                 raise ValueError(f"segment {line!r} without #EXTINF")
             segments.append(LiveSegment(media_sequence + len(segments), line, duration, pdt, disc))
             duration, pdt, disc = None, None, False
-    return LivePlaylist(media_sequence, segments, ENDLIST in lines, disc_seq)
+    return LivePlaylist(media_sequence, segments, ENDLIST in lines, disc_seq, target_duration)
 
 
 def read_live_playlist(path: str | os.PathLike[str]) -> LivePlaylist | None:
