@@ -90,6 +90,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "COMMISSION_CAP_BP": _int("COMMISSION_CAP_BP", 3000),
         "COMMISSION_UPLINE_SHARE_BP": _int("COMMISSION_UPLINE_SHARE_BP", 2500),
         "COMMISSION_HOLD_DAYS": _int("COMMISSION_HOLD_DAYS", 7),
+        # How often the deployment looks for commissions whose hold has ended (one process runs it).
+        "COMMISSION_RELEASE_EVERY_SECONDS": _int("COMMISSION_RELEASE_EVERY_SECONDS", 60),
         "PAYOUT_MINIMUM_MINOR": _int("PAYOUT_MINIMUM_MINOR", 1000),
         # Fraud signals (commerce/attribution/fraud.py): what holds a commission for review.
         "FRAUD_IP_ORDERS": _int("FRAUD_IP_ORDERS", 5),

@@ -1,4 +1,4 @@
-"""Attribution's jobs: hand requested payouts to the payment provider after the commit."""
+"""Attribution jobs: send requested payouts to the provider; release commissions after the hold."""
 
 from __future__ import annotations
 
@@ -8,8 +8,9 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from commerce.attribution import payouts
-from commerce.jobs.runner import JobContext, job_handler
+from commerce.attribution import ledger, payouts
+from commerce.jobs.runner import JobContext, job_handler, periodic
+from commerce.timeutil import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -29,3 +30,11 @@ def send_payout(payload: dict[str, Any], ctx: JobContext) -> None:
         int(payload["payout_id"]),
         webhook_url=str(payload.get("webhook_url") or ""),
     )
+
+
+@periodic(60, setting="COMMISSION_RELEASE_EVERY_SECONDS")
+def release_due_commissions(session: Session) -> None:
+    """Commissions whose hold after delivery has ended become available for a payout."""
+    released = ledger.do_release_due(session, utcnow(), current_app.config["COMMISSION_HOLD_DAYS"])
+    if released:
+        log.info("released %d commissions", released)

@@ -21,6 +21,7 @@ from commerce.attribution.models import (
     Payout,
 )
 from commerce.errors import Conflict, ValidationFailed
+from commerce.locking import lock_row
 from commerce.money import format_money
 from commerce.orders.models import Order, OrderLine
 from commerce.timeutil import utcnow
@@ -192,9 +193,10 @@ def do_request_payout(
     now: datetime | None = None,
 ) -> Payout:
     """Move money from available to paid for a payout; the same key returns the same payout."""
-    # Serialise payouts of one payee so two requests cannot both spend the same balance; taken
-    # before looking for the key, so a concurrent retry of the same request finds the first one.
-    session.execute(select(User.id).where(User.id == payee.id).with_for_update())
+    # Serialise payouts of one payee so two requests cannot both spend the same balance (on
+    # SQLite too, where FOR UPDATE is ignored); taken before looking for the key, so a
+    # concurrent retry of the same request finds the first one.
+    lock_row(session, User, payee.id)
     existing = payout_by_key(session, payee.id, idempotency_key)
     if existing is not None:
         if existing.amount_minor != amount_minor or existing.currency != currency:

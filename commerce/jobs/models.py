@@ -30,3 +30,22 @@ class Job(db.Model):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+
+class PeriodicTask(db.Model):
+    """One row per periodic task: whoever moves `next_run_at` on runs it (once per deployment).
+
+    Every worker process (and the web process's in-process worker) offers to run each task; a
+    conditional UPDATE on this row lets exactly one of them take each turn, on SQLite and
+    PostgreSQL alike, however many processes a deployment runs.
+    """
+
+    __tablename__ = "periodic_tasks"
+
+    name: Mapped[str] = mapped_column(String(120), primary_key=True)
+    next_run_at: Mapped[datetime] = mapped_column(default=utcnow)
+    runs: Mapped[int] = mapped_column(default=0)
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_run_by: Mapped[str | None] = mapped_column(String(120))
+    last_error: Mapped[str | None] = mapped_column(Text)

@@ -8,17 +8,19 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask import Flask
 from sqlalchemy import CursorResult, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from commerce.extensions import db
-from commerce.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
+from commerce.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, PeriodicTask
 from commerce.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -46,8 +48,21 @@ class Handler:
     on_failure: Callable[[Session, dict[str, Any], str], None] | None
 
 
+@dataclass(frozen=True)
+class Periodic:
+    name: str
+    every_seconds: float
+    run: Callable[[Session], None]
+    setting: str | None  # an app setting that overrides every_seconds when present
+
+    def interval(self, config: Mapping[str, Any]) -> float:
+        if self.setting and config.get(self.setting) is not None:
+            return float(config[self.setting])
+        return self.every_seconds
+
+
 HANDLERS: dict[str, Handler] = {}
-PERIODIC: list[tuple[float, Callable[[Session], None]]] = []
+PERIODIC: list[Periodic] = []
 
 
 def job_handler(
@@ -63,15 +78,70 @@ def job_handler(
 
 
 def periodic(
-    every_seconds: float,
+    every_seconds: float, *, setting: str | None = None
 ) -> Callable[[Callable[[Session], None]], Callable[[Session], None]]:
-    """Register housekeeping that each worker runs about every `every_seconds`."""
+    """Register housekeeping that runs about every `every_seconds`, once per deployment.
+
+    `setting` names an app setting that overrides the interval (tests, busy deployments).
+    """
 
     def decorator(fn: Callable[[Session], None]) -> Callable[[Session], None]:
-        PERIODIC.append((every_seconds, fn))
+        name = f"{fn.__module__}.{fn.__qualname__}"
+        PERIODIC[:] = [task for task in PERIODIC if task.name != name]  # a re-import replaces
+        PERIODIC.append(Periodic(name, every_seconds, fn, setting))
         return fn
 
     return decorator
+
+
+def claim_periodic(session: Session, name: str, every: float, worker: str, now: datetime) -> bool:
+    """Take this turn of a periodic task if no process of the deployment has taken it yet."""
+    _insert_ignore(session, PeriodicTask, {"name": name, "next_run_at": now, "runs": 0})
+    result = session.execute(
+        update(PeriodicTask)
+        .where(PeriodicTask.name == name, PeriodicTask.next_run_at <= now)
+        .values(
+            next_run_at=now + timedelta(seconds=every),
+            runs=PeriodicTask.runs + 1,
+            last_started_at=now,
+            last_run_by=worker,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    claimed = cast(CursorResult[Any], result).rowcount == 1
+    session.commit()
+    return claimed
+
+
+def run_periodic(session: Session, task: Periodic, worker: str, config: Mapping[str, Any]) -> bool:
+    """Run `task` if this process wins its turn; returns whether it ran here."""
+    if not claim_periodic(session, task.name, task.interval(config), worker, utcnow()):
+        return False
+    error = None
+    try:
+        task.run(session)
+        session.commit()
+    except Exception as exc:  # housekeeping must never stop the worker
+        log.exception("periodic task %s failed", task.name)
+        session.rollback()
+        error = "".join(traceback.format_exception_only(type(exc), exc)).strip()[-4000:]
+    session.execute(
+        update(PeriodicTask)
+        .where(PeriodicTask.name == task.name)
+        .values(last_finished_at=utcnow(), last_error=error)
+        .execution_options(synchronize_session=False)
+    )
+    session.commit()
+    return True
+
+
+def _insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> None:
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = pg_insert(model).values(values).on_conflict_do_nothing()
+    else:
+        stmt = sqlite_insert(model).values(values).on_conflict_do_nothing()
+    session.execute(stmt)
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, max_attempts: int = 3) -> Job:
@@ -197,26 +267,31 @@ class Worker:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
-    def _housekeeping(self, last_run: dict[int, float]) -> None:
+    def _housekeeping(self, last_try: dict[str, float], name: str) -> None:
+        """Offer to run each periodic task that is due here; the database picks one process."""
         now = time.monotonic()
-        for index, (every, task) in enumerate(PERIODIC):
-            if now - last_run.get(index, -every) >= every:
-                last_run[index] = now
-                try:
-                    task(db.session())
-                    db.session.commit()
-                except Exception:  # housekeeping must never stop the worker
-                    log.exception("periodic task %s failed", task.__name__)
-                    db.session.rollback()
+        for task in PERIODIC:
+            # Each process asks every 5 s at most (or each interval, if shorter): N processes
+            # cost N small UPDATEs per 5 s, one of them runs the task, and a turn is late by
+            # 5 s at most.
+            every = task.interval(self.app.config)
+            if now - last_try.get(task.name, -every) < min(every, 5.0):
+                continue
+            last_try[task.name] = now
+            try:
+                run_periodic(db.session(), task, name, self.app.config)
+            except Exception:  # the claim itself failed (database away): try again later
+                log.exception("periodic task %s could not be claimed", task.name)
+                db.session.rollback()
 
     def run_forever(self) -> None:
         lease = timedelta(seconds=self.app.config["JOB_LEASE_SECONDS"])
         name = worker_name()
         log.info("job worker %s started", name)
-        last_run: dict[int, float] = {}
+        last_try: dict[str, float] = {}
         while not self._stop.is_set():
             with self.app.app_context():
-                self._housekeeping(last_run)
+                self._housekeeping(last_try, name)
                 try:
                     ran = run_one(db.session(), name, lease)
                 except Exception:  # database hiccup: log, back off, keep serving

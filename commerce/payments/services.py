@@ -15,6 +15,7 @@ from commerce.attribution import crediting, payout_rules, payouts
 from commerce.attribution.fraud import FraudSettings
 from commerce.attribution.rules import CommissionPolicy
 from commerce.errors import Conflict, ValidationFailed
+from commerce.locking import lock_row
 from commerce.money import format_money
 from commerce.orders import lifecycle, stock
 from commerce.orders.models import Order
@@ -36,6 +37,7 @@ from commerce.payments.models import (
     WebhookEvent,
 )
 from commerce.payments.provider import PaymentProvider, ProviderEvent
+from commerce.payments.rules import Outcome, payment_outcome
 
 # The provider's payout events (Stripe's names) and the payout state each one reports.
 PAYOUT_EVENTS = {"payout.paid": payout_rules.PAID, "payout.failed": payout_rules.FAILED}
@@ -134,38 +136,56 @@ def do_apply_event(
         if refund is not None:
             refund.state = event.type.split(".", 1)[1]
         return "refund recorded"
-    payment = session.scalar(
-        select(Payment).where(Payment.provider == provider.name, Payment.provider_ref == obj["id"])
+    found = session.scalar(
+        select(Payment.id).where(
+            Payment.provider == provider.name, Payment.provider_ref == str(obj.get("id"))
+        )
     )
-    if payment is None:
+    if found is None:
         return "unknown payment"
-    if event.type == "payment_intent.payment_failed":
-        if payment.state != SUCCEEDED:
-            payment.state = REQUIRES_PAYMENT
-            payment.last_error = str(obj.get("last_error") or "failed")
-        return "payment failed"
-    if event.type != "payment_intent.succeeded":
-        return "ignored"
-    payment.state = SUCCEEDED
-    order = session.get(Order, payment.order_id)
+    # Two events about one payment (a redelivery with a new id beside the first) are applied
+    # one after the other: each sees what the other did.
+    payment = lock_row(session, Payment, found)
+    assert payment is not None
+    order = lock_row(session, Order, payment.order_id)
     assert order is not None
-    if (
-        order.state == PENDING_PAYMENT
-        and order.expires_at is not None
-        and (order.expires_at < _utc_from_unix(event.created))
-    ):
-        do_release_unpaid(session, order, now, actor_id=None, note="paid after the deadline")
-        publish_order(session, order)
-    if order.state != PENDING_PAYMENT:
-        # Expired, cancelled, or paid by another intent: the money goes straight back.
-        _refund_payment(session, provider, order, payment, "order no longer payable")
-        return "refunded automatically"
-    lifecycle.do_transition(
-        session, order, PAID, now, actor_id=None, note=payment.provider_ref, values={"paid_at": now}
+    deadline_passed = order.expires_at is not None and order.expires_at < _utc_from_unix(
+        event.created
     )
-    if credit is not None:
-        credit(order)
-    return "paid"
+    outcome = payment_outcome(
+        event.type,
+        payment_state=payment.state,
+        order_state=order.state,
+        deadline_passed=deadline_passed,
+    )
+    if outcome == Outcome.RECORD_FAILURE:
+        payment.state = REQUIRES_PAYMENT
+        payment.last_error = str(obj.get("last_error") or "failed")[:2000]
+    elif outcome in (Outcome.EXPIRE_AND_REFUND, Outcome.REFUND_UNPAYABLE, Outcome.REFUND_DUPLICATE):
+        payment.state = SUCCEEDED
+        if outcome == Outcome.EXPIRE_AND_REFUND:
+            do_release_unpaid(session, order, now, actor_id=None, note="paid after the deadline")
+            publish_order(session, order)
+        reason = {
+            Outcome.EXPIRE_AND_REFUND: "paid after the deadline",
+            Outcome.REFUND_UNPAYABLE: "order no longer payable",
+            Outcome.REFUND_DUPLICATE: "order already paid by another payment",
+        }[outcome]
+        _refund_payment(session, provider, order, payment, reason)
+    elif outcome == Outcome.PAY:
+        payment.state = SUCCEEDED
+        lifecycle.do_transition(
+            session,
+            order,
+            PAID,
+            now,
+            actor_id=None,
+            note=payment.provider_ref,
+            values={"paid_at": now},
+        )
+        if credit is not None:
+            credit(order)
+    return str(outcome)
 
 
 def _apply_payout_event(session: Session, event: ProviderEvent) -> str:
@@ -196,7 +216,18 @@ def _utc_from_unix(seconds: int) -> datetime:
 def _refund_payment(
     session: Session, provider: PaymentProvider, order: Order, payment: Payment, reason: str
 ) -> RefundRecord:
+    """Give back the whole of a payment the order cannot keep, once per payment.
+
+    The order's own refunded amount is not touched: this money never paid for the order.
+    """
     key = f"auto-{payment.provider_ref}"
+    earlier = session.scalar(
+        select(RefundRecord).where(
+            RefundRecord.order_id == order.id, RefundRecord.idempotency_key == key
+        )
+    )
+    if earlier is not None:
+        return earlier
     result = provider.refund(payment.provider_ref, payment.amount_minor, idempotency_key=key)
     record = RefundRecord(
         order_id=order.id,
@@ -229,6 +260,12 @@ def do_refund(
 
     `reverse(order)` runs after the amounts are applied (commission reversal).
     """
+    # Concurrent refunds of one order run one after the other, each on the amounts the one
+    # before it left (a stale refunded amount would refund twice or overwrite the first).
+    locked = lock_row(session, Order, order.id)
+    assert locked is order
+    for line in order.lines:
+        session.refresh(line)
     if order.state not in PAID_STATES:
         raise lifecycle.illegal(lifecycle.IllegalTransition(order.state, "refunded"))
     refundable = order.total_minor - order.refunded_minor

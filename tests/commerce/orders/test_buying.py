@@ -334,7 +334,7 @@ def test_the_periodic_expiry_job_is_registered(app):
     from commerce.jobs.runner import PERIODIC
     from commerce.orders.jobs import expire_unpaid_orders
 
-    assert any(task is expire_unpaid_orders for _every, task in PERIODIC)
+    assert any(task.run is expire_unpaid_orders for task in PERIODIC)
 
 
 # Permissions on orders

@@ -1,0 +1,32 @@
+"""Row locks that hold on both engines: PostgreSQL's FOR UPDATE, SQLite's single writer.
+
+SQLite ignores `SELECT ... FOR UPDATE`, and pysqlite does not even begin a transaction before a
+SELECT: two requests can both read a balance, then both spend it. A write statement does begin
+one, and SQLite lets one write transaction run at a time (the others wait on busy_timeout), so
+on SQLite the lock is a no-op UPDATE of the row: from then until the commit this transaction is
+the database's only writer, and what it reads next is current.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from sqlalchemy import select, text
+from sqlalchemy.orm import Session
+
+T = TypeVar("T")
+
+
+def lock_row(session: Session, model: type[T], ident: Any) -> T | None:
+    """Lock one row (by primary key `id`) until the transaction ends; returns it re-read."""
+    table = model.__table__  # type: ignore[attr-defined]
+    if session.get_bind().dialect.name == "sqlite":
+        # Raw SQL: an ORM update would also bump columns with onupdate (updated_at).
+        session.execute(text(f"UPDATE {table.name} SET id = id WHERE id = :id"), {"id": ident})
+        return session.get(model, ident, populate_existing=True)
+    return session.scalars(
+        select(model)
+        .where(table.c.id == ident)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
