@@ -18,6 +18,7 @@ from app import create_app
 from commerce.accounts.models import User
 from commerce.catalog.models import Product
 from commerce.extensions import db
+from tests.processes import processes  # noqa: F401  (fixture: the app's own processes)
 
 PASSWORD = "correct-horse-9"
 

@@ -2,13 +2,8 @@
 
 from __future__ import annotations
 
-import os
-import socket
-import subprocess
-import sys
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -20,67 +15,18 @@ from commerce.extensions import db
 from commerce.live.models import LiveRoom
 from tests.conftest import PASSWORD
 
-ROOT = Path(__file__).resolve().parents[3]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
 
 @pytest.fixture
-def web_processes(database_url, tmp_path, redis_url) -> Iterator[Callable[[], str]]:
+def web_processes(processes, redis_url) -> Callable[[], str]:
     """Start `flask serve` processes sharing the database and Redis; yields a starter."""
-    env = {
-        **os.environ,
-        "FLASK_APP": "app",
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
+    settings = {
         "REDIS_URL": redis_url,
         "SOCKETIO_MESSAGE_QUEUE": redis_url,
         "JOBS_MODE": "worker",
-        "LIVE_RTMP_PORT": "0",
         "LIVE_FANOUT_INTERVAL_MS": "100",
         "LIVE_PRESENCE_TTL_SECONDS": "2",
-        "LIVE_ROOT": str(tmp_path / "live"),
-        "STORAGE_LOCAL_ROOT": str(tmp_path / "storage"),
-        "UPLOAD_TMP_DIR": str(tmp_path / "uploads"),
-        "WORK_DIR": str(tmp_path / "work"),
     }
-    started: list[tuple[subprocess.Popen[str], Any]] = []
-
-    def start() -> str:
-        port = _free_port()
-        log = open(tmp_path / f"web-{port}.log", "w")  # noqa: SIM115  (closed at teardown)
-        process = subprocess.Popen(
-            [sys.executable, "-m", "flask", "serve", "--port", str(port)],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            text=True,
-        )
-        started.append((process, log))
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and process.poll() is None:
-            try:
-                if requests.get(f"{url}/api/v1/auth/csrf", timeout=1).ok:
-                    return url
-            except requests.ConnectionError:
-                time.sleep(0.1)
-        raise AssertionError((tmp_path / f"web-{port}.log").read_text())
-
-    yield start
-    for process, log in started:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
-        log.close()
+    return lambda: processes.serve(**settings)
 
 
 def _signed_in(url: str, user: Any) -> requests.Session:

@@ -1,0 +1,116 @@
+"""The app's own processes (`flask serve`, `flask worker`) started for a test, stopped after it."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import IO, Any
+
+import pytest
+import requests
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def base_env(database_url: str, folder: Path) -> dict[str, str]:
+    """What every process of one test deployment shares: database, secret, folders."""
+    return {
+        **os.environ,
+        "FLASK_APP": "app",
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": "test-secret",
+        "LIVE_RTMP_PORT": "0",
+        "LIVE_ROOT": str(folder / "live"),
+        "STORAGE_LOCAL_ROOT": str(folder / "storage"),
+        "UPLOAD_TMP_DIR": str(folder / "uploads"),
+        "WORK_DIR": str(folder / "work"),
+    }
+
+
+class Processes:
+    """Starts `flask serve` and `flask worker` processes; each logs to its own file."""
+
+    def __init__(self, database_url: str, folder: Path) -> None:
+        self.folder = folder
+        self.env = base_env(database_url, folder)
+        self.started: list[tuple[subprocess.Popen[str], IO[str], Path]] = []
+
+    def _spawn(self, args: list[str], name: str, env: dict[str, str]) -> subprocess.Popen[str]:
+        path = self.folder / f"{name}.log"
+        log = open(path, "w")  # noqa: SIM115  (closed by stop_all)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "flask", *args],
+            cwd=ROOT,
+            env={**self.env, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        self.started.append((process, log, path))
+        return process
+
+    def serve(self, **env: str) -> str:
+        """A web process (with its in-process jobs unless JOBS_MODE=worker); returns its URL."""
+        port = free_port()
+        process = self._spawn(["serve", "--port", str(port)], f"web-{port}", env)
+        url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                if requests.get(f"{url}/api/v1/auth/csrf", timeout=1).ok:
+                    return url
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        raise AssertionError(self.log_of(process))
+
+    def worker(self, **env: str) -> subprocess.Popen[str]:
+        name = f"worker-{len(self.started)}"
+        return self._spawn(["worker"], name, {"JOBS_MODE": "worker", **env})
+
+    def log_of(self, process: subprocess.Popen[str]) -> str:
+        return next(path.read_text() for p, _log, path in self.started if p is process)
+
+    def logs(self) -> str:
+        return "\n".join(f"== {path.name}\n{path.read_text()}" for _p, _log, path in self.started)
+
+    def stop_all(self) -> None:
+        for process, log, _path in self.started:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(10)
+            log.close()
+
+
+@pytest.fixture
+def processes(database_url: str, tmp_path: Path) -> Iterator[Processes]:
+    running = Processes(database_url, tmp_path)
+    try:
+        yield running
+    finally:
+        running.stop_all()
+
+
+def wait_for(check: Callable[[], Any], *, timeout: float = 20, every: float = 0.2) -> Any:
+    """Poll `check` until it returns something truthy; fail with its last answer."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(every)
+    raise AssertionError(f"gave up waiting after {timeout} s; last answer: {last!r}")
