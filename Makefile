@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -20,11 +20,25 @@ system-deps: ## Install ffmpeg and chromium from Debian packages when missing (n
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing fonts-dejavu-core >/dev/null; \
 	  else echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; fi
 
-$(VENV)/.installed: pyproject.toml
+# The suite runs on the lock: requirements-dev.txt pins everything (requirements.txt's pins
+# included); the project itself is installed without re-resolving anything.
+$(VENV)/.installed: requirements.txt requirements-dev.txt pyproject.toml
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install -q --upgrade pip
-	$(VENV)/bin/pip install -q -e '.[dev]'
+	$(VENV)/bin/pip install -q -r requirements-dev.txt
+	$(VENV)/bin/pip install -q --no-deps -e .
 	touch $@
+
+lock: $(VENV)/.installed ## Re-resolve requirements.txt (production) and requirements-dev.txt from pyproject.toml
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/uv pip compile -q --universal pyproject.toml -o requirements.txt
+	UV_CUSTOM_COMPILE_COMMAND="make lock" $(VENV)/bin/uv pip compile -q --universal pyproject.toml --extra dev -c requirements.txt -o requirements-dev.txt
+
+prod-install-check: ## A production install (requirements.txt, no dev extras) in a fresh venv builds the app
+	rm -rf $(VENV)-prod && python3 -m venv $(VENV)-prod
+	$(VENV)-prod/bin/pip install -q -r requirements.txt
+	$(VENV)-prod/bin/pip install -q --no-deps .
+	cd /tmp && SECRET_KEY=check DATABASE_URL=sqlite:// $(CURDIR)/$(VENV)-prod/bin/python -c "from app import create_app; create_app(); print('production install: the app builds')"
+	rm -rf $(VENV)-prod build
 
 setup: system-deps $(VENV)/.installed translations ## Virtualenv, dependencies, compiled translations
 
