@@ -23,6 +23,7 @@ from commerce.attribution.models import Payout
 from commerce.attribution.payout_rules import REQUESTED, IllegalPayoutTransition
 from commerce.errors import Conflict, NotFound
 from commerce.jobs.runner import enqueue
+from commerce.locking import lock_row
 from commerce.payments.provider import PaymentProvider
 
 SEND_JOB = "attribution.send_payout"
@@ -79,7 +80,7 @@ def do_send_payout(
     session: Session, provider: PaymentProvider, payout_id: int, *, webhook_url: str
 ) -> Payout | None:
     """Hand a requested payout to the provider once; its outcome comes later by webhook."""
-    payout = session.scalar(select(Payout).where(Payout.id == payout_id).with_for_update())
+    payout = lock_row(session, Payout, payout_id)
     if payout is None or payout.state != REQUESTED or payout.provider_ref is not None:
         return payout  # settled or handed over by an earlier run
     payee = session.get(User, payout.payee_id)
@@ -103,11 +104,10 @@ def payout_for_event(session: Session, *, provider_ref: str, reference: str) -> 
     payout = None
     number = reference.removeprefix(REFERENCE_PREFIX)
     if reference.startswith(REFERENCE_PREFIX) and number.isdigit():
-        payout = session.scalar(select(Payout).where(Payout.id == int(number)).with_for_update())
+        payout = lock_row(session, Payout, int(number))
     if payout is None and provider_ref:
-        payout = session.scalar(
-            select(Payout).where(Payout.provider_ref == provider_ref).with_for_update()
-        )
+        found = session.scalar(select(Payout.id).where(Payout.provider_ref == provider_ref))
+        payout = lock_row(session, Payout, found) if found is not None else None
     if payout is None or payout.provider_ref not in (None, provider_ref):
         return None
     if provider_ref:  # a real provider's webhook can overtake the send job's commit
