@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from commerce.accounts.models import User
 from commerce.catalog.models import Product
 from commerce.errors import Conflict, NotFound, ValidationFailed
-from commerce.live.models import LiveRoom
 from commerce.orders import stock
+from commerce.orders.content import content_creator
 from commerce.orders.models import Address, CartItem, FlashSale, Order, OrderEvent, OrderLine
 from commerce.orders.rules import CANCELLED, PENDING_PAYMENT
 from commerce.orders.schemas import AddressIn, CartItemIn, OrderIn, OrderItemIn
-from commerce.videos.models import Video
 
 T = TypeVar("T")
 
@@ -160,23 +159,6 @@ def active_flash_sales(
     return found
 
 
-def _content_creator(session: Session, kind: str | None, key: str | None) -> int | None:
-    """A published video or a room that went live credits its creator; anything else, nobody."""
-    if kind == "live" and key:
-        room = session.execute(
-            select(LiveRoom.creator_id, LiveRoom.started_at).where(LiveRoom.public_id == key)
-        ).first()
-        return cast(int, room.creator_id) if room is not None and room.started_at else None
-    if kind != "video" or not key:
-        return None
-    video = session.execute(
-        select(Video.creator_id, Video.published_at).where(Video.public_id == key)
-    ).first()
-    if video is None or video.published_at is None:
-        return None
-    return cast(int, video.creator_id)
-
-
 def _merge(items: list[OrderItemIn]) -> list[OrderItemIn]:
     """One line per product: quantities add up, the last source wins."""
     merged: dict[int, OrderItemIn] = {}
@@ -280,7 +262,9 @@ def do_place_orders(
                     sharer_rate_bp=product.sharer_rate_bp,
                     source_kind=item.source_kind,
                     source_key=item.source_key,
-                    creator_id=_content_creator(session, item.source_kind, item.source_key),
+                    creator_id=content_creator(
+                        session, item.source_kind, item.source_key, product.id
+                    ),
                 )
             )
         order.subtotal_minor = sum(line.amount_minor for line in order.lines)

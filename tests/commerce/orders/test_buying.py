@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
+
+import pytest
 
 from commerce.catalog.models import Product
 from commerce.extensions import db
+from commerce.live.models import LivePin, LiveRoom, LiveShelfItem
 from commerce.orders.models import FlashSale, Order, OrderLine, PurchaseCounter
 from commerce.timeutil import utcnow
 from tests.commerce.orders.conftest import ADDRESS, buy_now, place
@@ -85,7 +89,7 @@ def test_buy_now_snapshots_prices_source_and_reserves_stock(
         price_minor=1290, stock=10, creator_rate_bp=1000, sharer_rate_bp=500
     )
     creator = create_user(creator=True)
-    video = create_video(creator)
+    video = create_video(creator, pins=(product.id,))
     response = place(api, buy_now(product.id, address_id, 3, source_kind="video", source_key=video))
     assert response.status_code == 201, response.get_json()
     [order] = response.get_json()["orders"]
@@ -105,11 +109,68 @@ def test_buy_now_snapshots_prices_source_and_reserves_stock(
 
 def test_a_draft_or_unknown_video_credits_no_creator(buyer_setup, create_video, create_user):
     api, product, address_id, *_ = buyer_setup()
-    draft = create_video(create_user(creator=True), published=False)
+    draft = create_video(create_user(creator=True), published=False, pins=(product.id,))
     for key in (draft, "nosuchvideo"):
         body = buy_now(product.id, address_id, source_kind="video", source_key=key)
         [order] = place(api, body).get_json()["orders"]
         assert order["lines"][0]["creator_id"] is None
+
+
+def _room(app, creator, *, started: bool, shelf=(), pins=()) -> str:
+    with app.app_context():
+        room = LiveRoom(
+            public_id=uuid.uuid4().hex[:12],
+            creator_id=creator.id,
+            title="Tea tasting",
+            state="live" if started else "scheduled",
+            started_at=utcnow() if started else None,
+        )
+        db.session.add(room)
+        db.session.flush()
+        db.session.add_all(LiveShelfItem(room_id=room.id, product_id=p) for p in shelf)
+        db.session.add_all(
+            LivePin(room_id=room.id, product_id=p, pinned_by_id=creator.id, pinned_at=utcnow())
+            for p in pins
+        )
+        db.session.commit()
+        return room.public_id
+
+
+# What the content featured -> is its creator credited for a line of the product bought there?
+CONTENT_CASES = [
+    ("video", {"pins": "product"}, True),
+    ("video", {"pins": "other"}, False),  # the creator's video, but it never showed the product
+    ("video", {"pins": None}, False),
+    ("live", {"shelf": "product"}, True),
+    ("live", {"pins": "product"}, True),  # pinned during the show without being on the shelf
+    ("live", {"shelf": "other", "pins": "other"}, False),
+    ("live", {"shelf": "product", "started": False}, False),  # never went live
+]
+
+
+@pytest.mark.parametrize(("kind", "featured", "credited"), CONTENT_CASES)
+def test_the_creator_is_credited_only_for_content_that_featured_the_product(
+    app, buyer_setup, create_video, create_user, create_product, kind, featured, credited
+):
+    api, product, address_id, _buyer, merchant = buyer_setup(creator_rate_bp=1000)
+    other = create_product(merchant, title="Teapot")
+    creator = create_user(creator=True)
+    ids = {"product": (product.id,), "other": (other.id,), None: ()}
+    if kind == "video":
+        key = create_video(creator, pins=ids[featured["pins"]])
+    else:
+        key = _room(
+            app,
+            creator,
+            started=featured.get("started", True),
+            shelf=ids[featured.get("shelf")],
+            pins=ids[featured.get("pins")],
+        )
+    body = buy_now(product.id, address_id, source_kind=kind, source_key=key)
+    [order] = place(api, body).get_json()["orders"]
+    [line] = order["lines"]
+    assert line["source_key"] == key  # the source is kept either way: shares of it still win
+    assert line["creator_id"] == (creator.id if credited else None)
 
 
 def test_idempotency_key_is_required(buyer_setup):
