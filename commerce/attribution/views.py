@@ -21,8 +21,10 @@ from werkzeug.wrappers import Response
 
 from commerce.accounts.auth import current_user, login_required, require_creator, require_user
 from commerce.attribution import charts, dashboard, explain, ledger, payouts, services
+from commerce.attribution.credit_state import payout_blocker
 from commerce.attribution.crediting import policy_from_config
 from commerce.attribution.explain import percent
+from commerce.attribution.ledger_rules import AVAILABLE
 from commerce.attribution.links import (
     ASK,
     RECORD,
@@ -34,7 +36,12 @@ from commerce.attribution.links import (
     read_token,
 )
 from commerce.attribution.models import Share
-from commerce.attribution.present import payout_failure_reason, payout_state_label
+from commerce.attribution.present import (
+    credit_state_label,
+    payout_blocker_text,
+    payout_failure_reason,
+    payout_state_label,
+)
 from commerce.attribution.rules import CREATOR
 from commerce.attribution.visitor import hash_ip, hash_user_agent, issue_visitor_id
 from commerce.errors import DomainError, NotFound, ValidationFailed
@@ -133,13 +140,20 @@ def earnings() -> str:
     user = require_user()
     now = utcnow()
     clicks = dashboard.clicks_per_day(db.session, user, now)
+    balances = ledger.balances_for(db.session, user.id)
+    currency = current_app.config["DEFAULT_CURRENCY"]
+    minimum = current_app.config["PAYOUT_MINIMUM_MINOR"]
+    available = balances.get(currency, {}).get(AVAILABLE, 0)
     return render_template(
         "attribution/earnings.html",
-        balances=ledger.balances_for(db.session, user.id),
-        minimum=current_app.config["PAYOUT_MINIMUM_MINOR"],
-        minimum_major=format_major(
-            current_app.config["PAYOUT_MINIMUM_MINOR"], current_app.config["DEFAULT_CURRENCY"]
+        balances=balances,
+        payout_blocked=payout_blocker_text(
+            payout_blocker(available, minimum),
+            available=format_money(available, currency),
+            minimum=format_money(minimum, currency),
         ),
+        minimum=minimum,
+        minimum_major=format_major(minimum, currency),
         links=dashboard.my_links(db.session, user),
         clicks_chart=charts.bar_chart(clicks, label=_("Clicks per day, last 30 days")),
         clicks_total=sum(n for _, n in clicks),
@@ -149,7 +163,8 @@ def earnings() -> str:
         payout_label=payout_state_label,
         payout_reason=payout_failure_reason,
         idempotency_key=secrets.token_urlsafe(16),
-        currency=current_app.config["DEFAULT_CURRENCY"],
+        currency=currency,
+        state_label=credit_state_label,
     )
 
 
@@ -207,6 +222,7 @@ def studio_earnings() -> str:
         charts=charts_by_currency,
         totals={c: sum(v for _, v in points) for c, points in series.items()},
         commissions=dashboard.my_commissions(db.session, user, role=CREATOR),
+        state_label=credit_state_label,
     )
 
 
@@ -221,6 +237,7 @@ def order_credits(public_id: str) -> str:
         lines=explain.explain_order(db.session, order, policy),
         policy=policy,
         percent=percent,
+        state_label=credit_state_label,
         window_days=current_app.config["ATTRIBUTION_WINDOW_DAYS"],
         hold_days=current_app.config["COMMISSION_HOLD_DAYS"],
     )

@@ -29,7 +29,7 @@ class ThirdParty:
         pages = self.pages
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+            def do_GET(self) -> None:
                 body = pages.get(self.path, "not found").encode()
                 self.send_response(200 if self.path in pages else 404)
                 self.send_header("Content-Type", "text/html; charset=utf-8")
