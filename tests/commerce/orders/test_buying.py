@@ -423,3 +423,58 @@ def test_merchant_cannot_ship_an_unpaid_order(buyer_setup, make_api):
     assert response.get_json()["error"]["code"] == "illegal_transition"
     listed = make_api(merchant).get("/api/v1/orders?role=merchant").get_json()
     assert [o["id"] for o in listed["items"]] == [order["id"]]
+
+
+# Per-buyer limits count the product, not the line: (earlier purchase, lines now) under 100.
+LIMIT_CASES = [
+    (0, [99, 99], 409),  # two lines of one product: 198 in all
+    (0, [60, 40], 201),
+    (60, [30, 20], 409),  # with what the buyer bought before
+    (60, [30, 10], 201),
+]
+
+
+@pytest.mark.parametrize(("before", "lines", "status"), LIMIT_CASES)
+def test_the_per_buyer_limit_counts_every_line_of_the_product(
+    app, buyer_setup, before, lines, status
+):
+    api, product, address_id, buyer, _ = buyer_setup(stock=500, per_buyer_limit=100)
+    if before:
+        assert place(api, buy_now(product.id, address_id, before)).status_code == 201
+    items = [{"product_id": product.id, "quantity": n} for n in lines]
+    response = place(api, {"items": items, "address_id": address_id})
+    assert response.status_code == status, response.get_json()
+    with app.app_context():
+        held = db.session.get(PurchaseCounter, (buyer.id, product.id))
+        assert (held.quantity if held else 0) == before + (sum(lines) if status == 201 else 0)
+    assert stock_of(app, product.id) == 500 - before - (sum(lines) if status == 201 else 0)
+    if status == 409:
+        error = response.get_json()["error"]
+        assert error["code"] == "limit_reached"
+        assert error["message"] == (
+            f"You can buy at most 100 of Tea cup per person (already bought: {before}, "
+            f"asked for now: {sum(lines)})."
+        )
+        zh = api.post(
+            "/api/v1/orders",
+            {"items": items, "address_id": address_id},
+            headers={"Idempotency-Key": uuid.uuid4().hex, "Accept-Language": "zh-CN"},
+        )
+        assert zh.status_code == 409 and "Tea cup" in zh.get_json()["error"]["message"]
+        assert "You can buy" not in zh.get_json()["error"]["message"]
+
+
+def test_the_cart_refuses_more_than_the_limit_and_checkout_counts_the_total(app, buyer_setup):
+    api, product, address_id, _buyer, merchant = buyer_setup(stock=500, per_buyer_limit=100)
+    assert api.post("/api/v1/cart", {"product_id": product.id, "quantity": 99}).status_code == 201
+    second = api.post("/api/v1/cart", {"product_id": product.id, "quantity": 99})
+    assert second.status_code == 409 and second.get_json()["error"]["code"] == "limit_reached"
+    assert "asked for now: 198" in second.get_json()["error"]["message"]
+    [item] = api.get("/api/v1/cart").get_json()["items"]
+    assert item["quantity"] == 99  # unchanged by the refused add
+    assert place(api, buy_now(product.id, address_id, 2)).status_code == 201  # now holds 2
+    body = {"from_cart": True, "merchant_id": merchant.id, "address_id": address_id}
+    refused = place(api, body)  # 99 in the cart + 2 bought > 100
+    assert refused.status_code == 409
+    assert "already bought: 2, asked for now: 99" in refused.get_json()["error"]["message"]
+    assert stock_of(app, product.id) == 498
