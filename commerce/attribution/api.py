@@ -12,6 +12,7 @@ from commerce.accounts.api import client_key
 from commerce.accounts.auth import require_user
 from commerce.apispec import endpoint
 from commerce.attribution import dashboard, explain, ledger, payouts, review, services
+from commerce.attribution.credit_state import state_of
 from commerce.attribution.crediting import policy_from_config
 from commerce.attribution.links import find_target
 from commerce.attribution.present import (
@@ -188,7 +189,8 @@ def review_commission(commission_id: int, body: ReviewIn) -> CommissionOut:
         .join(Order, Order.id == OrderLine.order_id)
         .where(OrderLine.id == commission.order_line_id)
     ).one()
-    return commission_out(commission, line, order)
+    states = dashboard.commission_states(db.session, [commission.user_id])
+    return commission_out(commission, line, order, state_of(states, commission.id))
 
 
 @endpoint(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy import distinct, func, select
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
+from commerce.attribution.credit_state import CreditState, Entry, credit_states, state_of
 from commerce.attribution.ledger_rules import CANCELLED
 from commerce.attribution.links import find_target
 from commerce.attribution.models import Commission, LedgerEntry, Share, ShareClick
@@ -148,9 +150,45 @@ def commissions_per_day(
     }
 
 
+def commission_states(session: Session, payee_ids: Iterable[int]) -> dict[int, CreditState]:
+    """{commission id: its state} for the payees' commissions, from all their ledger entries
+    (payouts are allocated over a payee's whole history, so none can be left out)."""
+    ids = sorted(set(payee_ids))
+    if not ids:
+        return {}
+    by_payee: dict[int, list[Entry]] = defaultdict(list)
+    for row in session.execute(
+        select(
+            LedgerEntry.payee_id,
+            LedgerEntry.id,
+            LedgerEntry.kind,
+            LedgerEntry.bucket,
+            LedgerEntry.amount_minor,
+            LedgerEntry.created_at,
+            LedgerEntry.commission_id,
+            LedgerEntry.payout_id,
+        ).where(LedgerEntry.payee_id.in_(ids))
+    ):
+        by_payee[row.payee_id].append(
+            Entry(
+                id=row.id,
+                kind=row.kind,
+                bucket=row.bucket,
+                amount_minor=row.amount_minor,
+                at=row.created_at,
+                commission_id=row.commission_id,
+                payout_id=row.payout_id,
+            )
+        )
+    states: dict[int, CreditState] = {}
+    for entries in by_payee.values():
+        states.update(credit_states(entries))
+    return states
+
+
 def my_commissions(
     session: Session, user: User, *, role: str | None = None, limit: int = 50
-) -> list[tuple[Commission, OrderLine, Order]]:
+) -> list[tuple[Commission, OrderLine, Order, CreditState]]:
     query = (
         select(Commission, OrderLine, Order)
         .join(OrderLine, OrderLine.id == Commission.order_line_id)
@@ -161,7 +199,9 @@ def my_commissions(
     )
     if role is not None:
         query = query.where(Commission.role == role)
-    return [(c, line, order) for c, line, order in session.execute(query)]
+    rows = session.execute(query).all()
+    states = commission_states(session, [user.id]) if rows else {}
+    return [(c, line, order, state_of(states, c.id)) for c, line, order in rows]
 
 
 def downstream_tree(session: Session, user: User) -> list[TreeNode]:

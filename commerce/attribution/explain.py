@@ -10,6 +10,8 @@ from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
 from commerce.attribution import rules
+from commerce.attribution.credit_state import CreditState, state_of
+from commerce.attribution.dashboard import commission_states
 from commerce.attribution.models import (
     REVIEW_HELD,
     REVIEW_REJECTED,
@@ -52,6 +54,7 @@ class CreditRow:
     name: str
     sentence: str
     review_note: str
+    state: CreditState  # what happened to it since, from the ledger
 
 
 @dataclass
@@ -147,6 +150,7 @@ def explain_order(
     names = dict(
         session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()
     )
+    states = commission_states(session, {c.user_id for c in commissions})
     result = []
     for line in order.lines:
         rows = []
@@ -157,7 +161,7 @@ def explain_order(
                 note = _("Held for review by the platform: not paid until approved.")
             elif c.review == REVIEW_REJECTED:
                 note = _("Rejected after review: not paid.")
-            rows.append(CreditRow(c, name, sentence(c, name, policy), note))
+            rows.append(CreditRow(c, name, sentence(c, name, policy), note, state_of(states, c.id)))
         click = session.get(ShareClick, line.click_id) if line.click_id else None
         result.append(
             LineExplanation(

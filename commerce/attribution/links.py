@@ -55,22 +55,57 @@ def is_bot(user_agent: str | None) -> bool:
     return not user_agent or bool(BOT_AGENTS.search(user_agent))
 
 
-def is_real_navigation(method: str, headers: Mapping[str, str], user_agent: str | None) -> bool:
-    """A person opening the link in a tab: not a bot, a prefetch, an iframe, an img or a fetch().
+# What a request to /s/<token> may do (navigation_verdict).
+RECORD = "record"  # a navigation the person made: record the click, redirect to the target
+ASK = "ask"  # a navigation nobody is known to have made: the one-tap landing, nothing recorded
+PREVIEW = "preview"  # not a person opening a page (bot, prefetch, iframe, img, fetch): preview only
 
-    Browsers send Sec-Fetch-* on every request; where they are missing (old browsers) the user
-    agent alone decides. Counting only top-level navigations is what keeps cookie stuffing out.
-    """
+FETCH_METADATA = ("Sec-Fetch-Site", "Sec-Fetch-Mode", "Sec-Fetch-Dest", "Sec-Fetch-User")
+
+
+def _not_a_page_view(method: str, headers: Mapping[str, str], user_agent: str | None) -> bool:
     if method != "GET" or is_bot(user_agent):
-        return False
+        return True
     purpose = (headers.get("Sec-Purpose") or headers.get("Purpose") or "").lower()
     if "prefetch" in purpose or "prerender" in purpose:
-        return False
+        return True
     mode = headers.get("Sec-Fetch-Mode")
-    if mode is not None and mode != "navigate":
-        return False
     dest = headers.get("Sec-Fetch-Dest")
-    return dest is None or dest == "document"
+    return (mode is not None and mode != "navigate") or (dest is not None and dest != "document")
+
+
+def navigation_verdict(method: str, headers: Mapping[str, str], user_agent: str | None) -> str:
+    """Record only a top-level navigation the person made; this is what keeps cookie stuffing out.
+
+    Bots, prefetches, iframes, images and fetch() never count (PREVIEW). A browser that sends
+    Fetch Metadata proves a gesture with `Sec-Fetch-User: ?1` (a click or tap on a link,
+    followed through redirects) or `Sec-Fetch-Site: none` (typed, a bookmark, opened from
+    another app): RECORD. Anything else, such as a third-party page setting `top.location`
+    on load, gets the one-tap landing (ASK), which records only when the person taps Continue.
+
+    Browsers that send no Fetch Metadata at all (Safari before 16.4, Firefox before 90) cannot
+    tell a tap from a script, so they get the one-tap landing too: one more tap for a few
+    people, rather than a door left open to stuffing. The limits: a person can be talked into
+    tapping Continue, and an app that opens the link for them (Sec-Fetch-Site: none) counts.
+    """
+    if _not_a_page_view(method, headers, user_agent):
+        return PREVIEW
+    if not any(headers.get(name) is not None for name in FETCH_METADATA):
+        return ASK
+    if headers.get("Sec-Fetch-User") == "?1" or headers.get("Sec-Fetch-Site") == "none":
+        return RECORD
+    return ASK
+
+
+def is_confirmation(headers: Mapping[str, str], user_agent: str | None) -> bool:
+    """The landing's Continue form, submitted in a tab from our own page (CSRF checks the rest).
+
+    Submitted inside a frame (Sec-Fetch-Dest: iframe), it is a clickjacking attempt: refused.
+    """
+    if _not_a_page_view("GET", headers, user_agent):
+        return False
+    site = headers.get("Sec-Fetch-Site")
+    return site is None or site == "same-origin"
 
 
 def has_ad_click_id(args: Mapping[str, str]) -> bool:

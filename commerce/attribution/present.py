@@ -6,7 +6,8 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
-from commerce.attribution import payout_rules
+from commerce.attribution import credit_state, payout_rules
+from commerce.attribution.credit_state import CreditState
 from commerce.attribution.dashboard import LinkStats, TreeNode
 from commerce.attribution.explain import LineExplanation
 from commerce.attribution.links import make_token
@@ -14,6 +15,7 @@ from commerce.attribution.models import Commission, Payout, Share
 from commerce.attribution.schemas import (
     CommissionOut,
     CreditOut,
+    CreditStatusOut,
     LineCreditsOut,
     LinkOut,
     PayoutOut,
@@ -52,7 +54,53 @@ def link_out(link: LinkStats) -> LinkOut:
     )
 
 
-def commission_out(c: Commission, line: OrderLine, order: Order) -> CommissionOut:
+def credit_state_label(state: str) -> str:
+    # A context of their own: a commission's "paid" means paid out to its payee.
+    labels = {
+        credit_state.PENDING: pgettext("commission state", "Pending"),
+        credit_state.AVAILABLE: pgettext("commission state", "Available"),
+        credit_state.PAID: pgettext("commission state", "Paid out"),
+        credit_state.CANCELLED: pgettext("commission state", "Cancelled"),
+        credit_state.CLAWED_BACK: pgettext("commission state", "Clawed back"),
+        credit_state.NO_PAY: pgettext("commission state", "Credit only"),
+    }
+    return labels.get(state, state)
+
+
+def status_out(state: CreditState) -> CreditStatusOut:
+    return CreditStatusOut(
+        state=state.state,  # type: ignore[arg-type]
+        label=credit_state_label(state.state),
+        amount_minor=state.amount_minor,
+        accrued_at=state.accrued_at,
+        released_at=state.released_at,
+        reversed_at=state.reversed_at,
+        paid_at=state.paid_at,
+    )
+
+
+def payout_blocker_text(blocker: str | None, available: str, minimum: str) -> str | None:
+    """Why the earnings page offers no payout form, in the reader's language."""
+    if blocker == credit_state.NEGATIVE_BALANCE:
+        return _(
+            "No payout for now: refunds after an earlier payout are being netted against your "
+            "earnings, and your available balance (%(available)s) must be positive again first.",
+            available=available,
+        )
+    if blocker == credit_state.BELOW_MINIMUM:
+        return _(
+            "Nothing to pay out yet: you have %(available)s available and the minimum payout is "
+            "%(minimum)s. Pending commissions become available when the refund window after "
+            "delivery has passed.",
+            available=available,
+            minimum=minimum,
+        )
+    return None
+
+
+def commission_out(
+    c: Commission, line: OrderLine, order: Order, state: CreditState
+) -> CommissionOut:
     return CommissionOut(
         id=c.id,
         order_public_id=order.public_id,
@@ -66,6 +114,7 @@ def commission_out(c: Commission, line: OrderLine, order: Order) -> CommissionOu
         currency=c.currency,
         reason=c.reason,
         review=c.review,
+        status=status_out(state),
         created_at=c.created_at,
     )
 
@@ -139,6 +188,7 @@ def line_credits_out(item: LineExplanation) -> LineCreditsOut:
                 currency=row.commission.currency,
                 reason=row.commission.reason,
                 review=row.commission.review,
+                status=status_out(row.state),
                 explanation=" ".join(filter(None, [row.sentence, row.review_note])),
             )
             for row in item.credits

@@ -42,6 +42,18 @@ class DayCount(BaseModel):
     value: int
 
 
+class CreditStatusOut(BaseModel):
+    """What happened to a commission, from the ledger (credit_state)."""
+
+    state: Literal["pending", "available", "paid", "cancelled", "clawed_back", "no_pay"]
+    label: str = Field(description="The state in the reader's language")
+    amount_minor: int = Field(description="What it is worth now, after refunds")
+    accrued_at: datetime | None
+    released_at: datetime | None
+    reversed_at: datetime | None = Field(description="The last refund or rejection that cut it")
+    paid_at: datetime | None = Field(description="When the payout that paid it was made")
+
+
 class CommissionOut(BaseModel):
     id: int
     order_public_id: str
@@ -55,6 +67,7 @@ class CommissionOut(BaseModel):
     currency: str
     reason: str
     review: str
+    status: CreditStatusOut
     created_at: datetime
 
 
@@ -124,6 +137,7 @@ class CreditOut(BaseModel):
     currency: str
     reason: str
     review: str
+    status: CreditStatusOut
     explanation: str
 
 

@@ -9,6 +9,7 @@ from flask import (
     Blueprint,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
@@ -20,10 +21,27 @@ from werkzeug.wrappers import Response
 
 from commerce.accounts.auth import current_user, login_required, require_creator, require_user
 from commerce.attribution import charts, dashboard, explain, ledger, payouts, services
+from commerce.attribution.credit_state import payout_blocker
 from commerce.attribution.crediting import policy_from_config
 from commerce.attribution.explain import percent
-from commerce.attribution.links import find_target, has_ad_click_id, is_real_navigation, read_token
-from commerce.attribution.present import payout_failure_reason, payout_state_label
+from commerce.attribution.ledger_rules import AVAILABLE
+from commerce.attribution.links import (
+    ASK,
+    RECORD,
+    Target,
+    find_target,
+    has_ad_click_id,
+    is_confirmation,
+    navigation_verdict,
+    read_token,
+)
+from commerce.attribution.models import Share
+from commerce.attribution.present import (
+    credit_state_label,
+    payout_blocker_text,
+    payout_failure_reason,
+    payout_state_label,
+)
 from commerce.attribution.rules import CREATOR
 from commerce.attribution.visitor import hash_ip, hash_user_agent, issue_visitor_id
 from commerce.errors import DomainError, NotFound, ValidationFailed
@@ -35,13 +53,7 @@ from commerce.timeutil import utcnow
 bp = Blueprint("attribution", __name__)
 
 
-@bp.get("/s/<token>")
-def share_landing(token: str) -> str | Response:
-    """Everyone gets the preview page; a person's real navigation is recorded, then redirected.
-
-    Unfurlers (chat apps fetching the preview), prefetches, iframes and images never count: they
-    see the same Open Graph page and nothing is written.
-    """
+def _shared(token: str) -> tuple[Share, Target]:
     share_id = read_token(current_app.config["SECRET_KEY"], token)
     if share_id is None:
         raise NotFound(_("This share link is not valid."))
@@ -49,42 +61,77 @@ def share_landing(token: str) -> str | Response:
     target = find_target(db.session, share.target_kind, share.target_key)
     if target is None:
         raise NotFound(_("What was shared here is no longer available."))
-    user_agent = request.headers.get("User-Agent")
-    if is_real_navigation(request.method, request.headers, user_agent):
-        now = utcnow()
-        ip_hash = hash_ip(request.remote_addr)
-        if not services.click_rate_exceeded(
-            db.session, ip_hash=ip_hash, now=now, limit=current_app.config["CLICK_RATE_LIMIT"]
-        ):
-            click = services.do_record_click(
-                db.session,
-                share,
-                visitor_id=issue_visitor_id(),
-                user=current_user(),
-                ip_hash=ip_hash,
-                user_agent_hash=hash_user_agent(user_agent),
-                ad_click_id=has_ad_click_id(request.args),
-                now=now,
-            )
-            db.session.commit()
-            session["referral"] = click.id  # the session only points at the recorded click
-        # The disclosure travels with the person: they never see this page, only the target.
-        flash(
-            _(
-                "You opened %(name)s's link: they may earn a commission if you buy.",
-                name=share.sharer.display_name,
-            )
+    return share, target
+
+
+def _record_and_go(share: Share, target: Target) -> Response:
+    """Record the click (unless this network is flooding), then send the person to the target."""
+    now = utcnow()
+    ip_hash = hash_ip(request.remote_addr)
+    if not services.click_rate_exceeded(
+        db.session, ip_hash=ip_hash, now=now, limit=current_app.config["CLICK_RATE_LIMIT"]
+    ):
+        click = services.do_record_click(
+            db.session,
+            share,
+            visitor_id=issue_visitor_id(),
+            user=current_user(),
+            ip_hash=ip_hash,
+            user_agent_hash=hash_user_agent(request.headers.get("User-Agent")),
+            ad_click_id=has_ad_click_id(request.args),
+            now=now,
         )
-        return redirect(target.path, code=302)
-    image = urljoin(request.host_url, target.image_url) if target.image_url else None
-    return render_template(
-        "attribution/landing.html",
-        share=share,
-        target=target,
-        image_url=image,
-        page_url=request.base_url,
-        target_url=urljoin(request.host_url, target.path),
+        db.session.commit()
+        session["referral"] = click.id  # the session only points at the recorded click
+    # The disclosure travels with the person: they never see this page, only the target.
+    flash(
+        _(
+            "You opened %(name)s's link: they may earn a commission if you buy.",
+            name=share.sharer.display_name,
+        )
     )
+    return redirect(target.path, code=302)
+
+
+@bp.get("/s/<token>")
+def share_landing(token: str) -> str | Response:
+    """A person's own navigation is recorded, then redirected; see links.navigation_verdict.
+
+    Unfurlers (chat apps fetching the preview), prefetches, iframes and images see the Open Graph
+    page and nothing is written. A navigation nobody is known to have made (a third-party page
+    redirecting the top window, or a browser without Fetch Metadata) sees the same page with a
+    Continue button, and only that tap records the click.
+    """
+    share, target = _shared(token)
+    verdict = navigation_verdict(request.method, request.headers, request.headers.get("User-Agent"))
+    if verdict == RECORD:
+        return _record_and_go(share, target)
+    image = urljoin(request.host_url, target.image_url) if target.image_url else None
+    response = make_response(
+        render_template(
+            "attribution/landing.html",
+            share=share,
+            target=target,
+            image_url=image,
+            page_url=request.base_url,
+            target_url=urljoin(request.host_url, target.path),
+            ask=verdict == ASK,
+            continue_url=request.full_path.rstrip("?"),
+        )
+    )
+    # The Continue button must not be clickjacked from inside someone else's frame.
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    return response
+
+
+@bp.post("/s/<token>")
+def share_continue(token: str) -> Response:
+    """The landing's Continue tap (a form with CSRF): the person chose to follow the link."""
+    share, target = _shared(token)
+    if not is_confirmation(request.headers, request.headers.get("User-Agent")):
+        return redirect(target.path, code=303)
+    return _record_and_go(share, target)
 
 
 @bp.get("/earnings")
@@ -93,13 +140,20 @@ def earnings() -> str:
     user = require_user()
     now = utcnow()
     clicks = dashboard.clicks_per_day(db.session, user, now)
+    balances = ledger.balances_for(db.session, user.id)
+    currency = current_app.config["DEFAULT_CURRENCY"]
+    minimum = current_app.config["PAYOUT_MINIMUM_MINOR"]
+    available = balances.get(currency, {}).get(AVAILABLE, 0)
     return render_template(
         "attribution/earnings.html",
-        balances=ledger.balances_for(db.session, user.id),
-        minimum=current_app.config["PAYOUT_MINIMUM_MINOR"],
-        minimum_major=format_major(
-            current_app.config["PAYOUT_MINIMUM_MINOR"], current_app.config["DEFAULT_CURRENCY"]
+        balances=balances,
+        payout_blocked=payout_blocker_text(
+            payout_blocker(available, minimum),
+            available=format_money(available, currency),
+            minimum=format_money(minimum, currency),
         ),
+        minimum=minimum,
+        minimum_major=format_major(minimum, currency),
         links=dashboard.my_links(db.session, user),
         clicks_chart=charts.bar_chart(clicks, label=_("Clicks per day, last 30 days")),
         clicks_total=sum(n for _, n in clicks),
@@ -109,7 +163,8 @@ def earnings() -> str:
         payout_label=payout_state_label,
         payout_reason=payout_failure_reason,
         idempotency_key=secrets.token_urlsafe(16),
-        currency=current_app.config["DEFAULT_CURRENCY"],
+        currency=currency,
+        state_label=credit_state_label,
     )
 
 
@@ -167,6 +222,7 @@ def studio_earnings() -> str:
         charts=charts_by_currency,
         totals={c: sum(v for _, v in points) for c, points in series.items()},
         commissions=dashboard.my_commissions(db.session, user, role=CREATOR),
+        state_label=credit_state_label,
     )
 
 
@@ -181,6 +237,7 @@ def order_credits(public_id: str) -> str:
         lines=explain.explain_order(db.session, order, policy),
         policy=policy,
         percent=percent,
+        state_label=credit_state_label,
         window_days=current_app.config["ATTRIBUTION_WINDOW_DAYS"],
         hold_days=current_app.config["COMMISSION_HOLD_DAYS"],
     )

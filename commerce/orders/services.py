@@ -15,12 +15,11 @@ from sqlalchemy.orm import Session
 from commerce.accounts.models import User
 from commerce.catalog.models import Product
 from commerce.errors import Conflict, NotFound, ValidationFailed
-from commerce.live.models import LiveRoom
 from commerce.orders import stock
+from commerce.orders.content import content_creator
 from commerce.orders.models import Address, CartItem, FlashSale, Order, OrderEvent, OrderLine
 from commerce.orders.rules import CANCELLED, PENDING_PAYMENT
 from commerce.orders.schemas import AddressIn, CartItemIn, OrderIn, OrderItemIn
-from commerce.videos.models import Video
 
 T = TypeVar("T")
 
@@ -95,10 +94,15 @@ def _buyable(session: Session, product_id: int, buyer: User) -> Product:
 
 def do_add_to_cart(session: Session, user: User, data: CartItemIn) -> CartItem:
     """Adding a product already in the cart adds to its quantity and keeps the newest source."""
-    _buyable(session, data.product_id, user)
+    product = _buyable(session, data.product_id, user)
     item = session.scalar(
         select(CartItem).where(CartItem.user_id == user.id, CartItem.product_id == data.product_id)
     )
+    wanted = (item.quantity if item is not None else 0) + data.quantity
+    limit = product.per_buyer_limit
+    had = stock.bought(session, user.id, product.id) if limit is not None else 0
+    if limit is not None and had + wanted > limit:
+        raise stock.limit_refusal(product.title, limit, had, wanted)
     if item is None:
         count = session.scalar(select(func.count()).where(CartItem.user_id == user.id)) or 0
         if count >= MAX_CART_ITEMS:
@@ -158,23 +162,6 @@ def active_flash_sales(
     for flash in rows:
         found.setdefault(flash.product_id, flash)
     return found
-
-
-def _content_creator(session: Session, kind: str | None, key: str | None) -> int | None:
-    """A published video or a room that went live credits its creator; anything else, nobody."""
-    if kind == "live" and key:
-        room = session.execute(
-            select(LiveRoom.creator_id, LiveRoom.started_at).where(LiveRoom.public_id == key)
-        ).first()
-        return cast(int, room.creator_id) if room is not None and room.started_at else None
-    if kind != "video" or not key:
-        return None
-    video = session.execute(
-        select(Video.creator_id, Video.published_at).where(Video.public_id == key)
-    ).first()
-    if video is None or video.published_at is None:
-        return None
-    return cast(int, video.creator_id)
 
 
 def _merge(items: list[OrderItemIn]) -> list[OrderItemIn]:
@@ -280,7 +267,9 @@ def do_place_orders(
                     sharer_rate_bp=product.sharer_rate_bp,
                     source_kind=item.source_kind,
                     source_key=item.source_key,
-                    creator_id=_content_creator(session, item.source_kind, item.source_key),
+                    creator_id=content_creator(
+                        session, item.source_kind, item.source_key, product.id
+                    ),
                 )
             )
         order.subtotal_minor = sum(line.amount_minor for line in order.lines)
@@ -312,15 +301,11 @@ def _reserve(
 ) -> None:
     flash = flashes.get(product.id) if line.flash_sale_id is not None else None
     limit = _min_limit(product.per_buyer_limit, flash.per_buyer_limit if flash else None)
-    if limit is not None and line.quantity > limit:
-        raise Conflict(
-            _("You can buy at most %(n)d of this product.", n=limit), code="limit_reached"
-        )
+    # One line per product (merged), so the buyer's counter sees the order's total at once.
     # The buyer's own counter first: it has no contention; the hot rows go last.
     if not stock.take_allowance(session, buyer.id, product.id, line.quantity, limit):
-        raise Conflict(
-            _("You can buy at most %(n)d of this product.", n=limit or 0), code="limit_reached"
-        )
+        had = stock.bought(session, buyer.id, product.id)
+        raise stock.limit_refusal(product.title, limit or 0, had, line.quantity)
     if flash is not None and not stock.take_flash(session, flash.id, line.quantity, now):
         raise Conflict(
             _("The flash sale of %(title)s has sold out or ended.", title=product.title),

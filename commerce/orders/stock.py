@@ -9,12 +9,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
+from flask_babel import gettext as _
 from sqlalchemy import CursorResult, insert, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from commerce.catalog.models import Product
+from commerce.errors import Conflict
 from commerce.orders.models import FlashSale, PurchaseCounter
 
 
@@ -58,6 +60,28 @@ def _insert_ignore(session: Session, buyer_id: int, product_id: int) -> None:
     else:  # pragma: no cover - only the two engines are supported
         stmt = insert(PurchaseCounter).values(values)
     session.execute(stmt)
+
+
+def bought(session: Session, buyer_id: int, product_id: int) -> int:
+    """Units of the product the buyer holds already (placed and not cancelled)."""
+    counter = session.get(PurchaseCounter, (buyer_id, product_id))
+    return counter.quantity if counter is not None else 0
+
+
+def limit_refusal(title: str, limit: int, had: int, wanted: int) -> Conflict:
+    """The per-buyer limit counts every unit of the product: this order's lines together (or the
+    cart's) plus what the buyer already holds."""
+    return Conflict(
+        _(
+            "You can buy at most %(limit)d of %(title)s per person (already bought: %(had)d, "
+            "asked for now: %(wanted)d).",
+            limit=limit,
+            title=title,
+            had=had,
+            wanted=wanted,
+        ),
+        code="limit_reached",
+    )
 
 
 def take_allowance(

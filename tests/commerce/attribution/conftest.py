@@ -24,10 +24,13 @@ from commerce.timeutil import utcnow
 from commerce.videos.models import Video
 from tests.commerce.payments.conftest import webhook_inbox  # noqa: F401  (shared fixture)
 
+# A person tapping the link in a chat app's web page: a user-activated top-level navigation.
 BROWSER = {
     "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
+    "Sec-Fetch-Site": "cross-site",
     "Sec-Fetch-Mode": "navigate",
     "Sec-Fetch-Dest": "document",
+    "Sec-Fetch-User": "?1",
 }
 
 

@@ -72,7 +72,8 @@ def test_earnings_page_shows_balances_links_chart_and_tree(make_api, scenario):
     html = make_api(scenario["a"]).client.get("/earnings").get_data(as_text=True)
     assert "Tea ceremony" in html and "<svg" in html and 'class="tree"' in html
     assert "Bob" in html and 'data-bucket="pending">¥2.50' in html.replace("CN¥", "¥")
-    assert 'name="idempotency_key"' in html
+    # Only pending money: no payout form, and a sentence saying why.
+    assert 'name="idempotency_key"' not in html and 'id="payout-blocked"' in html
 
 
 def test_earnings_page_needs_login(client):

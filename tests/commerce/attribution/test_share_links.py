@@ -7,7 +7,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from commerce.attribution.links import make_token, read_token
+from commerce.attribution.links import (
+    ASK,
+    PREVIEW,
+    RECORD,
+    make_token,
+    navigation_verdict,
+    read_token,
+)
 from commerce.attribution.models import Share, ShareClick
 from commerce.extensions import db
 from commerce.timeutil import utcnow
@@ -239,3 +246,76 @@ def test_product_page_has_a_share_button_and_disclosure(make_api, create_user, c
     html = make_api().client.get(f"/products/{product.id}").get_data(as_text=True)
     assert 'class="button share-button"' in html and f'data-target-key="{product.id}"' in html
     assert "may earn a commission" in html and 'id="share-dialog"' in html
+
+
+# Fetch Metadata of a request to /s/<token> -> what it may do. No gesture, no click.
+UA = BROWSER["User-Agent"]
+NAV = {"Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"}
+VERDICTS = [
+    ("GET", {**NAV, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-User": "?1"}, UA, RECORD),
+    ("GET", {**NAV, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-User": "?1"}, UA, RECORD),
+    ("GET", {**NAV, "Sec-Fetch-Site": "none", "Sec-Fetch-User": "?1"}, UA, RECORD),  # typed
+    ("GET", {**NAV, "Sec-Fetch-Site": "none"}, UA, RECORD),  # opened from another app
+    ("GET", {**NAV, "Sec-Fetch-Site": "cross-site"}, UA, ASK),  # top.location on load
+    ("GET", {**NAV, "Sec-Fetch-Site": "same-site"}, UA, ASK),
+    ("GET", {**NAV, "Sec-Fetch-Site": "cross-site", "Sec-Fetch-User": "?0"}, UA, ASK),
+    ("GET", {}, UA, ASK),  # an old browser: cannot tell a tap from a script
+    ("GET", {**NAV, "Sec-Fetch-Dest": "iframe", "Sec-Fetch-User": "?1"}, UA, PREVIEW),
+    ("GET", {"Sec-Fetch-Mode": "no-cors", "Sec-Fetch-Dest": "image"}, UA, PREVIEW),
+    ("GET", {"Sec-Fetch-Mode": "cors", "Sec-Fetch-Dest": "empty"}, UA, PREVIEW),
+    ("GET", {**NAV, "Sec-Purpose": "prefetch", "Sec-Fetch-User": "?1"}, UA, PREVIEW),
+    ("GET", {**NAV, "Sec-Fetch-Site": "none"}, "Twitterbot/1.0", PREVIEW),
+    ("HEAD", {**NAV, "Sec-Fetch-Site": "none"}, UA, PREVIEW),
+]
+
+
+@pytest.mark.parametrize(("method", "headers", "agent", "verdict"), VERDICTS)
+def test_navigation_verdict(method, headers, agent, verdict):
+    assert navigation_verdict(method, headers, agent) == verdict
+
+
+@pytest.mark.parametrize(
+    ("headers", "verdict"), [(headers, verdict) for _, headers, _, verdict in VERDICTS[:11]]
+)
+def test_only_a_navigation_the_person_made_records_a_click(
+    app, make_api, create_user, create_video, share_link, headers, verdict
+):
+    recorded = verdict == RECORD
+    video = create_video(create_user(creator=True))
+    share = share_link(make_api(create_user(name="Ann")), "video", video.public_id)
+    path = share["url"].split("localhost", 1)[1]
+    response = make_api().client.get(path, headers={"User-Agent": UA, **headers})
+    assert response.status_code == (302 if recorded else 200)
+    assert len(clicks(app)) == (1 if recorded else 0)
+    if not recorded:
+        html = response.get_data(as_text=True)
+        assert "may earn a commission" in html and "Ann" in html
+        assert response.headers["X-Frame-Options"] == "DENY"
+        assert ('name="csrf_token"' in html) == (verdict == ASK)  # the Continue form
+
+
+def test_the_one_tap_landing_records_on_continue_with_csrf(
+    app, make_api, create_user, create_video, share_link
+):
+    video = create_video(create_user(creator=True))
+    share = share_link(make_api(create_user(name="Ann")), "video", video.public_id)
+    path = share["url"].split("localhost", 1)[1] + "?ttclid=x"
+    browser = make_api()
+    stuffed = {"User-Agent": UA, **NAV, "Sec-Fetch-Site": "cross-site"}
+    page = browser.client.get(path, headers=stuffed)
+    assert page.status_code == 200 and clicks(app) == []
+    assert f'action="{path}"' in page.get_data(as_text=True)
+    tap = {"User-Agent": UA, **NAV, "Sec-Fetch-Site": "same-origin", "Sec-Fetch-User": "?1"}
+    # A cross-site auto-submitted form has no token; nor does a replay without the session's.
+    assert browser.client.post(path, headers=tap).status_code == 400
+    framed = {**tap, "Sec-Fetch-Dest": "iframe"}
+    form = {"csrf_token": browser.token()}
+    assert browser.client.post(path, data=form, headers=framed).status_code == 303
+    assert clicks(app) == []
+    response = browser.client.post(path, data=form, headers=tap)
+    assert response.status_code == 302
+    assert response.headers["Location"].endswith(f"/v/{video.public_id}")
+    [click] = clicks(app)
+    assert click.share_id == share["id"] and click.ad_click_id is True
+    with browser.client.session_transaction() as session:
+        assert session["referral"] == click.id

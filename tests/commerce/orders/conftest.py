@@ -13,7 +13,7 @@ from commerce.accounts.models import User
 from commerce.extensions import db
 from commerce.orders.models import Address, FlashSale
 from commerce.timeutil import utcnow
-from commerce.videos.models import Video
+from commerce.videos.models import Video, VideoPin
 
 ADDRESS = {
     "name": "Li Wei",
@@ -39,7 +39,8 @@ def create_address(app: Flask):
 
 @pytest.fixture
 def create_video(app: Flask):
-    def create(creator: User, *, published: bool = True) -> str:
+    def create(creator: User, *, published: bool = True, pins: tuple[int, ...] = ()) -> str:
+        """A video by `creator` that pins the products `pins` (content credit needs a pin)."""
         with app.app_context():
             video = Video(
                 public_id=uuid.uuid4().hex[:12],
@@ -49,6 +50,7 @@ def create_video(app: Flask):
                 playable=True,
                 published_at=utcnow() if published else None,
             )
+            video.pins = [VideoPin(product_id=p, start_ms=0) for p in pins]
             db.session.add(video)
             db.session.commit()
             return video.public_id

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
+
+import pytest
 
 from commerce.catalog.models import Product
 from commerce.extensions import db
+from commerce.live.models import LivePin, LiveRoom, LiveShelfItem
 from commerce.orders.models import FlashSale, Order, OrderLine, PurchaseCounter
 from commerce.timeutil import utcnow
 from tests.commerce.orders.conftest import ADDRESS, buy_now, place
@@ -85,7 +89,7 @@ def test_buy_now_snapshots_prices_source_and_reserves_stock(
         price_minor=1290, stock=10, creator_rate_bp=1000, sharer_rate_bp=500
     )
     creator = create_user(creator=True)
-    video = create_video(creator)
+    video = create_video(creator, pins=(product.id,))
     response = place(api, buy_now(product.id, address_id, 3, source_kind="video", source_key=video))
     assert response.status_code == 201, response.get_json()
     [order] = response.get_json()["orders"]
@@ -105,11 +109,68 @@ def test_buy_now_snapshots_prices_source_and_reserves_stock(
 
 def test_a_draft_or_unknown_video_credits_no_creator(buyer_setup, create_video, create_user):
     api, product, address_id, *_ = buyer_setup()
-    draft = create_video(create_user(creator=True), published=False)
+    draft = create_video(create_user(creator=True), published=False, pins=(product.id,))
     for key in (draft, "nosuchvideo"):
         body = buy_now(product.id, address_id, source_kind="video", source_key=key)
         [order] = place(api, body).get_json()["orders"]
         assert order["lines"][0]["creator_id"] is None
+
+
+def _room(app, creator, *, started: bool, shelf=(), pins=()) -> str:
+    with app.app_context():
+        room = LiveRoom(
+            public_id=uuid.uuid4().hex[:12],
+            creator_id=creator.id,
+            title="Tea tasting",
+            state="live" if started else "scheduled",
+            started_at=utcnow() if started else None,
+        )
+        db.session.add(room)
+        db.session.flush()
+        db.session.add_all(LiveShelfItem(room_id=room.id, product_id=p) for p in shelf)
+        db.session.add_all(
+            LivePin(room_id=room.id, product_id=p, pinned_by_id=creator.id, pinned_at=utcnow())
+            for p in pins
+        )
+        db.session.commit()
+        return room.public_id
+
+
+# What the content featured -> is its creator credited for a line of the product bought there?
+CONTENT_CASES = [
+    ("video", {"pins": "product"}, True),
+    ("video", {"pins": "other"}, False),  # the creator's video, but it never showed the product
+    ("video", {"pins": None}, False),
+    ("live", {"shelf": "product"}, True),
+    ("live", {"pins": "product"}, True),  # pinned during the show without being on the shelf
+    ("live", {"shelf": "other", "pins": "other"}, False),
+    ("live", {"shelf": "product", "started": False}, False),  # never went live
+]
+
+
+@pytest.mark.parametrize(("kind", "featured", "credited"), CONTENT_CASES)
+def test_the_creator_is_credited_only_for_content_that_featured_the_product(
+    app, buyer_setup, create_video, create_user, create_product, kind, featured, credited
+):
+    api, product, address_id, _buyer, merchant = buyer_setup(creator_rate_bp=1000)
+    other = create_product(merchant, title="Teapot")
+    creator = create_user(creator=True)
+    ids = {"product": (product.id,), "other": (other.id,), None: ()}
+    if kind == "video":
+        key = create_video(creator, pins=ids[featured["pins"]])
+    else:
+        key = _room(
+            app,
+            creator,
+            started=featured.get("started", True),
+            shelf=ids[featured.get("shelf")],
+            pins=ids[featured.get("pins")],
+        )
+    body = buy_now(product.id, address_id, source_kind=kind, source_key=key)
+    [order] = place(api, body).get_json()["orders"]
+    [line] = order["lines"]
+    assert line["source_key"] == key  # the source is kept either way: shares of it still win
+    assert line["creator_id"] == (creator.id if credited else None)
 
 
 def test_idempotency_key_is_required(buyer_setup):
@@ -362,3 +423,58 @@ def test_merchant_cannot_ship_an_unpaid_order(buyer_setup, make_api):
     assert response.get_json()["error"]["code"] == "illegal_transition"
     listed = make_api(merchant).get("/api/v1/orders?role=merchant").get_json()
     assert [o["id"] for o in listed["items"]] == [order["id"]]
+
+
+# Per-buyer limits count the product, not the line: (earlier purchase, lines now) under 100.
+LIMIT_CASES = [
+    (0, [99, 99], 409),  # two lines of one product: 198 in all
+    (0, [60, 40], 201),
+    (60, [30, 20], 409),  # with what the buyer bought before
+    (60, [30, 10], 201),
+]
+
+
+@pytest.mark.parametrize(("before", "lines", "status"), LIMIT_CASES)
+def test_the_per_buyer_limit_counts_every_line_of_the_product(
+    app, buyer_setup, before, lines, status
+):
+    api, product, address_id, buyer, _ = buyer_setup(stock=500, per_buyer_limit=100)
+    if before:
+        assert place(api, buy_now(product.id, address_id, before)).status_code == 201
+    items = [{"product_id": product.id, "quantity": n} for n in lines]
+    response = place(api, {"items": items, "address_id": address_id})
+    assert response.status_code == status, response.get_json()
+    with app.app_context():
+        held = db.session.get(PurchaseCounter, (buyer.id, product.id))
+        assert (held.quantity if held else 0) == before + (sum(lines) if status == 201 else 0)
+    assert stock_of(app, product.id) == 500 - before - (sum(lines) if status == 201 else 0)
+    if status == 409:
+        error = response.get_json()["error"]
+        assert error["code"] == "limit_reached"
+        assert error["message"] == (
+            f"You can buy at most 100 of Tea cup per person (already bought: {before}, "
+            f"asked for now: {sum(lines)})."
+        )
+        zh = api.post(
+            "/api/v1/orders",
+            {"items": items, "address_id": address_id},
+            headers={"Idempotency-Key": uuid.uuid4().hex, "Accept-Language": "zh-CN"},
+        )
+        assert zh.status_code == 409 and "Tea cup" in zh.get_json()["error"]["message"]
+        assert "You can buy" not in zh.get_json()["error"]["message"]
+
+
+def test_the_cart_refuses_more_than_the_limit_and_checkout_counts_the_total(app, buyer_setup):
+    api, product, address_id, _buyer, merchant = buyer_setup(stock=500, per_buyer_limit=100)
+    assert api.post("/api/v1/cart", {"product_id": product.id, "quantity": 99}).status_code == 201
+    second = api.post("/api/v1/cart", {"product_id": product.id, "quantity": 99})
+    assert second.status_code == 409 and second.get_json()["error"]["code"] == "limit_reached"
+    assert "asked for now: 198" in second.get_json()["error"]["message"]
+    [item] = api.get("/api/v1/cart").get_json()["items"]
+    assert item["quantity"] == 99  # unchanged by the refused add
+    assert place(api, buy_now(product.id, address_id, 2)).status_code == 201  # now holds 2
+    body = {"from_cart": True, "merchant_id": merchant.id, "address_id": address_id}
+    refused = place(api, body)  # 99 in the cart + 2 bought > 100
+    assert refused.status_code == 409
+    assert "already bought: 2, asked for now: 99" in refused.get_json()["error"]["message"]
+    assert stock_of(app, product.id) == 498

@@ -65,6 +65,23 @@ def test_one_buyer_racing_against_the_per_buyer_limit(
         assert db.session.get(PurchaseCounter, (buyer.id, product.id)).quantity == 3
 
 
+def test_one_buyer_racing_with_two_lines_of_one_product(
+    app, create_user, create_product, create_address, make_api
+):
+    """Each order has two lines of the product (2 + 2): the limit of 5 lets exactly one in."""
+    product = create_product(create_user(merchant=True), stock=100, per_buyer_limit=5)
+    buyer = create_user()
+    address_id = create_address(buyer)
+    item = {"product_id": product.id, "quantity": 2}
+    body = {"items": [item, item], "address_id": address_id}
+    calls = [order_call(make_api(buyer), body) for _ in range(RACERS)]
+    codes = race(calls)
+    assert sorted(codes) == [201] + [409] * (RACERS - 1)
+    with app.app_context():
+        assert db.session.get(Product, product.id).stock == 96
+        assert db.session.get(PurchaseCounter, (buyer.id, product.id)).quantity == 4
+
+
 def test_racing_for_a_flash_sale(
     app, create_user, create_product, create_address, create_flash, make_api
 ):

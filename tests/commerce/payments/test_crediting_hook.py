@@ -18,7 +18,7 @@ def test_paying_credits_the_creator_and_refunding_reverses_pro_rata(
         price_minor=10000, creator_rate_bp=1000
     )
     creator = create_user(creator=True)
-    video = create_video(creator)
+    video = create_video(creator, pins=(product.id,))
     api.client.get("/")  # the browser gets its visitor id, as every browser does
     body = buy_now(product.id, address_id, 1, source_kind="video", source_key=video)
     [order] = place(api, body).get_json()["orders"]
@@ -40,3 +40,22 @@ def test_paying_credits_the_creator_and_refunding_reverses_pro_rata(
     assert refund.status_code == 200, refund.get_json()
     with app.app_context():
         assert db.session.query(LedgerEntry).count() > entries  # the reversal was posted
+
+
+def test_a_video_that_did_not_feature_the_product_earns_its_creator_nothing(
+    app, buyer_setup, create_video, create_user, create_product, webhook_inbox
+):
+    api, product, address_id, _buyer, merchant = buyer_setup(
+        price_minor=10000, creator_rate_bp=1000
+    )
+    creator = create_user(creator=True)
+    video = create_video(creator, pins=(create_product(merchant, title="Teapot").id,))
+    body = buy_now(product.id, address_id, 1, source_kind="video", source_key=video)
+    [order] = place(api, body).get_json()["orders"]
+    payment = start_payment(api, order["id"]).get_json()
+    pay_with(api, payment["pay_url"], "4242424242424242")
+    deliver(app)
+    with app.app_context():
+        assert db.session.query(Order).one().state == "paid"
+        assert db.session.query(Commission).filter_by(role="creator").count() == 0
+        assert db.session.query(LedgerEntry).filter_by(payee_id=creator.id).count() == 0
