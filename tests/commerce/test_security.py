@@ -52,8 +52,7 @@ def test_each_response_gets_its_own_nonce(server):
     assert len(nonces) == 2
 
 
-def test_hsts_only_over_https_behind_a_trusted_proxy(app, server):
-    app.config["SERVER_NAME"] = None
+def test_forwarded_https_is_ignored_without_a_trusted_proxy(server):
     plain = requests.get(f"{server.url}/login", headers={"X-Forwarded-Proto": "https"}, timeout=10)
     assert "Strict-Transport-Security" not in plain.headers  # no trusted proxy: header ignored
 
@@ -71,7 +70,7 @@ def test_hsts_over_https_through_one_trusted_proxy(database_url, tmp_path, monke
     assert response.headers["Strict-Transport-Security"].startswith("max-age=")
 
 
-def test_the_cdn_is_allowed_for_media(app):
+def test_the_cdn_is_allowed_for_media():
     policy = content_security_policy(
         "n", host="shop.example", media_origins=["https://cdn.example"]
     )
@@ -79,6 +78,15 @@ def test_the_cdn_is_allowed_for_media(app):
         assert re.search(rf"{directive} [^;]*https://cdn\.example", policy)
     assert "connect-src 'self' ws://shop.example wss://shop.example" in policy
     assert "worker-src 'self' blob:" in policy
+
+
+def test_the_configured_cdn_is_in_the_policy(database_url, tmp_path):
+    from app import create_app
+    from tests.conftest import app_settings
+
+    settings = {**app_settings(database_url, tmp_path), "CDN_BASE_URL": "https://cdn.example/m"}
+    policy = create_app(settings).test_client().get("/login").headers["Content-Security-Policy"]
+    assert re.search(r"media-src 'self' blob: https://cdn\.example;", policy)
 
 
 @pytest.mark.parametrize(

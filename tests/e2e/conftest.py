@@ -56,7 +56,8 @@ def browser() -> Iterator[object]:
 # page's securitypolicyviolation events are logged too, so none goes unseen.
 CSP_LISTENER = """
 document.addEventListener("securitypolicyviolation", (event) => {
-  console.error(`Content Security Policy violation: ${event.violatedDirective} ${event.blockedURI}`);
+  const what = `${event.violatedDirective} ${event.blockedURI}`;
+  console.error(`Content Security Policy violation: ${what}`);
 });
 """
 
@@ -75,14 +76,14 @@ def csp_violations(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPat
     browser = request.getfixturevalue("browser")
     new_context = browser.new_context
 
+    def record(message) -> None:
+        if is_csp_message(message.text):
+            found.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
     def guarded(*args, **kwargs):
         context = new_context(*args, **kwargs)
         context.add_init_script(CSP_LISTENER)
-        context.on(
-            "console",
-            lambda message: is_csp_message(message.text)
-            and found.append(f"{message.page.url if message.page else '?'}: {message.text}"),
-        )
+        context.on("console", record)
         return context
 
     monkeypatch.setattr(browser, "new_context", guarded)
