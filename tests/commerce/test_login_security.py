@@ -179,12 +179,8 @@ def test_forwarded_for_is_ignored_without_trusted_proxies(app, server, create_us
     assert login(server.url, "n9@example.com", "x-guess", **spoofed).status_code == 429
 
 
-def test_trusted_proxies_tell_clients_apart(database_url, tmp_path, monkeypatch):
-    from app import create_app
-    from tests.conftest import app_settings
-
-    monkeypatch.setenv("TRUSTED_PROXIES", "1")
-    proxied = create_app({**app_settings(database_url, tmp_path), "SERVER_NAME": None})
+def test_trusted_proxies_tell_clients_apart(make_app):
+    proxied = make_app({"TRUSTED_PROXIES": "1"}, SERVER_NAME=None)
     proxied.config["LOGIN_RATE_LIMIT"] = 2
     with LiveServer(proxied) as live:
         for n in range(2):

@@ -57,12 +57,8 @@ def test_forwarded_https_is_ignored_without_a_trusted_proxy(server):
     assert "Strict-Transport-Security" not in plain.headers  # no trusted proxy: header ignored
 
 
-def test_hsts_over_https_through_one_trusted_proxy(database_url, tmp_path, monkeypatch):
-    from app import create_app
-    from tests.conftest import app_settings
-
-    monkeypatch.setenv("TRUSTED_PROXIES", "1")
-    proxied = create_app({**app_settings(database_url, tmp_path), "SERVER_NAME": None})
+def test_hsts_over_https_through_one_trusted_proxy(make_app):
+    proxied = make_app({"TRUSTED_PROXIES": "1"}, SERVER_NAME=None)
     with LiveServer(proxied) as live:
         response = requests.get(
             f"{live.url}/login", headers={"X-Forwarded-Proto": "https"}, timeout=10
@@ -80,12 +76,9 @@ def test_the_cdn_is_allowed_for_media():
     assert "worker-src 'self' blob:" in policy
 
 
-def test_the_configured_cdn_is_in_the_policy(database_url, tmp_path):
-    from app import create_app
-    from tests.conftest import app_settings
-
-    settings = {**app_settings(database_url, tmp_path), "CDN_BASE_URL": "https://cdn.example/m"}
-    policy = create_app(settings).test_client().get("/login").headers["Content-Security-Policy"]
+def test_the_configured_cdn_is_in_the_policy(make_app):
+    with_cdn = make_app(CDN_BASE_URL="https://cdn.example/m")
+    policy = with_cdn.test_client().get("/login").headers["Content-Security-Policy"]
     assert re.search(r"media-src 'self' blob: https://cdn\.example;", policy)
 
 
