@@ -26,5 +26,6 @@ def upgrade():
 
 
 def downgrade():
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("session_version")
+    # A plain DROP COLUMN (SQLite >= 3.35): a batch copy would drop and recreate users, which
+    # SQLite refuses while other tables' rows point at it.
+    op.drop_column("users", "session_version")
