@@ -9,8 +9,9 @@ from typing import Any
 
 from flask import Flask, jsonify
 from flask_babel import get_locale
+from werkzeug.middleware.proxy_fix import ProxyFix
 
-from commerce import config, errors, realtime
+from commerce import config, errors, realtime, security
 from commerce.accounts import api as accounts_api
 from commerce.accounts import views as accounts_views
 from commerce.accounts.auth import current_user, load_user
@@ -82,10 +83,15 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if not queue:
         socketio_options["client_manager"] = None  # forget a queue an earlier app configured
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"], **socketio_options)
+    if proxies := app.config["TRUSTED_PROXIES"]:  # outermost, so Socket.IO sees the client too
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
     app.extensions["storage"] = make_storage(app.config)
     app.extensions["payments"] = make_provider(app)
     realtime.install()
     errors.init_app(app)
+    security.init_app(app)
     app.before_request(load_user)
     visitor.init_app(app)
     attribution_hooks.init_app(app)

@@ -25,6 +25,10 @@ def _bool(name: str, default: bool) -> bool:
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _list(name: str) -> list[str]:
+    return [item.strip() for item in os.environ.get(name, "").split(",") if item.strip()]
+
+
 def from_environment(instance_path: str) -> dict[str, Any]:
     """Build the config mapping; every key can be overridden by an environment variable."""
     return {
@@ -60,7 +64,17 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
+        # Login throttle (commerce/accounts/rules.py): failures per address in 15 min before its
+        # wrong guesses get 429; per account, failures allowed before an exponential backoff.
         "LOGIN_RATE_LIMIT": _int("LOGIN_RATE_LIMIT", 10),
+        "LOGIN_ACCOUNT_FREE_FAILURES": _int("LOGIN_ACCOUNT_FREE_FAILURES", 5),
+        "LOGIN_BACKOFF_SECONDS": _int("LOGIN_BACKOFF_SECONDS", 30),
+        "LOGIN_BACKOFF_MAX_SECONDS": _int("LOGIN_BACKOFF_MAX_SECONDS", 900),
+        # How many reverse proxies (each adding X-Forwarded-For/-Proto/-Host) stand before the app;
+        # 0: the socket's peer is the client and X-Forwarded-* headers are ignored.
+        "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
+        # Other origins (scheme://host[:port]) whose pages may send state-changing requests here.
+        "TRUSTED_ORIGINS": _list("TRUSTED_ORIGINS"),
         "SIGNUP_RATE_LIMIT": _int("SIGNUP_RATE_LIMIT", 20),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,

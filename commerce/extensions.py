@@ -6,10 +6,11 @@ from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
-from flask_wtf import CSRFProtect
 from sqlalchemy import MetaData, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase
+
+from commerce.security import OriginCheckingCSRF
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -28,7 +29,7 @@ db = SQLAlchemy(model_class=Base)
 migrate = Migrate(compare_type=True, render_as_batch=True)
 socketio = SocketIO()
 babel = Babel()
-csrf = CSRFProtect()
+csrf = OriginCheckingCSRF()  # CSRF tokens, and a foreign Origin refused
 
 
 @event.listens_for(Engine, "connect")

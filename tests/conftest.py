@@ -83,6 +83,25 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+@pytest.fixture
+def make_app(app: Flask, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Another app on the test database, built with these environment variables and settings."""
+    made: list[Flask] = []
+
+    def make(env: dict[str, str] | None = None, **settings: Any) -> Flask:
+        for name, value in (env or {}).items():
+            monkeypatch.setenv(name, value)
+        other = create_app({**app_settings(database_url, tmp_path), **settings})
+        made.append(other)
+        return other
+
+    yield make
+    for other in made:
+        with other.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
 class ApiClient:
     """A test client that speaks JSON and sends the CSRF header like the browser code does."""
 

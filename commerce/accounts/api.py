@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, current_app, jsonify, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
 from commerce.accounts import services
 from commerce.accounts.auth import require_user, sign_in, sign_out
 from commerce.accounts.present import me_out, user_out
+from commerce.accounts.rules import LoginThrottle
 from commerce.accounts.schemas import CsrfOut, LoginIn, MeOut, ProfileIn, SignupIn, UserOut
 from commerce.apispec import endpoint
-from commerce.errors import NotFound, ValidationFailed
+from commerce.errors import DomainError, NotFound, ValidationFailed, error_body
 from commerce.extensions import db
 from commerce.files.services import storage
 from commerce.timeutil import utcnow
@@ -20,6 +21,7 @@ bp = Blueprint("accounts_api", __name__, url_prefix="/api/v1")
 
 
 def client_key() -> str:
+    """The client's address, as seen through TRUSTED_PROXIES proxies (ProxyFix in app.py)."""
     return request.remote_addr or "unknown"
 
 
@@ -65,17 +67,22 @@ def signup(body: SignupIn) -> MeOut:
     auth=False,
     errors=(429,),
 )
-def login(body: LoginIn) -> MeOut:
+def login(body: LoginIn) -> MeOut | Response:
     try:
         user = services.do_login(
             db.session,
             body,
             client=client_key(),
             now=utcnow(),
-            limit=current_app.config["LOGIN_RATE_LIMIT"],
+            rules=LoginThrottle.from_config(current_app.config),
         )
-    except ValidationFailed:
-        db.session.commit()  # failed attempts count toward the rate limit
+    except DomainError as error:
+        db.session.commit()  # failed attempts count toward the throttle
+        if isinstance(error, services.LoginThrottled):
+            response = jsonify(error_body(error.code, error.message))
+            response.status_code = error.status
+            response.headers["Retry-After"] = str(error.retry_after)
+            return response
         raise
     db.session.commit()
     sign_in(user)
@@ -85,6 +92,7 @@ def login(body: LoginIn) -> MeOut:
 @endpoint(bp, "/auth/logout", methods=("POST",), summary="Sign out", status=204, auth=False)
 def logout() -> Response:
     sign_out()
+    db.session.commit()
     return Response(status=204)
 
 

@@ -1,4 +1,8 @@
-"""Who is signed in: the session holds only the user id."""
+"""Who is signed in: the session holds the user id and the user's session version.
+
+Logging out bumps the version, so a session cookie captured before (a stolen or copied one) no
+longer signs anyone in, whichever process or node reads it.
+"""
 
 from __future__ import annotations
 
@@ -14,9 +18,19 @@ from commerce.errors import Forbidden, NotAuthenticated, wants_json
 from commerce.extensions import db
 
 
-def load_user() -> None:
+def session_user() -> User | None:
+    """The user this session cookie signs in, if it is still valid (also for Socket.IO)."""
     user_id = session.get("user_id")
-    g.user = db.session.get(User, user_id) if user_id else None
+    user = db.session.get(User, user_id) if user_id else None
+    if user is not None and session.get("session_version", 0) != user.session_version:
+        return None
+    return user
+
+
+def load_user() -> None:
+    g.user = session_user()
+    if g.user is None and "user_id" in session:
+        session.pop("user_id")  # a signed-out cookie: forget it
 
 
 def current_user() -> User | None:
@@ -50,10 +64,15 @@ def sign_in(user: User) -> None:
     session.clear()
     session.update(keep)
     session["user_id"] = user.id
+    session["session_version"] = user.session_version
     session.permanent = True
 
 
 def sign_out() -> None:
+    """End this session and every other one of the same user (the caller commits)."""
+    user = current_user()
+    if user is not None:
+        user.end_sessions()
     session.clear()
 
 

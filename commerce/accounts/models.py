@@ -28,14 +28,22 @@ class User(db.Model):
     is_admin: Mapped[bool] = mapped_column(default=False)
     locale: Mapped[str | None] = mapped_column(String(10))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Kept in the session cookie at login; a cookie with an older number is signed out.
+    session_version: Mapped[int] = mapped_column(default=0, server_default="0")
 
     avatar: Mapped[StoredObject | None] = relationship()
 
     def set_password(self, password: str) -> None:
+        if self.password_hash:  # a change, not the first password: old cookies stop working
+            self.end_sessions()
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    def end_sessions(self) -> None:
+        """Sign out every session cookie issued so far (logout, password change)."""
+        self.session_version = (self.session_version or 0) + 1
 
 
 class RateEvent(db.Model):

@@ -1,4 +1,4 @@
-"""Account use cases: sign up, log in (rate limited), edit the profile."""
+"""Account use cases: sign up, log in (throttled), edit the profile."""
 
 from __future__ import annotations
 
@@ -11,12 +11,11 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import RateEvent, User
+from commerce.accounts.rules import ZERO, LoginThrottle, account_wait, address_wait, whole_seconds
 from commerce.accounts.schemas import LoginIn, ProfileIn, SignupIn
 from commerce.errors import Conflict, RateLimited, ValidationFailed
 from commerce.files.services import store_image
 from media.storage import Storage
-
-LOGIN_WINDOW = timedelta(minutes=15)
 
 # Sent with `session=` after a sign-up or a good login, before the commit; later areas listen
 # (attribution claims the browser's share clicks) without accounts importing them.
@@ -59,21 +58,65 @@ def do_signup(session: Session, data: SignupIn) -> User:
     return user
 
 
-def do_login(session: Session, data: LoginIn, *, client: str, now: datetime, limit: int) -> User:
-    """Check credentials; more than `limit` failures per email or client in 15 min locks out."""
-    buckets = [f"email:{data.email.lower()}", f"client:{client}"]
-    since = now - LOGIN_WINDOW
-    session.execute(delete(RateEvent).where(RateEvent.at < now - SIGNUP_WINDOW))
-    for bucket in buckets:
-        if count_recent(session, bucket, since) >= limit:
-            raise RateLimited(_("Too many failed logins. Try again in 15 minutes."))
-    user = find_user_by_email(session, data.email)
-    if user is None or not user.check_password(data.password):
-        session.add_all(RateEvent(bucket=b, at=now) for b in buckets)
-        raise ValidationFailed(_("Wrong email or password."), code="bad_credentials")
-    session.execute(delete(RateEvent).where(RateEvent.bucket == buckets[0]))
-    signed_in.send(user, session=session)
-    return user
+class LoginThrottled(RateLimited):
+    """Refused by the login throttle; `retry_after` is in whole seconds."""
+
+    def __init__(self, message: str, *, code: str, retry_after: int) -> None:
+        super().__init__(message, code=code)
+        self.retry_after = retry_after
+
+
+def _failures(session: Session, bucket: str, since: datetime) -> list[datetime]:
+    query = select(RateEvent.at).where(RateEvent.bucket == bucket, RateEvent.at >= since)
+    return list(session.scalars(query))
+
+
+def _minutes(seconds: int) -> int:
+    return max(1, -(-seconds // 60))
+
+
+def do_login(
+    session: Session, data: LoginIn, *, client: str, now: datetime, rules: LoginThrottle
+) -> User:
+    """Check credentials under the throttle (accounts/rules.py); failures are recorded."""
+    email = data.email.strip().lower()
+    account_bucket, address_bucket = f"email:{email}", f"client:{client}"
+    forget = max(SIGNUP_WINDOW, rules.forget_after)
+    session.execute(delete(RateEvent).where(RateEvent.at < now - forget))
+    account = account_wait(
+        _failures(session, account_bucket, now - rules.account_window), now, rules
+    )
+    if account > ZERO:
+        seconds = whole_seconds(account)
+        raise LoginThrottled(
+            _(
+                "Too many failed logins for this account. Try again in %(minutes)d min.",
+                minutes=_minutes(seconds),
+            ),
+            code="account_throttled",
+            retry_after=seconds,
+        )
+    user = find_user_by_email(session, email)
+    if user is not None and user.check_password(data.password):
+        session.execute(delete(RateEvent).where(RateEvent.bucket == account_bucket))
+        signed_in.send(user, session=session)
+        return user
+    address = address_wait(
+        _failures(session, address_bucket, now - rules.address_window), now, rules
+    )
+    session.add_all(RateEvent(bucket=b, at=now) for b in (account_bucket, address_bucket))
+    if address > ZERO:
+        seconds = whole_seconds(address)
+        raise LoginThrottled(
+            _(
+                "Wrong email or password. Too many failed logins from your network: "
+                "try again in %(minutes)d min.",
+                minutes=_minutes(seconds),
+            ),
+            code="address_throttled",
+            retry_after=seconds,
+        )
+    raise ValidationFailed(_("Wrong email or password."), code="bad_credentials")
 
 
 def do_update_profile(user: User, data: ProfileIn) -> User:

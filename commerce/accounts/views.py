@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from flask import (
     Blueprint,
     current_app,
@@ -19,11 +17,13 @@ from werkzeug.wrappers import Response
 from commerce.accounts import services
 from commerce.accounts.api import client_key
 from commerce.accounts.auth import login_required, require_user, sign_in, sign_out
+from commerce.accounts.rules import LoginThrottle
 from commerce.accounts.schemas import LoginIn, ProfileIn, SignupIn
 from commerce.apispec import parse
 from commerce.errors import DomainError, ValidationFailed
 from commerce.extensions import db
 from commerce.files.services import storage
+from commerce.security_rules import safe_path
 from commerce.timeutil import utcnow
 
 bp = Blueprint("accounts", __name__)
@@ -31,12 +31,7 @@ bp = Blueprint("accounts", __name__)
 
 def safe_next(target: str | None, default: str) -> str:
     """Only same-site paths: an open redirect would make a phishing link look like ours."""
-    if not target:
-        return default
-    parts = urlsplit(target)
-    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
-        return default
-    return target
+    return safe_path(target, default)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -61,7 +56,7 @@ def signup() -> str | Response:
 
 
 @bp.route("/login", methods=["GET", "POST"])
-def login() -> str | Response:
+def login() -> str | Response | tuple[str, int, dict[str, str]]:
     form = request.form
     if request.method == "POST":
         try:
@@ -70,11 +65,15 @@ def login() -> str | Response:
                 parse(LoginIn, form.to_dict()),  # type: ignore[arg-type]
                 client=client_key(),
                 now=utcnow(),
-                limit=current_app.config["LOGIN_RATE_LIMIT"],
+                rules=LoginThrottle.from_config(current_app.config),
             )
         except DomainError as error:
-            db.session.commit()  # failed attempts count toward the rate limit
-            return render_template("accounts/login.html", form=form, error=error), error.status
+            db.session.commit()  # failed attempts count toward the throttle
+            page = render_template("accounts/login.html", form=form, error=error)
+            headers = {}
+            if isinstance(error, services.LoginThrottled):
+                headers["Retry-After"] = str(error.retry_after)
+            return page, error.status, headers
         db.session.commit()
         sign_in(user)
         return redirect(safe_next(request.args.get("next"), url_for("videos.feed_page")))
@@ -84,6 +83,7 @@ def login() -> str | Response:
 @bp.post("/logout")
 def logout() -> Response:
     sign_out()
+    db.session.commit()
     return redirect(url_for("videos.feed_page"))
 
 

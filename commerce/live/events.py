@@ -10,11 +10,12 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from flask import current_app, request, session
+from flask import current_app, request
 from flask_babel import gettext as _
 from flask_socketio import join_room, leave_room
 from pydantic import BaseModel
 
+from commerce.accounts.auth import session_user
 from commerce.accounts.models import User
 from commerce.apispec import parse
 from commerce.errors import DomainError, Forbidden, NotAuthenticated, ValidationFailed, error_body
@@ -41,8 +42,7 @@ Model = TypeVar("Model", bound=BaseModel)
 
 
 def _user() -> User | None:
-    user_id = session.get("user_id")
-    return db.session.get(User, user_id) if user_id else None
+    return session_user()
 
 
 def _signed_in() -> User:

@@ -24,6 +24,7 @@ from commerce.orders.schemas import OrderOut, RefundIn
 from commerce.payments import services
 from commerce.payments.provider import InvalidSignature
 from commerce.payments.webhooks import provider, webhook_url
+from commerce.security_rules import safe_path
 from commerce.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -52,9 +53,7 @@ class WebhookOut(BaseModel):
 
 def _safe_return(path: str | None, default: str) -> str:
     """Only a path on this site: never an open redirect to somewhere else."""
-    if path and path.startswith("/") and not path.startswith("//") and "\\" not in path:
-        return path[:300]
-    return default
+    return safe_path(path, default)[:300]
 
 
 def _policy_hooks(now: Any) -> tuple[Any, Any]:

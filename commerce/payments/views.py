@@ -14,6 +14,7 @@ from commerce.extensions import db
 from commerce.money import format_money
 from commerce.payments.sandbox import CardError
 from commerce.payments.webhooks import provider
+from commerce.security_rules import safe_path
 
 bp = Blueprint("payments", __name__)
 
@@ -35,7 +36,7 @@ def _page(intent_id: str, error: str | None = None, status: int = 200) -> tuple[
         "payments/sandbox.html",
         intent=obj,
         amount=format_money(obj.amount_minor, obj.currency),
-        return_url=obj.data.get("return_url") or "/",
+        return_url=safe_path(obj.data.get("return_url"), "/"),
         last_error=obj.data.get("last_error"),
         error=error,
     ), status

@@ -55,13 +55,14 @@ def test_post_without_csrf_token_is_refused(client):
 def test_wrong_password_then_rate_limited(app, make_api, create_user):
     user = create_user()
     api = make_api()
-    limit = app.config["LOGIN_RATE_LIMIT"]
+    limit = app.config["LOGIN_ACCOUNT_FREE_FAILURES"]
     for _ in range(limit):
         response = api.post("/api/v1/auth/login", {"email": user.email, "password": "nope"})
         assert response.status_code == 400
         assert response.get_json()["error"]["code"] == "bad_credentials"
     response = api.post("/api/v1/auth/login", {"email": user.email, "password": PASSWORD})
     assert response.status_code == 429
+    assert int(response.headers["Retry-After"]) > 0
 
 
 def test_logout_ends_the_session(make_api, create_user):

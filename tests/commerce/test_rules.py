@@ -33,7 +33,8 @@ def test_language_for(tag, language):
         ("/v/abc?x=1", "/v/abc?x=1"),
         ("https://evil.example/", "/"),
         ("//evil.example/x", "/"),
-        ("/\\evil.example", "/\\evil.example"),
+        ("/\\evil.example", "/"),  # browsers read a backslash as a slash
+        ("/\t/evil.example/", "/"),  # and drop tabs and newlines
         ("javascript:alert(1)", "/"),
         (None, "/"),
         ("", "/"),

@@ -52,6 +52,45 @@ def browser() -> Iterator[object]:
         browser.close()
 
 
+# Chromium logs "Refused to ... Content Security Policy ..." for each blocked load or script; the
+# page's securitypolicyviolation events are logged too, so none goes unseen.
+CSP_LISTENER = """
+document.addEventListener("securitypolicyviolation", (event) => {
+  const what = `${event.violatedDirective} ${event.blockedURI}`;
+  console.error(`Content Security Policy violation: ${what}`);
+});
+"""
+
+
+def is_csp_message(text: str) -> bool:
+    return "Content Security Policy" in text
+
+
+@pytest.fixture(autouse=True)
+def csp_violations(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch):
+    """Every browser test fails on a Content-Security-Policy violation in any of its pages."""
+    found: list[str] = []
+    if "browser" not in request.fixturenames:
+        yield found
+        return
+    browser = request.getfixturevalue("browser")
+    new_context = browser.new_context
+
+    def record(message) -> None:
+        if is_csp_message(message.text):
+            found.append(f"{message.page.url if message.page else '?'}: {message.text}")
+
+    def guarded(*args, **kwargs):
+        context = new_context(*args, **kwargs)
+        context.add_init_script(CSP_LISTENER)
+        context.on("console", record)
+        return context
+
+    monkeypatch.setattr(browser, "new_context", guarded)
+    yield found
+    assert found == [], "Content-Security-Policy violations:\n" + "\n".join(found)
+
+
 @pytest.fixture
 def screenshots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("E2E_SCREENSHOTS", tmp_path / "screenshots"))
