@@ -1,7 +1,7 @@
 """users.session_version: logging out ends old session cookies
 
 Revision ID: b6dfe93b43a0
-Revises: 6bbed7e7c2a6
+Revises: fba761440ef5
 Create Date: 2026-12-04 17:17:13.633960
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = "b6dfe93b43a0"
-down_revision = "6bbed7e7c2a6"
+down_revision = "fba761440ef5"
 branch_labels = None
 depends_on = None
 
