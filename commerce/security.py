@@ -48,6 +48,11 @@ def csp_nonce() -> str:
     return str(g.csp_nonce)
 
 
+def forbid_framing() -> None:
+    """This response may not be framed at all, not even by our own pages (a tap to confirm)."""
+    g.frame_ancestors = "'none'"
+
+
 def _media_origins(app: Flask) -> list[str]:
     """Browsers fetch stored files from the CDN when one is set; S3 is read only by the app."""
     origin = origin_of(app.config.get("CDN_BASE_URL"))
@@ -62,7 +67,12 @@ def init_app(app: Flask) -> None:
         headers = response.headers
         headers.setdefault(
             "Content-Security-Policy",
-            content_security_policy(csp_nonce(), host=request.host, media_origins=media_origins),
+            content_security_policy(
+                csp_nonce(),
+                host=request.host,
+                media_origins=media_origins,
+                frame_ancestors=g.get("frame_ancestors", "'self'"),
+            ),
         )
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")

@@ -39,7 +39,9 @@ def same_origin(origin: str, *, scheme: str, host: str, trusted: Collection[str]
     return claimed == own or claimed in {t.lower().rstrip("/") for t in trusted}
 
 
-def content_security_policy(nonce: str, *, host: str, media_origins: Iterable[str] = ()) -> str:
+def content_security_policy(
+    nonce: str, *, host: str, media_origins: Iterable[str] = (), frame_ancestors: str = "'self'"
+) -> str:
     """The policy for our pages: our own scripts (or nonced ones), no inline handlers.
 
     hls.js and mpegts.js run workers from blob: URLs and play MediaSource blob: URLs; Socket.IO,
@@ -58,7 +60,7 @@ def content_security_policy(nonce: str, *, host: str, media_origins: Iterable[st
         "worker-src": "'self' blob:",
         "font-src": "'self'",
         "frame-src": "'self'",
-        "frame-ancestors": "'self'",
+        "frame-ancestors": frame_ancestors,
         "form-action": "'self'",
         "base-uri": "'self'",
         "object-src": "'none'",

@@ -48,6 +48,7 @@ from commerce.errors import DomainError, NotFound, ValidationFailed
 from commerce.extensions import db
 from commerce.money import MoneyError, format_major, format_money, parse_major
 from commerce.payments.webhooks import webhook_url
+from commerce.security import forbid_framing
 from commerce.timeutil import utcnow
 
 bp = Blueprint("attribution", __name__)
@@ -121,7 +122,7 @@ def share_landing(token: str) -> str | Response:
     )
     # The Continue button must not be clickjacked from inside someone else's frame.
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'none'"
+    forbid_framing()
     return response
 
 

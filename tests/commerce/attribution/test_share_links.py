@@ -291,6 +291,8 @@ def test_only_a_navigation_the_person_made_records_a_click(
         html = response.get_data(as_text=True)
         assert "may earn a commission" in html and "Ann" in html
         assert response.headers["X-Frame-Options"] == "DENY"
+        policy = response.headers["Content-Security-Policy"]  # the site's policy, unframeable
+        assert "frame-ancestors 'none'" in policy and "script-src 'self' 'nonce-" in policy
         assert ('name="csrf_token"' in html) == (verdict == ASK)  # the Continue form
 
 
