@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask, jsonify
 from flask_babel import get_locale
 
-from commerce import config, errors, realtime
+from commerce import config, errors, inputs, realtime
 from commerce.accounts import api as accounts_api
 from commerce.accounts import views as accounts_views
 from commerce.accounts.auth import current_user, load_user
@@ -86,6 +86,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.extensions["payments"] = make_provider(app)
     realtime.install()
     errors.init_app(app)
+    inputs.init_app(app)  # before any route is added: the rules use its `int` converter
     app.before_request(load_user)
     visitor.init_app(app)
     attribution_hooks.init_app(app)

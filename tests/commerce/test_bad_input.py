@@ -1,0 +1,229 @@
+"""Bad input gets a 4xx with a clear message, never a 500 (issue 10, section 3)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import pytest
+
+from commerce.validation import Schema
+
+BIG = 2**63  # one past the largest signed 64-bit integer
+
+ZH = {"Accept-Language": "zh-CN"}
+
+
+@pytest.fixture
+def seller(create_user, make_api):
+    user = create_user(creator=True, merchant=True)
+    return make_api(user)
+
+
+def _fields(response):
+    body = response.get_json()
+    assert "error" in body, body
+    return body["error"].get("fields", {})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        f"/api/v1/products/{BIG}",
+        f"/api/v1/products/{BIG}/buy-info",
+        f"/api/v1/me/payouts/{BIG}",
+        f"/api/v1/users/{BIG}",
+        f"/api/v1/shares/{BIG}/qr.svg",
+        f"/products/{BIG}",
+        f"/c/{BIG}",
+    ],
+)
+def test_path_integers_past_64_bits_are_not_found(seller, url):
+    response = seller.get(url)
+    assert response.status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        (f"/api/v1/products?merchant_id={BIG}", "merchant_id"),
+        (f"/api/v1/feed?creator_id={BIG}", "creator_id"),
+        (f"/api/v1/feed?creator_id={-BIG - 1}", "creator_id"),
+    ],
+)
+def test_query_integers_past_64_bits_are_refused(seller, url, field):
+    response = seller.get(url)
+    assert response.status_code == 400
+    assert "between" in _fields(response)[field]
+
+
+@pytest.mark.parametrize("url", [f"/orders?page={BIG}", f"/merchant/orders?page={BIG}"])
+def test_html_pages_past_64_bits_still_render(seller, url):
+    assert seller.get(url).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "payload", "field"),
+    [
+        ("POST", "/api/v1/cart", {"product_id": BIG}, "product_id"),
+        ("POST", "/api/v1/live/rooms", {"title": "Show", "featured_product_ids": [BIG]}, None),
+    ],
+)
+def test_body_integers_past_64_bits_are_refused(seller, method, url, payload, field):
+    response = seller.request(method, url, json=payload)
+    assert response.status_code == 400
+    fields = _fields(response)
+    message = fields[field] if field else next(iter(fields.values()))
+    assert "between" in message
+
+
+def test_payout_in_an_unsupported_currency_is_refused(seller):
+    response = seller.post(
+        "/api/v1/me/payouts",
+        {"amount_minor": 100_000, "currency": "XXX", "idempotency_key": "key-12345"},
+    )
+    assert response.status_code == 400
+    assert "CNY" in _fields(response)["currency"]
+
+
+MULTIPART_NAMELESS = (
+    b"--b\r\nContent-Disposition: form-data\r\n\r\nx\r\n"
+    b'--b\r\nContent-Disposition: form-data; filename="a.png"\r\n\r\nx\r\n--b--\r\n'
+)
+
+
+@pytest.mark.parametrize(
+    "url", ["/api/v1/products", "/api/v1/me/avatar", "/signup", "/login", "/profile/avatar"]
+)
+def test_multipart_part_without_a_name_is_refused(seller, url):
+    response = seller.post(
+        url, data=MULTIPART_NAMELESS, content_type="multipart/form-data; boundary=b"
+    )
+    assert response.status_code == 400
+    assert "name" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_json_nested_too_deeply_is_refused(seller, opening):
+    closing = "]" if opening == "[" else "}"
+    body = opening * 100_000 + "1" + closing * 100_000
+    response = seller.client.post(
+        "/api/v1/products",
+        data=body,
+        content_type="application/json",
+        headers={"X-CSRFToken": seller.token()},
+    )
+    assert response.status_code == 400
+    assert "nested" in response.get_json()["error"]["message"]
+
+
+def _has_offset(text):
+    return text.endswith("Z") or text[-6] in "+-"
+
+
+def test_datetimes_are_written_with_an_offset(seller):
+    room = seller.post(
+        "/api/v1/live/rooms", {"title": "Show", "scheduled_at": "2099-12-04T17:00:00+08:00"}
+    )
+    assert room.status_code == 201, room.get_json()
+    scheduled = room.get_json()["scheduled_at"]
+    assert _has_offset(scheduled), scheduled
+    assert datetime.fromisoformat(scheduled) == datetime.fromisoformat("2099-12-04T09:00:00Z")
+
+
+def test_the_schema_base_writes_naive_datetimes_as_utc():
+    class Stamped(Schema):
+        at: datetime
+        history: list[datetime]
+
+    dumped = Stamped(at=datetime(2026, 1, 2, 3, 4, 5), history=[datetime(2026, 1, 2)]).model_dump(
+        mode="json"
+    )
+    assert dumped == {"at": "2026-01-02T03:04:05Z", "history": ["2026-01-02T00:00:00Z"]}
+
+
+BAD_TEXT = {
+    "NUL": "Ann\x00a",
+    "zero-width space": "Ann\u200ba",
+    "right-to-left override": "Ann\u202egpj.exe",
+    "bell": "Ann\x07",
+}
+TEXT_FIELDS = [
+    ("PUT", "/api/v1/me", {"display_name": "{}"}, "display_name"),
+    ("PUT", "/api/v1/me", {"display_name": "Ann", "bio": "{}"}, "bio"),
+    ("POST", "/api/v1/products", {"title": "{}", "price_minor": 100}, "title"),
+    (
+        "POST",
+        "/api/v1/products",
+        {"title": "Cup", "description": "{}", "price_minor": 1},
+        "description",
+    ),
+    ("POST", "/api/v1/live/rooms", {"title": "{}"}, "title"),
+    (
+        "POST",
+        "/api/v1/addresses",
+        {"name": "Ann", "phone": "123456", "line1": "{}", "city": "Hangzhou"},
+        "line1",
+    ),
+    (
+        "POST",
+        "/api/v1/auth/signup",
+        {"email": "x@example.com", "password": "p" * 9, "display_name": "{}"},
+        "display_name",
+    ),
+]
+
+
+@pytest.mark.parametrize("bad", BAD_TEXT.values(), ids=BAD_TEXT.keys())
+@pytest.mark.parametrize(("method", "url", "template", "field"), TEXT_FIELDS)
+def test_text_with_invisible_or_control_characters_is_refused(
+    seller, method, url, template, field, bad
+):
+    payload = {k: bad if v == "{}" else v for k, v in template.items()}
+    response = seller.request(method, url, json=payload)
+    assert response.status_code == 400, response.get_json()
+    assert "character" in _fields(response)[field]
+
+
+def test_emoji_sequences_and_direction_marks_are_kept(seller):
+    name = "Ann 👩\u200d👩\u200d👧 \u200fשלום"
+    response = seller.put("/api/v1/me", {"display_name": name})
+    assert response.status_code == 200, response.get_json()
+    assert response.get_json()["display_name"] == name
+
+
+def test_html_form_refuses_control_characters(client):
+    token = client.get("/api/v1/auth/csrf").get_json()["csrf_token"]
+    response = client.post(
+        "/signup",
+        data={
+            "email": "ann@example.com",
+            "password": "correct-horse-9",
+            "display_name": "Ann\x00",
+            "csrf_token": token,
+        },
+    )
+    assert response.status_code == 400
+    assert "character" in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["/products?q=a%00b", "/api/v1/orders/a%00b", "/v/a%00b"])
+def test_nul_in_the_address_is_refused(seller, url):
+    response = seller.get(url)
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize(
+    ("payload", "headers", "field", "message"),
+    [
+        ({"filename": "a.mp4", "size": 0}, {}, "size", "The file is empty."),
+        ({"filename": "a.mp4", "size": 0}, ZH, "size", "文件是空的。"),
+        ({"filename": "a.mp4"}, {}, "size", "This field is required."),
+        ({"filename": "a.mp4"}, ZH, "size", "此项为必填项。"),
+        ({"filename": "", "size": 5}, {}, "filename", "This field cannot be empty."),
+        ({"filename": "a.mp4", "size": "many"}, {}, "size", "Must be a whole number."),
+    ],
+)
+def test_validation_messages_are_human(seller, payload, headers, field, message):
+    response = seller.post("/api/v1/uploads", payload, headers=dict(headers))
+    assert response.status_code == 400
+    assert _fields(response)[field] == message
