@@ -14,7 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from commerce.errors import ValidationFailed
-from commerce.validation import INT64_MAX, Schema, human_message
+from commerce.validation import FROM_REQUEST, INT32_MAX, Schema, human_message
 
 
 @dataclass
@@ -43,7 +43,7 @@ def _field_errors(error: ValidationError) -> dict[str, str]:
 def parse(model: type[BaseModel], data: Any) -> BaseModel:
     """Validate data into model, turning pydantic's errors into a 400 with per-field messages."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={FROM_REQUEST: True})
     except ValidationError as exc:
         raise ValidationFailed(_("Some fields are not valid."), fields=_field_errors(exc)) from exc
 
@@ -98,8 +98,8 @@ _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for match in _CONVERTER.finditer(rule):
-        if match.group("conv") == "int":  # commerce.inputs.Int64Converter
-            schema: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": INT64_MAX}
+        if match.group("conv") == "int":  # commerce.inputs.IdConverter
+            schema: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": INT32_MAX}
         else:
             schema = {"type": "string"}
         params.append(

@@ -8,10 +8,11 @@ from flask import Flask, request
 from flask import Request as FlaskRequest
 from flask_babel import gettext as _
 from werkzeug.datastructures import ImmutableMultiDict
-from werkzeug.routing import IntegerConverter, Map
+from werkzeug.exceptions import NotFound
+from werkzeug.routing import IntegerConverter
 
 from commerce.errors import ValidationFailed
-from commerce.validation import FORBIDDEN_TEXT, INT64_MAX
+from commerce.validation import FORBIDDEN_TEXT, INT32_MAX
 
 MAX_PAGE = 10_000
 
@@ -40,18 +41,14 @@ class Request(FlaskRequest):
             raise ValidationFailed(_("Every part of a multipart form needs a name."))
 
 
-class Int64Converter(IntegerConverter):
-    """`<int:...>` only matches what fits a 64-bit id column; a larger number is a 404."""
+class IdConverter(IntegerConverter):
+    """`<int:...>` ids live in 32-bit columns: a larger number is a 404 (not a 405 or a 500)."""
 
-    def __init__(
-        self,
-        map: Map,
-        fixed_digits: int = 0,
-        min: int | None = None,
-        max: int | None = INT64_MAX,
-        signed: bool = False,
-    ) -> None:
-        super().__init__(map, fixed_digits, min, max, signed)
+    def to_python(self, value: str) -> int:
+        number = int(value)
+        if number > INT32_MAX:
+            raise NotFound()  # werkzeug would try the other rules and could answer 405
+        return number
 
 
 def page_arg() -> int:
@@ -68,5 +65,5 @@ def _refuse_forbidden_text() -> None:
 def init_app(app: Flask) -> None:
     """Call before the blueprints are registered (their rules use the `int` converter)."""
     app.request_class = Request
-    app.url_map.converters["int"] = Int64Converter
+    app.url_map.converters["int"] = IdConverter
     app.before_request(_refuse_forbidden_text)

@@ -1,4 +1,4 @@
-"""The base of every API schema: 64-bit integers, clean text, UTC times, and human messages."""
+"""The base of every API schema: storable integers, clean text, UTC times, and human messages."""
 
 from __future__ import annotations
 
@@ -9,13 +9,31 @@ from typing import Annotated, Any
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from pydantic import AfterValidator, BaseModel, ConfigDict, field_serializer, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    ValidationInfo,
+    field_serializer,
+    field_validator,
+)
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from commerce.money import CURRENCY_EXPONENT
 
-INT64_MIN = -(2**63)
-INT64_MAX = 2**63 - 1
+# SQLAlchemy's Integer is 32 bits on PostgreSQL (ids, counts, prices); BigInteger columns are 64.
+INT32_MIN, INT32_MAX = -(2**31), 2**31 - 1
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+FROM_REQUEST = "from_request"  # the validation context key commerce.apispec.parse sets
+
+
+class _Wide:
+    """Marks an integer field stored in a BigInteger column."""
+
+
+BigInt = Annotated[int, _Wide()]
 
 # Characters no name, title or message needs and that break storage or display: C0/C1 controls
 # (NUL is refused by PostgreSQL) except tab and line breaks, lone surrogates, invisible
@@ -38,24 +56,34 @@ def clean_text(value: str) -> str:
     return value
 
 
-def _check(value: Any) -> Any:
+def _check(value: Any, low: int, high: int) -> Any:
     if isinstance(value, bool):
         return value
     if isinstance(value, int):
-        if not INT64_MIN <= value <= INT64_MAX:
+        if value > high:
             raise PydanticCustomError(
-                "int64", "Must be between {min} and {max}.", {"min": INT64_MIN, "max": INT64_MAX}
+                "less_than_equal", "Input should be less than or equal to {le}", {"le": high}
+            )
+        if value < low:
+            raise PydanticCustomError(
+                "greater_than_equal", "Input should be greater than or equal to {ge}", {"ge": low}
             )
     elif isinstance(value, str):
         clean_text(value)
     elif isinstance(value, list | tuple | set | frozenset):
         for item in value:
-            _check(item)
+            _check(item, low, high)
     elif isinstance(value, dict):
         for key, item in value.items():
-            _check(key)
-            _check(item)
+            _check(key, low, high)
+            _check(item, low, high)
     return value
+
+
+def _range(model: type[BaseModel], name: str | None) -> tuple[int, int]:
+    field = model.model_fields.get(name or "")
+    wide = field is not None and any(isinstance(m, _Wide) for m in field.metadata)
+    return (INT64_MIN, INT64_MAX) if wide else (INT32_MIN, INT32_MAX)
 
 
 def _utc(value: Any) -> Any:
@@ -66,36 +94,41 @@ def _utc(value: Any) -> Any:
     return value
 
 
-def _bound_integers(node: Any) -> None:
-    """Write the 64-bit range into every integer of a JSON schema, so clients know it."""
+def _bound_integers(node: Any, low: int, high: int) -> None:
+    """Write the storable range into every integer of a JSON schema, so clients know it."""
     if isinstance(node, dict):
         if node.get("type") == "integer":
-            node["minimum"] = max(node.get("minimum", INT64_MIN), INT64_MIN)
-            node["maximum"] = min(node.get("maximum", INT64_MAX), INT64_MAX)
+            node["minimum"] = max(node.get("minimum", low), low)
+            node["maximum"] = min(node.get("maximum", high), high)
         for child in node.values():
-            _bound_integers(child)
+            _bound_integers(child, low, high)
     elif isinstance(node, list):
         for child in node:
-            _bound_integers(child)
+            _bound_integers(child, low, high)
 
 
 def _json_schema_extra(schema: dict[str, Any], model: type[BaseModel]) -> None:
-    _bound_integers(schema.get("properties", {}))
+    for name, prop in schema.get("properties", {}).items():
+        _bound_integers(prop, *_range(model, name))
 
 
 class Schema(BaseModel):
     """Base of what the API accepts and returns.
 
-    Every integer fits a signed 64-bit column, every string is free of FORBIDDEN_TEXT, and every
-    naive datetime (the database stores naive UTC) is written as RFC 3339 with its UTC offset.
+    What a request carries (validated with the FROM_REQUEST context) has every integer fit its
+    column (32 bits; 64 for a field typed BigInt) and every string free of
+    FORBIDDEN_TEXT; every naive datetime (the database stores naive UTC) is written as RFC 3339
+    with its UTC offset.
     """
 
     model_config = ConfigDict(json_schema_extra=_json_schema_extra)
 
     @field_validator("*", mode="after")
     @classmethod
-    def _storable(cls, value: Any) -> Any:
-        return _check(value)
+    def _storable(cls, value: Any, info: ValidationInfo) -> Any:
+        if not (info.context or {}).get(FROM_REQUEST):
+            return value  # what the app builds from stored data is never refused on the way out
+        return _check(value, *_range(cls, info.field_name))
 
     @field_serializer("*", mode="wrap", when_used="json")
     def _rfc3339(self, value: Any, handler: Any) -> Any:
@@ -120,7 +153,6 @@ def _messages() -> dict[str, LazyString]:
     """pydantic error types -> messages in the reader's language ({name} from the error's ctx)."""
     return {
         "missing": _l("This field is required."),
-        "int64": _l("Must be a whole number between %(min)s and %(max)s."),
         "text_characters": _l(
             "Contains a control, zero-width or text-direction character that is not allowed."
         ),

@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import ConfigDict, Field, field_validator
 
 from commerce.orders.schemas import FlashSaleOut
-from commerce.validation import Schema
+from commerce.validation import BigInt, Schema
 from commerce.videos.schemas import CreatorOut, ProductCard
 
 PUBLIC_ID = r"^[A-Za-z0-9_-]{1,24}$"
@@ -147,7 +147,7 @@ class RoomOut(Schema):
     creator: CreatorOut
     shelf: list[ProductCard]
     peak_viewers: int
-    hearts: int
+    hearts: BigInt
     replay_video_id: str | None
     has_stream_key: bool
     url: str
@@ -212,7 +212,7 @@ class SnapshotOut(Schema):
     pins: LivePinsOut
     chat: list[ChatMessageOut]
     viewers: int
-    hearts: int
+    hearts: BigInt
     settings: SettingsOut
     permissions: PermissionsOut
     server_now: datetime
@@ -257,7 +257,7 @@ class DashboardOut(Schema):
     state: str
     current_viewers: int
     peak_viewers: int
-    hearts: int
+    hearts: BigInt
     chat_messages: int
     chat_per_minute: float
     product_clicks: int

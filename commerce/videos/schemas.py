@@ -7,14 +7,14 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from commerce.validation import Schema
+from commerce.validation import BigInt, Schema
 
 
 class UploadIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     filename: str = Field(min_length=1, max_length=255)
-    size: int = Field(ge=0, description="Total size in bytes.")
+    size: BigInt = Field(ge=0, description="Total size in bytes.")
 
     @field_validator("size")
     @classmethod
@@ -27,8 +27,8 @@ class UploadIn(Schema):
 class UploadOut(Schema):
     id: str
     filename: str
-    size: int
-    received: int
+    size: BigInt
+    received: BigInt
     chunk_size: int
     video_id: str | None
 
