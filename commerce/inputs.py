@@ -57,8 +57,9 @@ def page_arg() -> int:
 
 
 def _refuse_forbidden_text() -> None:
-    texts = [request.path, *request.args.keys(), *request.args.values()]
-    if any(FORBIDDEN_TEXT.search(text) for text in texts):
+    if FORBIDDEN_TEXT.search(request.path):
+        raise NotFound()  # no page, id or token has such a character in its name
+    if any(FORBIDDEN_TEXT.search(text) for text in [*request.args.keys(), *request.args.values()]):
         raise ValidationFailed(_("The address contains a character that is not allowed."))
 
 
