@@ -11,7 +11,7 @@ from flask import Flask, jsonify
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from commerce import config, errors, realtime, security
+from commerce import config, errors, inputs, realtime, security
 from commerce.accounts import api as accounts_api
 from commerce.accounts import views as accounts_views
 from commerce.accounts.auth import current_user, load_user
@@ -92,6 +92,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     realtime.install()
     errors.init_app(app)
     security.init_app(app)
+    inputs.init_app(app)  # before any route is added: the rules use its `int` converter
     app.before_request(load_user)
     visitor.init_app(app)
     attribution_hooks.init_app(app)

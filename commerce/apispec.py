@@ -14,6 +14,7 @@ from pydantic import BaseModel, ValidationError
 from pydantic.json_schema import models_json_schema
 
 from commerce.errors import ValidationFailed
+from commerce.validation import FROM_REQUEST, INT32_MAX, Schema, human_message
 
 
 @dataclass
@@ -35,14 +36,14 @@ def _field_errors(error: ValidationError) -> dict[str, str]:
     fields: dict[str, str] = {}
     for item in error.errors():
         name = ".".join(str(part) for part in item["loc"]) or "body"
-        fields.setdefault(name, item["msg"])
+        fields.setdefault(name, human_message(item))
     return fields
 
 
 def parse(model: type[BaseModel], data: Any) -> BaseModel:
     """Validate data into model, turning pydantic's errors into a 400 with per-field messages."""
     try:
-        return model.model_validate(data)
+        return model.model_validate(data, context={FROM_REQUEST: True})
     except ValidationError as exc:
         raise ValidationFailed(_("Some fields are not valid."), fields=_field_errors(exc)) from exc
 
@@ -62,6 +63,9 @@ def endpoint(
     errors: tuple[int, ...] = (),
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Register a JSON endpoint on bp; the view receives parsed `body`/`query` models."""
+    for model in (body, query, response):
+        # The base checks integers and text, and writes times with their offset.
+        assert model is None or issubclass(model, Schema), f"{model} must subclass Schema"
     spec = ApiOperation(summary, bp.name, body, query, response, status, auth, raw_body, errors)
 
     def decorator(view: Callable[..., Any]) -> Callable[..., Any]:
@@ -94,9 +98,12 @@ _CONVERTER = re.compile(r"<(?:(?P<conv>[a-z]+)(?:\([^)]*\))?:)?(?P<name>\w+)>")
 def _openapi_path(rule: str) -> tuple[str, list[dict[str, Any]]]:
     params = []
     for match in _CONVERTER.finditer(rule):
-        kind = "integer" if match.group("conv") == "int" else "string"
+        if match.group("conv") == "int":  # commerce.inputs.IdConverter
+            schema: dict[str, Any] = {"type": "integer", "minimum": 0, "maximum": INT32_MAX}
+        else:
+            schema = {"type": "string"}
         params.append(
-            {"name": match.group("name"), "in": "path", "required": True, "schema": {"type": kind}}
+            {"name": match.group("name"), "in": "path", "required": True, "schema": schema}
         )
     return _CONVERTER.sub(lambda m: "{" + m.group("name") + "}", rule), params
 

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from flask_babel import lazy_gettext as _l
+from pydantic import ConfigDict, EmailStr, Field, field_validator
+
+from commerce.validation import Schema
 
 
-class SignupIn(BaseModel):
+class SignupIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     email: EmailStr
@@ -13,14 +16,14 @@ class SignupIn(BaseModel):
     display_name: str = Field(min_length=1, max_length=60)
 
 
-class LoginIn(BaseModel):
+class LoginIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     email: str = Field(min_length=3, max_length=254)
     password: str = Field(min_length=1, max_length=128)
 
 
-class ProfileIn(BaseModel):
+class ProfileIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     display_name: str = Field(min_length=1, max_length=60)
@@ -35,11 +38,11 @@ class ProfileIn(BaseModel):
         if value in (None, ""):
             return None
         if value not in ("en", "zh_Hans"):
-            raise ValueError("locale must be en or zh_Hans")
+            raise ValueError(_l("The language must be en or zh_Hans."))
         return value
 
 
-class UserOut(BaseModel):
+class UserOut(Schema):
     id: int
     display_name: str
     bio: str
@@ -53,5 +56,5 @@ class MeOut(UserOut):
     locale: str | None
 
 
-class CsrfOut(BaseModel):
+class CsrfOut(Schema):
     csrf_token: str

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
+
+from commerce.validation import Currency, Schema
 
 
-class ShareIn(BaseModel):
+class ShareIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     target_kind: Literal["video", "product", "live"]
@@ -17,7 +19,7 @@ class ShareIn(BaseModel):
     )
 
 
-class ShareOut(BaseModel):
+class ShareOut(Schema):
     id: int
     url: str = Field(description="The signed link to send: /s/<token>, absolute.")
     qr_svg_url: str
@@ -30,19 +32,19 @@ class ShareOut(BaseModel):
     created_at: datetime
 
 
-class LinkOut(BaseModel):
+class LinkOut(Schema):
     share: ShareOut
     clicks: int
     orders: int
     earned_minor: dict[str, int]
 
 
-class DayCount(BaseModel):
+class DayCount(Schema):
     day: date
     value: int
 
 
-class CreditStatusOut(BaseModel):
+class CreditStatusOut(Schema):
     """What happened to a commission, from the ledger (credit_state)."""
 
     state: Literal["pending", "available", "paid", "cancelled", "clawed_back", "no_pay"]
@@ -54,7 +56,7 @@ class CreditStatusOut(BaseModel):
     paid_at: datetime | None = Field(description="When the payout that paid it was made")
 
 
-class CommissionOut(BaseModel):
+class CommissionOut(Schema):
     id: int
     order_public_id: str
     credits_url: str
@@ -71,7 +73,7 @@ class CommissionOut(BaseModel):
     created_at: datetime
 
 
-class TreeNodeOut(BaseModel):
+class TreeNodeOut(Schema):
     share_id: int
     sharer_id: int
     sharer_name: str
@@ -81,7 +83,7 @@ class TreeNodeOut(BaseModel):
     children: list[TreeNodeOut]
 
 
-class EarningsOut(BaseModel):
+class EarningsOut(Schema):
     balances: dict[str, dict[str, int]] = Field(
         description="{currency: {pending, available, paid, cancelled}}"
     )
@@ -92,13 +94,13 @@ class EarningsOut(BaseModel):
     tree: list[TreeNodeOut]
 
 
-class PayoutIn(BaseModel):
+class PayoutIn(Schema):
     amount_minor: int = Field(gt=0, le=10**12)
-    currency: str = Field(default="CNY", min_length=3, max_length=3)
+    currency: Currency = Field(default="CNY", min_length=3, max_length=3)
     idempotency_key: str = Field(min_length=8, max_length=80)
 
 
-class PayoutOut(BaseModel):
+class PayoutOut(Schema):
     id: int
     amount_minor: int
     currency: str
@@ -114,20 +116,20 @@ class PayoutOut(BaseModel):
     failure_reason: str | None = Field(description="Why it failed, in the reader's language")
 
 
-class PayoutListOut(BaseModel):
+class PayoutListOut(Schema):
     items: list[PayoutOut]
 
 
-class ReviewIn(BaseModel):
+class ReviewIn(Schema):
     decision: Literal["approve", "reject"]
 
 
-class BanOut(BaseModel):
+class BanOut(Schema):
     user_id: int
     cancelled_commissions: int
 
 
-class CreditOut(BaseModel):
+class CreditOut(Schema):
     user_id: int
     name: str
     role: str
@@ -141,7 +143,7 @@ class CreditOut(BaseModel):
     explanation: str
 
 
-class LineCreditsOut(BaseModel):
+class LineCreditsOut(Schema):
     line_id: int
     title: str
     base_minor: int
@@ -150,6 +152,6 @@ class LineCreditsOut(BaseModel):
     credits: list[CreditOut]
 
 
-class OrderCreditsOut(BaseModel):
+class OrderCreditsOut(Schema):
     order_public_id: str
     lines: list[LineCreditsOut]

@@ -15,6 +15,7 @@ from commerce.catalog.schemas import ProductIn
 from commerce.errors import DomainError, ValidationFailed
 from commerce.extensions import db
 from commerce.files.services import storage
+from commerce.inputs import page_arg
 from commerce.money import MoneyError, format_major, parse_major
 
 bp = Blueprint("catalog", __name__)
@@ -47,7 +48,7 @@ def form_values(product: Product | None) -> dict[str, object]:
 @bp.get("/products")
 def product_list() -> str:
     q = request.args.get("q", "")[:100]
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     items, total = services.search_products(db.session, q=q, page=page, per_page=24)
     return render_template("catalog/list.html", items=items, total=total, q=q, page=page)
 

@@ -17,6 +17,7 @@ from commerce.live.models import LiveChatMessage, LiveRoom
 from commerce.live.present import message_out, pins_out, settings_out
 from commerce.live.schemas import PermissionsOut
 from commerce.realtime import after_commit, publish, user_room
+from commerce.timeutil import rfc3339
 
 
 def fanout() -> LiveFanout:
@@ -27,8 +28,8 @@ def publish_state(session: Session, room: LiveRoom) -> None:
     payload = {
         "room": room.public_id,
         "state": room.state,
-        "started_at": room.started_at.isoformat() if room.started_at else None,
-        "ended_at": room.ended_at.isoformat() if room.ended_at else None,
+        "started_at": rfc3339(room.started_at) if room.started_at else None,
+        "ended_at": rfc3339(room.ended_at) if room.ended_at else None,
     }
     publish(session, "live.state", payload, room=channel(room.public_id))
 

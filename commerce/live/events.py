@@ -13,7 +13,6 @@ from typing import Any, TypeVar
 from flask import current_app, request
 from flask_babel import gettext as _
 from flask_socketio import join_room, leave_room
-from pydantic import BaseModel
 
 from commerce.accounts.auth import session_user
 from commerce.accounts.models import User
@@ -36,9 +35,10 @@ from commerce.live.schemas import (
     RoomUserIn,
     SnapshotOut,
 )
-from commerce.timeutil import utcnow
+from commerce.timeutil import rfc3339, utcnow
+from commerce.validation import Schema
 
-Model = TypeVar("Model", bound=BaseModel)
+Model = TypeVar("Model", bound=Schema)
 
 
 def _user() -> User | None:
@@ -203,7 +203,7 @@ def on_delete_message(data: MessageRefIn) -> dict[str, Any]:
 def on_mute(data: RoomMuteIn) -> dict[str, Any]:
     room, _role = services.access_room_for_moderating(db.session, data.room, _user())
     mute = chat.do_mute(db.session, room, _signed_in(), data.user_id, data.seconds, utcnow())
-    return {"until": mute.until.isoformat()}
+    return {"until": rfc3339(mute.until)}
 
 
 @live_event("live.unmute", RoomUserIn)

@@ -6,7 +6,7 @@ from datetime import datetime
 
 from flask import Blueprint
 from flask_babel import gettext as _
-from pydantic import BaseModel, Field
+from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -21,6 +21,7 @@ from commerce.live.queries import pin_history
 from commerce.live.replay import ReplayPart, offset_ms, replay_clock, shown_until
 from commerce.money import format_money
 from commerce.orders.models import FlashSale
+from commerce.validation import Schema
 from commerce.videos.access import can_view
 from commerce.videos.models import Video
 from commerce.videos.schemas import CreatorOut, ProductCard
@@ -30,14 +31,14 @@ bp = Blueprint("live_replay_api", __name__, url_prefix="/api/v1/live")
 CHAT_PAGE = 500
 
 
-class ReplayVideoOut(BaseModel):
+class ReplayVideoOut(Schema):
     id: str
     state: str
     playable: bool
     url: str
 
 
-class TimelinePinOut(BaseModel):
+class TimelinePinOut(Schema):
     id: int
     product: ProductCard
     start_s: float
@@ -45,7 +46,7 @@ class TimelinePinOut(BaseModel):
     flash_sale_ids: list[int]
 
 
-class TimelineFlashOut(BaseModel):
+class TimelineFlashOut(Schema):
     id: int
     product_id: int
     pin_id: int
@@ -57,7 +58,7 @@ class TimelineFlashOut(BaseModel):
     end_s: float
 
 
-class TimelineChatOut(BaseModel):
+class TimelineChatOut(Schema):
     id: int
     author: CreatorOut
     author_role: str
@@ -66,7 +67,7 @@ class TimelineChatOut(BaseModel):
     at_s: float
 
 
-class ReplayTimelineOut(BaseModel):
+class ReplayTimelineOut(Schema):
     """Offsets are seconds into the replay: the recording's parts back to back (the wait before
     the media arrived and any dropped stretch are not in it)."""
 
@@ -80,7 +81,7 @@ class ReplayTimelineOut(BaseModel):
     chat_next: int | None = Field(description="Pass as ?chat_after= for the next chat page.")
 
 
-class TimelineQuery(BaseModel):
+class TimelineQuery(Schema):
     chat_after: int = Field(default=0, ge=0)
 
 

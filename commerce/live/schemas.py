@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from flask_babel import lazy_gettext as _l
+from pydantic import ConfigDict, Field, field_validator
 
 from commerce.orders.schemas import FlashSaleOut
+from commerce.validation import BigInt, Schema
 from commerce.videos.schemas import CreatorOut, ProductCard
 
 PUBLIC_ID = r"^[A-Za-z0-9_-]{1,24}$"
@@ -21,7 +23,7 @@ def _naive_utc(value: datetime | None) -> datetime | None:
     return value.astimezone(UTC).replace(tzinfo=None)
 
 
-class RoomIn(BaseModel):
+class RoomIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     title: str = Field(min_length=1, max_length=120)
@@ -34,13 +36,13 @@ class RoomIn(BaseModel):
     _utc = field_validator("scheduled_at")(_naive_utc)
 
 
-class RoomRef(BaseModel):
+class RoomRef(Schema):
     """The room a Socket.IO event is about."""
 
     room: str = Field(pattern=PUBLIC_ID)
 
 
-class ProductRefIn(BaseModel):
+class ProductRefIn(Schema):
     product_id: int = Field(ge=1)
 
 
@@ -48,7 +50,7 @@ class RoomProductIn(RoomRef, ProductRefIn):
     pass
 
 
-class LiveFlashSaleIn(BaseModel):
+class LiveFlashSaleIn(Schema):
     product_id: int = Field(ge=1)
     price_minor: int = Field(ge=0, le=10**12)
     duration_seconds: int = Field(ge=10, le=24 * 3600)
@@ -61,7 +63,7 @@ class RoomFlashSaleIn(RoomRef, LiveFlashSaleIn):
     pass
 
 
-class ChatIn(BaseModel):
+class ChatIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     text: str = Field(min_length=1, max_length=300)
@@ -75,7 +77,7 @@ class MessageRefIn(RoomRef):
     message_id: int = Field(ge=1)
 
 
-class UserRefIn(BaseModel):
+class UserRefIn(Schema):
     user_id: int = Field(ge=1)
 
 
@@ -91,7 +93,7 @@ class RoomUserIn(RoomRef, UserRefIn):
     pass
 
 
-class SettingsIn(BaseModel):
+class SettingsIn(Schema):
     slow_mode_seconds: int | None = Field(default=None, ge=0, le=3600)
     keyword_filter: list[str] | None = Field(default=None, max_length=200)
 
@@ -99,7 +101,7 @@ class SettingsIn(BaseModel):
     @classmethod
     def short_keywords(cls, value: list[str] | None) -> list[str] | None:
         if value is not None and any(len(k) > 40 for k in value):
-            raise ValueError("keywords are at most 40 characters")
+            raise ValueError(_l("Keywords are at most 40 characters."))
         return value
 
 
@@ -107,7 +109,7 @@ class RoomSettingsIn(RoomRef, SettingsIn):
     pass
 
 
-class HeartsIn(BaseModel):
+class HeartsIn(Schema):
     count: int = Field(default=1, ge=1, le=50)
 
 
@@ -118,7 +120,7 @@ class RoomHeartsIn(RoomRef, HeartsIn):
 # Out ----------------------------------------------------------------------------------------------
 
 
-class PermissionsOut(BaseModel):
+class PermissionsOut(Schema):
     role: str
     can_chat: bool
     can_pin: bool
@@ -128,12 +130,12 @@ class PermissionsOut(BaseModel):
     banned: bool
 
 
-class SettingsOut(BaseModel):
+class SettingsOut(Schema):
     slow_mode_seconds: int
     keyword_filter: list[str] | None = Field(description="Only staff see the filter.")
 
 
-class RoomOut(BaseModel):
+class RoomOut(Schema):
     id: str
     title: str
     description: str
@@ -145,13 +147,13 @@ class RoomOut(BaseModel):
     creator: CreatorOut
     shelf: list[ProductCard]
     peak_viewers: int
-    hearts: int
+    hearts: BigInt
     replay_video_id: str | None
     has_stream_key: bool
     url: str
 
 
-class RoomPage(BaseModel):
+class RoomPage(Schema):
     items: list[RoomOut]
 
 
@@ -161,7 +163,7 @@ class LiveFlashOut(FlashSaleOut):
     seconds_left: float
 
 
-class LivePinOut(BaseModel):
+class LivePinOut(Schema):
     id: int
     product: ProductCard
     pinned_at: datetime
@@ -169,14 +171,14 @@ class LivePinOut(BaseModel):
     flash: LiveFlashOut | None
 
 
-class LivePinsOut(BaseModel):
+class LivePinsOut(Schema):
     room: str
     version: int
     pins: list[LivePinOut]
     server_now: datetime
 
 
-class PinHistoryOut(BaseModel):
+class PinHistoryOut(Schema):
     """The replay timeline: offsets from the start of the show."""
 
     room: str
@@ -184,7 +186,7 @@ class PinHistoryOut(BaseModel):
     pins: list[LivePinOut]
 
 
-class ChatMessageOut(BaseModel):
+class ChatMessageOut(Schema):
     id: int
     room: str
     author: CreatorOut
@@ -194,42 +196,42 @@ class ChatMessageOut(BaseModel):
     created_at: datetime
 
 
-class ChatPage(BaseModel):
+class ChatPage(Schema):
     items: list[ChatMessageOut]
 
 
-class StreamKeyOut(BaseModel):
+class StreamKeyOut(Schema):
     stream_key: str = Field(description="Shown once: only its hash is kept.")
     rotated_at: datetime
 
 
-class SnapshotOut(BaseModel):
+class SnapshotOut(Schema):
     """Everything a client needs to draw the room; events then keep it current."""
 
     room: RoomOut
     pins: LivePinsOut
     chat: list[ChatMessageOut]
     viewers: int
-    hearts: int
+    hearts: BigInt
     settings: SettingsOut
     permissions: PermissionsOut
     server_now: datetime
 
 
-class MuteOut(BaseModel):
+class MuteOut(Schema):
     user_id: int
     until: datetime
 
 
-class ModeratorList(BaseModel):
+class ModeratorList(Schema):
     items: list[CreatorOut]
 
 
-class ClickOut(BaseModel):
+class ClickOut(Schema):
     ok: bool
 
 
-class DashboardPoint(BaseModel):
+class DashboardPoint(Schema):
     minute: datetime
     viewers: int
     hearts: int
@@ -239,7 +241,7 @@ class DashboardPoint(BaseModel):
     gmv_minor: dict[str, int] = Field(description="Paid amount per currency, in minor units.")
 
 
-class DashboardProduct(BaseModel):
+class DashboardProduct(Schema):
     product_id: int
     title: str
     currency: str
@@ -250,12 +252,12 @@ class DashboardProduct(BaseModel):
     pinned_seconds: int
 
 
-class DashboardOut(BaseModel):
+class DashboardOut(Schema):
     room: str
     state: str
     current_viewers: int
     peak_viewers: int
-    hearts: int
+    hearts: BigInt
     chat_messages: int
     chat_per_minute: float
     product_clicks: int

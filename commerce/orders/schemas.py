@@ -5,12 +5,15 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from flask_babel import lazy_gettext as _l
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from commerce.validation import Schema
 
 MAX_QUANTITY = 99
 
 
-class AddressIn(BaseModel):
+class AddressIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     name: str = Field(min_length=1, max_length=60)
@@ -27,11 +30,11 @@ class AddressOut(AddressIn):
     id: int
 
 
-class AddressList(BaseModel):
+class AddressList(Schema):
     items: list[AddressOut]
 
 
-class SourceIn(BaseModel):
+class SourceIn(Schema):
     """The content a product was bought from: a video (public id) or a live room (key)."""
 
     source_kind: Literal["video", "live"] | None = None
@@ -43,11 +46,11 @@ class CartItemIn(SourceIn):
     quantity: int = Field(default=1, ge=1, le=MAX_QUANTITY)
 
 
-class CartQuantityIn(BaseModel):
+class CartQuantityIn(Schema):
     quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
-class CartItemOut(BaseModel):
+class CartItemOut(Schema):
     id: int
     product_id: int
     title: str
@@ -61,7 +64,7 @@ class CartItemOut(BaseModel):
     available: bool
 
 
-class CartOut(BaseModel):
+class CartOut(Schema):
     items: list[CartItemOut]
 
 
@@ -70,7 +73,7 @@ class OrderItemIn(SourceIn):
     quantity: int = Field(ge=1, le=MAX_QUANTITY)
 
 
-class OrderIn(BaseModel):
+class OrderIn(Schema):
     """Buy now (items) or check out the cart's lines of one merchant (from_cart + merchant_id)."""
 
     items: list[OrderItemIn] = Field(default_factory=list, max_length=50)
@@ -81,13 +84,13 @@ class OrderIn(BaseModel):
     @model_validator(mode="after")
     def one_way_to_say_what(self) -> OrderIn:
         if self.from_cart == bool(self.items):
-            raise ValueError("give either items or from_cart with merchant_id")
+            raise ValueError(_l("Give either items, or from_cart with merchant_id."))
         if self.from_cart and self.merchant_id is None:
-            raise ValueError("merchant_id is required with from_cart")
+            raise ValueError(_l("merchant_id is required with from_cart."))
         return self
 
 
-class OrderLineOut(BaseModel):
+class OrderLineOut(Schema):
     id: int
     product_id: int
     title: str
@@ -102,14 +105,14 @@ class OrderLineOut(BaseModel):
     creator_id: int | None
 
 
-class OrderEventOut(BaseModel):
+class OrderEventOut(Schema):
     from_state: str | None
     to_state: str
     note: str
     at: datetime
 
 
-class OrderOut(BaseModel):
+class OrderOut(Schema):
     id: str
     state: str
     fulfilment: str
@@ -133,41 +136,41 @@ class OrderOut(BaseModel):
     pay_url: str | None = None
 
 
-class OrderQuery(BaseModel):
+class OrderQuery(Schema):
     role: Literal["buyer", "merchant"] = "buyer"
     state: str | None = Field(default=None, max_length=20)
     page: int = Field(default=1, ge=1, le=10000)
 
 
-class OrderPage(BaseModel):
+class OrderPage(Schema):
     items: list[OrderOut]
     page: int
     total: int
 
 
-class PlacedOrders(BaseModel):
+class PlacedOrders(Schema):
     """A cart checkout may make one order per merchant; buy now makes one."""
 
     orders: list[OrderOut]
 
 
-class ShipIn(BaseModel):
+class ShipIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     tracking_number: str = Field(min_length=3, max_length=64, pattern=r"^[A-Za-z0-9\-]+$")
 
 
-class RefundRequestIn(BaseModel):
+class RefundRequestIn(Schema):
     reason: str = Field(default="", max_length=1000)
 
 
-class RefundIn(BaseModel):
+class RefundIn(Schema):
     amount_minor: int = Field(ge=1, description="Minor units to give back to the buyer.")
     reason: str = Field(default="", max_length=1000)
     restock: bool = Field(default=False, description="Put fully refunded lines back in stock.")
 
 
-class FlashSaleIn(BaseModel):
+class FlashSaleIn(Schema):
     price_minor: int = Field(ge=0, le=10**12)
     starts_at: datetime
     ends_at: datetime
@@ -183,11 +186,11 @@ class FlashSaleIn(BaseModel):
     @model_validator(mode="after")
     def ends_after_start(self) -> FlashSaleIn:
         if self.ends_at <= self.starts_at:
-            raise ValueError("the sale must end after it starts")
+            raise ValueError(_l("The sale must end after it starts."))
         return self
 
 
-class FlashSaleOut(BaseModel):
+class FlashSaleOut(Schema):
     id: int
     product_id: int
     price_minor: int
@@ -202,11 +205,11 @@ class FlashSaleOut(BaseModel):
     server_now: datetime
 
 
-class FlashSaleList(BaseModel):
+class FlashSaleList(Schema):
     items: list[FlashSaleOut]
 
 
-class BuyInfoOut(BaseModel):
+class BuyInfoOut(Schema):
     """What the checkout drawer needs about a product, with the server's clock for countdowns."""
 
     product_id: int

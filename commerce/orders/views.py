@@ -6,6 +6,7 @@ from flask import Blueprint, render_template, request
 
 from commerce.accounts.auth import login_required, require_merchant, require_user
 from commerce.extensions import db
+from commerce.inputs import page_arg
 from commerce.orders import lifecycle, services
 from commerce.orders.present import order_out
 from commerce.orders.rules import STATES
@@ -22,7 +23,7 @@ def _state_filter() -> str | None:
 @bp.get("/orders")
 @login_required
 def my_orders() -> str:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     items, total = lifecycle.list_orders(
         db.session, require_user(), role="buyer", state=_state_filter(), page=page
     )
@@ -32,7 +33,7 @@ def my_orders() -> str:
 @bp.get("/merchant/orders")
 @login_required
 def merchant_orders() -> str:
-    page = max(request.args.get("page", 1, type=int) or 1, 1)
+    page = page_arg()
     items, total = lifecycle.list_orders(
         db.session, require_merchant(), role="merchant", state=_state_filter(), page=page
     )

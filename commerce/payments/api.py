@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import Blueprint, current_app, jsonify, request
 from flask_babel import gettext as _
-from pydantic import BaseModel
 from sqlalchemy.exc import IntegrityError
 
 from commerce.accounts.auth import require_merchant, require_user
@@ -26,16 +25,17 @@ from commerce.payments.provider import InvalidSignature
 from commerce.payments.webhooks import provider, webhook_url
 from commerce.security_rules import safe_path
 from commerce.timeutil import utcnow
+from commerce.validation import Schema
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments_api", __name__, url_prefix="/api/v1")
 
 
-class PaymentIn(BaseModel):
+class PaymentIn(Schema):
     return_to: str | None = None  # a path on this site to come back to after paying
 
 
-class PaymentOut(BaseModel):
+class PaymentOut(Schema):
     order_id: str
     provider: str
     intent_id: str
@@ -45,7 +45,7 @@ class PaymentOut(BaseModel):
     pay_url: str
 
 
-class WebhookOut(BaseModel):
+class WebhookOut(Schema):
     received: bool
     duplicate: bool = False
     result: str = ""

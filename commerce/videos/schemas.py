@@ -4,37 +4,47 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from flask_babel import lazy_gettext as _l
+from pydantic import ConfigDict, Field, field_validator, model_validator
+
+from commerce.validation import BigInt, Schema
 
 
-class UploadIn(BaseModel):
+class UploadIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     filename: str = Field(min_length=1, max_length=255)
-    size: int = Field(ge=1, description="Total size in bytes.")
+    size: BigInt = Field(ge=0, description="Total size in bytes.")
+
+    @field_validator("size")
+    @classmethod
+    def not_empty(cls, value: int) -> int:
+        if value == 0:
+            raise ValueError(_l("The file is empty."))
+        return value
 
 
-class UploadOut(BaseModel):
+class UploadOut(Schema):
     id: str
     filename: str
-    size: int
-    received: int
+    size: BigInt
+    received: BigInt
     chunk_size: int
     video_id: str | None
 
 
-class VideoEditIn(BaseModel):
+class VideoEditIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
     title: str = Field(default="", max_length=120)
     description: str = Field(default="", max_length=2000)
 
 
-class CoverIn(BaseModel):
+class CoverIn(Schema):
     cover_ms: int = Field(ge=0)
 
 
-class PinIn(BaseModel):
+class PinIn(Schema):
     product_id: int
     start_ms: int = Field(ge=0)
     end_ms: int | None = Field(default=None, gt=0)
@@ -42,11 +52,11 @@ class PinIn(BaseModel):
     @model_validator(mode="after")
     def ends_after_start(self) -> PinIn:
         if self.end_ms is not None and self.end_ms <= self.start_ms:
-            raise ValueError("end_ms must be after start_ms")
+            raise ValueError(_l("end_ms must be after start_ms."))
         return self
 
 
-class ProductCard(BaseModel):
+class ProductCard(Schema):
     id: int
     title: str
     price_display: str
@@ -56,27 +66,27 @@ class ProductCard(BaseModel):
     url: str
 
 
-class PinOut(BaseModel):
+class PinOut(Schema):
     id: int
     start_ms: int
     end_ms: int | None
     product: ProductCard
 
 
-class CreatorOut(BaseModel):
+class CreatorOut(Schema):
     id: int
     display_name: str
     avatar_url: str | None
     url: str
 
 
-class SpriteOut(BaseModel):
+class SpriteOut(Schema):
     url: str
     tiles: int
     interval_ms: int
 
 
-class VideoOut(BaseModel):
+class VideoOut(Schema):
     id: str
     title: str
     description: str
@@ -100,20 +110,20 @@ class VideoOut(BaseModel):
     pins: list[PinOut]
 
 
-class FeedQuery(BaseModel):
+class FeedQuery(Schema):
     cursor: str | None = Field(default=None, max_length=200)
     creator_id: int | None = None
     limit: int = Field(default=10, ge=1, le=30)
 
 
-class MyVideosQuery(BaseModel):
+class MyVideosQuery(Schema):
     limit: int = Field(default=50, ge=1, le=100)
 
 
-class VideoPage(BaseModel):
+class VideoPage(Schema):
     items: list[VideoOut]
     next_cursor: str | None
 
 
-class ViewCountOut(BaseModel):
+class ViewCountOut(Schema):
     view_count: int

@@ -18,7 +18,7 @@ function toMinor(text, currency) {
 }
 
 function local(iso) {
-  return new Date(iso.endsWith("Z") ? iso : iso + "Z").toLocaleString();
+  return new Date(/Z|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z").toLocaleString();
 }
 
 async function load() {

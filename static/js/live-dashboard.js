@@ -20,7 +20,7 @@ function gmvText(gmv, formatMoney) {
 }
 
 function minuteLabel(iso) {
-  const at = Date.parse(/Z$/.test(iso) ? iso : iso + "Z");
+  const at = Date.parse(/Z|[+-]\d\d:?\d\d$/.test(iso) ? iso : iso + "Z");
   return new Date(at).toLocaleTimeString(document.documentElement.lang || undefined, {
     hour: "2-digit",
     minute: "2-digit",
