@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.accounts.models import User
 from commerce.attribution.payout_rules import REQUESTED
-from commerce.extensions import db
+from commerce.extensions import MONEY, db
 from commerce.timeutil import utcnow
 
 # What can be shared: a video (by public id), a product (by id), a live room (by public id).
@@ -72,9 +72,10 @@ class Commission(db.Model):
     role: Mapped[str] = mapped_column(String(16))  # creator | sharer
     level: Mapped[int]  # 0 creator, 1 direct sharer, 2 upline, ...
     share_id: Mapped[int | None] = mapped_column(ForeignKey("shares.id"))
-    base_minor: Mapped[int]
+    base_minor: Mapped[int] = mapped_column(MONEY)
     rate_bp: Mapped[int]
-    amount_minor: Mapped[int]  # as frozen at payment; refunds append ledger entries
+    # As frozen at payment; refunds append ledger entries.
+    amount_minor: Mapped[int] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     reason: Mapped[str] = mapped_column(String(24))  # rules.PAID or why it is unpaid
     review: Mapped[str] = mapped_column(String(12), default=REVIEW_NONE, index=True)
@@ -101,7 +102,7 @@ class LedgerEntry(db.Model):
     # accrue | release | refund | reject | payout | payout_failed
     kind: Mapped[str] = mapped_column(String(16))
     bucket: Mapped[str] = mapped_column(String(12))  # ledger_rules.BUCKETS
-    amount_minor: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     # Why money moved back, when the kind alone does not say (a failed payout's failure code).
     reason: Mapped[str | None] = mapped_column(String(40))
@@ -116,7 +117,7 @@ class Payout(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     payee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    amount_minor: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(12), default=REQUESTED)  # payout_rules.STATES
     provider_ref: Mapped[str | None] = mapped_column(String(64), index=True)

@@ -7,7 +7,7 @@ from typing import Literal
 
 from pydantic import ConfigDict, Field
 
-from commerce.validation import Currency, Schema
+from commerce.validation import BigInt, Currency, Schema
 
 
 class ShareIn(Schema):
@@ -95,7 +95,7 @@ class EarningsOut(Schema):
 
 
 class PayoutIn(Schema):
-    amount_minor: int = Field(gt=0, le=10**12)
+    amount_minor: BigInt = Field(gt=0, le=10**12)
     currency: Currency = Field(default="CNY", min_length=3, max_length=3)
     idempotency_key: str = Field(min_length=8, max_length=80)
 

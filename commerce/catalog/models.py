@@ -8,7 +8,7 @@ from sqlalchemy import CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.accounts.models import User
-from commerce.extensions import db
+from commerce.extensions import MONEY, db
 from commerce.files.models import StoredObject
 from commerce.timeutil import utcnow
 
@@ -26,7 +26,7 @@ class Product(db.Model):
     merchant_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     title: Mapped[str] = mapped_column(String(120))
     description: Mapped[str] = mapped_column(Text, default="")
-    price_minor: Mapped[int]
+    price_minor: Mapped[int] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     stock: Mapped[int] = mapped_column(default=0)
     per_buyer_limit: Mapped[int | None]

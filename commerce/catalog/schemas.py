@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from pydantic import ConfigDict, Field, model_validator
 
-from commerce.validation import Currency, Schema
+from commerce.validation import BigInt, Currency, Schema
 
 MAX_PRICE_MINOR = 10**12
 MAX_STOCK = 10_000_000
@@ -16,7 +16,7 @@ class ProductIn(Schema):
 
     title: str = Field(min_length=1, max_length=120)
     description: str = Field(default="", max_length=5000)
-    price_minor: int = Field(ge=0, le=MAX_PRICE_MINOR, description="Price in minor units (fen).")
+    price_minor: BigInt = Field(ge=0, le=MAX_PRICE_MINOR, description="Price in minor units (fen).")
     currency: Currency = Field(default="CNY", min_length=3, max_length=3)
     stock: int = Field(default=0, ge=0, le=MAX_STOCK)
     per_buyer_limit: int | None = Field(default=None, ge=1, le=MAX_STOCK)

@@ -52,7 +52,7 @@ class RoomProductIn(RoomRef, ProductRefIn):
 
 class LiveFlashSaleIn(Schema):
     product_id: int = Field(ge=1)
-    price_minor: int = Field(ge=0, le=10**12)
+    price_minor: BigInt = Field(ge=0, le=10**12)
     duration_seconds: int = Field(ge=10, le=24 * 3600)
     starts_in_seconds: int = Field(default=0, ge=0, le=24 * 3600)
     quantity: int = Field(ge=1, le=10_000_000)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.accounts.models import User
 from commerce.catalog.models import Product
-from commerce.extensions import db
+from commerce.extensions import MONEY, db
 from commerce.orders.rules import PENDING_PAYMENT
 from commerce.timeutil import utcnow
 
@@ -65,7 +65,7 @@ class FlashSale(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
-    price_minor: Mapped[int]
+    price_minor: Mapped[int] = mapped_column(MONEY)
     starts_at: Mapped[datetime]
     ends_at: Mapped[datetime]
     quantity: Mapped[int]
@@ -102,11 +102,11 @@ class Order(db.Model):
     state: Mapped[str] = mapped_column(String(20), default=PENDING_PAYMENT)
     fulfilment: Mapped[str] = mapped_column(String(20), default="paid")  # furthest step reached
     currency: Mapped[str] = mapped_column(String(3))
-    subtotal_minor: Mapped[int]
-    discount_minor: Mapped[int] = mapped_column(default=0)
-    shipping_minor: Mapped[int] = mapped_column(default=0)
-    total_minor: Mapped[int]
-    refunded_minor: Mapped[int] = mapped_column(default=0)
+    subtotal_minor: Mapped[int] = mapped_column(MONEY)
+    discount_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    shipping_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    total_minor: Mapped[int] = mapped_column(MONEY)
+    refunded_minor: Mapped[int] = mapped_column(MONEY, default=0)
     address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     tracking_number: Mapped[str | None] = mapped_column(String(64))
     refund_requested: Mapped[bool] = mapped_column(default=False)
@@ -143,11 +143,12 @@ class OrderLine(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
     title: Mapped[str] = mapped_column(String(120))
-    list_price_minor: Mapped[int]
-    unit_price_minor: Mapped[int]
+    list_price_minor: Mapped[int] = mapped_column(MONEY)
+    unit_price_minor: Mapped[int] = mapped_column(MONEY)
     quantity: Mapped[int]
-    amount_minor: Mapped[int]  # what the buyer pays for the line after discounts: the base
-    refunded_minor: Mapped[int] = mapped_column(default=0)
+    # What the buyer pays for the line after discounts: the commission base.
+    amount_minor: Mapped[int] = mapped_column(MONEY)
+    refunded_minor: Mapped[int] = mapped_column(MONEY, default=0)
     flash_sale_id: Mapped[int | None] = mapped_column(ForeignKey("flash_sales.id"))
     creator_rate_bp: Mapped[int] = mapped_column(default=0)  # the product's rates when ordered
     sharer_rate_bp: Mapped[int] = mapped_column(default=0)

@@ -8,7 +8,7 @@ from typing import Literal
 from flask_babel import lazy_gettext as _l
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
-from commerce.validation import Schema
+from commerce.validation import BigInt, Schema
 
 MAX_QUANTITY = 99
 
@@ -165,13 +165,15 @@ class RefundRequestIn(Schema):
 
 
 class RefundIn(Schema):
-    amount_minor: int = Field(ge=1, description="Minor units to give back to the buyer.")
+    amount_minor: BigInt = Field(
+        ge=1, le=10**12, description="Minor units to give back to the buyer."
+    )
     reason: str = Field(default="", max_length=1000)
     restock: bool = Field(default=False, description="Put fully refunded lines back in stock.")
 
 
 class FlashSaleIn(Schema):
-    price_minor: int = Field(ge=0, le=10**12)
+    price_minor: BigInt = Field(ge=0, le=10**12)
     starts_at: datetime
     ends_at: datetime
     quantity: int = Field(ge=1, le=10_000_000)

@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from commerce.extensions import db
+from commerce.extensions import MONEY, db
 from commerce.timeutil import utcnow
 
 # Payment intent states, as providers name them.
@@ -33,7 +33,7 @@ class Payment(db.Model):
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     provider: Mapped[str] = mapped_column(String(16))
     provider_ref: Mapped[str] = mapped_column(String(64))
-    amount_minor: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(MONEY)
     currency: Mapped[str] = mapped_column(String(3))
     state: Mapped[str] = mapped_column(String(20), default=REQUIRES_PAYMENT)
     pay_url: Mapped[str] = mapped_column(String(300))
@@ -49,7 +49,7 @@ class RefundRecord(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payments.id"))
-    amount_minor: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(MONEY)
     provider_ref: Mapped[str | None] = mapped_column(String(64))
     state: Mapped[str] = mapped_column(String(12), default="pending")  # pending|succeeded|failed
     reason: Mapped[str] = mapped_column(Text, default="")
@@ -80,7 +80,7 @@ class SandboxObject(db.Model):
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     kind: Mapped[str] = mapped_column(String(12))  # intent | refund | payout | event
     state: Mapped[str] = mapped_column(String(20))
-    amount_minor: Mapped[int] = mapped_column(default=0)
+    amount_minor: Mapped[int] = mapped_column(MONEY, default=0)
     currency: Mapped[str] = mapped_column(String(3), default="CNY")
     parent_id: Mapped[str | None] = mapped_column(String(40), index=True)  # a refund's intent
     idempotency_key: Mapped[str | None] = mapped_column(String(80), unique=True)
