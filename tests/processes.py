@@ -7,9 +7,9 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 import pytest
 import requests
@@ -102,15 +102,3 @@ def processes(database_url: str, tmp_path: Path) -> Iterator[Processes]:
         yield running
     finally:
         running.stop_all()
-
-
-def wait_for(check: Callable[[], Any], *, timeout: float = 20, every: float = 0.2) -> Any:
-    """Poll `check` until it returns something truthy; fail with its last answer."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = check()
-        if last:
-            return last
-        time.sleep(every)
-    raise AssertionError(f"gave up waiting after {timeout} s; last answer: {last!r}")

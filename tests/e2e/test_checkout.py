@@ -71,6 +71,20 @@ def publish_video_with_pin(app, creator, product, folder: Path) -> str:
     return public_id
 
 
+def pay_in_drawer(page, drawer) -> None:
+    """Pay with the 4242 test card in the checkout drawer's pay frame; wait for the paid state.
+
+    The pay page's own "succeeded" may be replaced at once by the drawer's paid state (the
+    webhook can arrive within milliseconds), so only the drawer's state is awaited.
+    """
+    from playwright.sync_api import expect
+
+    frame = page.frame_locator(".drawer-frame")
+    frame.locator("input[name=card_number]").fill("4242 4242 4242 4242")
+    frame.locator("button[type=submit].primary").click()
+    expect(drawer.locator(".drawer-paid")).to_be_visible(timeout=20_000)
+
+
 def log_in(page, base_url: str, email: str, next_path: str = "/") -> None:
     page.goto(f"{base_url}/login?next={next_path}")
     page.fill("input[name=email]", email)
@@ -129,12 +143,7 @@ def test_buy_in_the_drawer_while_the_video_plays_then_the_merchant_ships(
 
     drawer.locator(".drawer-quantity").fill("2")
     drawer.locator(".drawer-pay").click()
-    frame = page.frame_locator(".drawer-frame")
-    frame.locator("input[name=card_number]").fill("4242 4242 4242 4242")
-    frame.locator("button[type=submit].primary").click()
-    # The pay page's own "succeeded" may be replaced at once by the drawer's paid state (the
-    # webhook can arrive within milliseconds), so only the drawer's state is asserted.
-    expect(drawer.locator(".drawer-paid")).to_be_visible(timeout=20_000)
+    pay_in_drawer(page, drawer)
     expect(drawer.locator(".drawer-paid-text")).to_contain_text("Paid")
     assert player.evaluate("v => !v.paused"), "the video kept playing through checkout"
     page.screenshot(path=str(screenshots / "checkout-paid.png"))

@@ -16,7 +16,7 @@ from commerce.attribution.models import Share, ShareClick
 from commerce.extensions import db
 from commerce.orders.models import Order
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
-from tests.e2e.test_checkout import log_in
+from tests.e2e.test_checkout import log_in, pay_in_drawer
 
 pytestmark = [pytest.mark.e2e]
 
@@ -68,10 +68,7 @@ def _buy_and_pay(page, base: str, product_id: int) -> None:
     drawer = page.locator("#checkout-drawer")
     expect(drawer).to_be_visible()
     drawer.locator(".drawer-pay").click()
-    frame = page.frame_locator(".drawer-frame")
-    frame.locator("input[name=card_number]").fill("4242 4242 4242 4242")
-    frame.locator("button[type=submit].primary").click()
-    expect(drawer.locator(".drawer-paid")).to_be_visible(timeout=20_000)
+    pay_in_drawer(page, drawer)
 
 
 def _chains(app) -> list[list[int]]:

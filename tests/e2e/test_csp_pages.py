@@ -9,7 +9,7 @@ import uuid
 import pytest
 
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
-from tests.e2e.test_checkout import log_in, publish_video_with_pin
+from tests.e2e.test_checkout import log_in, pay_in_drawer, publish_video_with_pin
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ffmpeg]
 
@@ -78,10 +78,7 @@ def test_main_pages_raise_no_csp_violation(
     drawer = page.locator("#checkout-drawer")
     expect(drawer).to_be_visible()
     drawer.locator(".drawer-pay").click()
-    frame = page.frame_locator(".drawer-frame")
-    frame.locator("input[name=card_number]").fill("4242 4242 4242 4242")
-    frame.locator("button[type=submit].primary").click()
-    expect(drawer.locator(".drawer-paid")).to_be_visible(timeout=20_000)
+    pay_in_drawer(page, drawer)
 
     visit(page, f"{base}{pay_url}" if pay_url.startswith("/") else pay_url)
     expect(page.locator("input[name=card_number]")).to_be_visible()

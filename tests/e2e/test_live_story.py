@@ -20,7 +20,7 @@ from commerce.orders.models import Order
 from commerce.videos.models import READY, Video
 from tests.commerce.live.ingest_support import ingest_app, wait_for
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
-from tests.e2e.test_checkout import log_in
+from tests.e2e.test_checkout import log_in, pay_in_drawer
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ffmpeg]
 
@@ -163,10 +163,7 @@ def test_go_live_with_the_camera_buy_in_a_flash_sale_then_the_replay_shows_the_p
         expect(drawer.locator(".drawer-product-title")).to_have_text("Jasmine tea")
         expect(drawer.locator(".drawer-flash")).to_be_visible()
         drawer.locator(".drawer-pay").tap()
-        frame = viewer.frame_locator(".drawer-frame")
-        frame.locator("input[name=card_number]").fill("4242 4242 4242 4242")
-        frame.locator("button[type=submit].primary").click()
-        expect(drawer.locator(".drawer-paid")).to_be_visible(timeout=20_000)
+        pay_in_drawer(viewer, drawer)
         viewer.screenshot(path=str(screenshots / "live-story-paid.png"))
 
         with app.app_context():

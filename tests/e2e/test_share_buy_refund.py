@@ -14,7 +14,7 @@ from commerce.extensions import db
 from commerce.orders.models import Order
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD
-from tests.e2e.test_checkout import log_in, publish_video_with_pin
+from tests.e2e.test_checkout import log_in, pay_in_drawer, publish_video_with_pin
 from tests.e2e.test_share_chain import _share_from_watch_page
 
 pytestmark = [pytest.mark.e2e, pytest.mark.ffmpeg]
@@ -84,10 +84,7 @@ def test_share_chain_buy_then_refund_reverses_commissions(
     drawer = page_c.locator("#checkout-drawer")
     expect(drawer).to_be_visible()
     drawer.locator(".drawer-pay").click()
-    frame = page_c.frame_locator(".drawer-frame")
-    frame.locator("input[name=card_number]").fill("4242 4242 4242 4242")
-    frame.locator("button[type=submit].primary").click()
-    expect(drawer.locator(".drawer-paid")).to_be_visible(timeout=20_000)
+    pay_in_drawer(page_c, drawer)
 
     with app.app_context():
         order = db.session.scalar(select(Order))

@@ -16,9 +16,9 @@ from commerce.jobs.models import PeriodicTask
 from commerce.orders.models import Order
 from commerce.timeutil import utcnow
 from tests.commerce.attribution.conftest import balance
+from tests.commerce.live.ingest_support import wait_for
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
 from tests.conftest import PASSWORD
-from tests.processes import wait_for
 
 RELEASE = "commerce.attribution.jobs.release_due_commissions"
 # A person who tapped a link: what Chromium sends with a user-activated top-level navigation.
