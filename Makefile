@@ -19,6 +19,9 @@ system-deps: ## Install ffmpeg and chromium from Debian packages when missing (n
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing fonts-dejavu-core >/dev/null; \
 	  else echo "please install:$$missing (e.g. sudo apt-get install$$missing)"; exit 1; fi; fi
+	@fc-list 2>/dev/null | grep -qi "wqy\|noto.*cjk" || { \
+	  if [ "$$(id -u)" = 0 ]; then DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-wqy-microhei >/dev/null || true; \
+	  else echo "Chinese pages need a CJK font: sudo apt-get install fonts-wqy-microhei"; fi; }
 
 # The suite runs on the lock: requirements-dev.txt pins everything (requirements.txt's pins
 # included); the project itself is installed without re-resolving anything.
