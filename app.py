@@ -73,13 +73,17 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     config.validate(app.config)
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(app)
+    app.config["DEPLOYMENT_NAME"] = config.deployment_name(app.config)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=os.path.join(app.root_path, "migrations"))
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
-    socketio_options: dict[str, Any] = {"message_queue": queue}
+    socketio_options: dict[str, Any] = {
+        "message_queue": queue,
+        "channel": config.socketio_channel(app.config),
+    }
     if not queue:
         socketio_options["client_manager"] = None  # forget a queue an earlier app configured
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"], **socketio_options)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 from typing import Any
 
@@ -63,6 +64,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS", 3),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
+        # What this deployment's processes share in Redis: the Socket.IO channel and the key
+        # prefix. Redis pub/sub ignores database numbers, so two deployments on one Redis must
+        # differ here; empty: derived from SECRET_KEY, which every node of a deployment shares.
+        "DEPLOYMENT_NAME": os.environ.get("DEPLOYMENT_NAME", ""),
         "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
         # Login throttle (commerce/accounts/rules.py): failures per address in 15 min before its
         # wrong guesses get 429; per account, failures allowed before an exponential backoff.
@@ -144,6 +149,18 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # A replay is as long as the show: allow more than an upload (MAX_VIDEO_SECONDS).
         "LIVE_REPLAY_MAX_SECONDS": _int("LIVE_REPLAY_MAX_SECONDS", 6 * 3600),
     }
+
+
+def deployment_name(settings: dict[str, Any]) -> str:
+    """DEPLOYMENT_NAME, or a name derived from SECRET_KEY (one way: the key is not exposed)."""
+    if settings.get("DEPLOYMENT_NAME"):
+        return str(settings["DEPLOYMENT_NAME"])
+    digest = hashlib.sha256(f"deployment:{settings['SECRET_KEY']}".encode()).hexdigest()
+    return f"d{digest[:12]}"
+
+
+def socketio_channel(settings: dict[str, Any]) -> str:
+    return f"liveshop:{deployment_name(settings)}:socketio"
 
 
 def validate(settings: dict[str, Any]) -> None:

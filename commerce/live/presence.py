@@ -244,4 +244,6 @@ def make_presence(config: Mapping[str, Any]) -> Presence:
         socket_timeout=REDIS_TIMEOUT_SECONDS,
         socket_connect_timeout=REDIS_TIMEOUT_SECONDS,
     )
-    return RedisPresence(client, ttl_s=ttl_s)
+    # One Redis may serve several deployments: each counts only its own viewers.
+    prefix = f"liveshop:{config.get('DEPLOYMENT_NAME') or 'default'}:presence:"
+    return RedisPresence(client, ttl_s=ttl_s, key_prefix=prefix)
