@@ -9,6 +9,8 @@ from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from media.diskspace import is_out_of_space
+
 
 class DomainError(Exception):
     """A use case refused: carries an HTTP status, a machine code and a translated message."""
@@ -59,6 +61,15 @@ class RateLimited(DomainError):
     code = "rate_limited"
 
 
+class InsufficientStorage(DomainError):
+    status = 507
+    code = "insufficient_storage"
+
+
+def out_of_space_message() -> str:
+    return _("The server is out of disk space. Please try again later.")
+
+
 def wants_json() -> bool:
     if request.path.startswith("/api/"):
         return True
@@ -92,6 +103,15 @@ def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> Response:
         return _respond(error.status, error.code, error.message, error.fields)
+
+    @app.errorhandler(OSError)
+    def handle_os_error(error: OSError) -> Response:
+        """A full disk or quota is the server's condition, not a bug: 507 with a message."""
+        if not is_out_of_space(error):
+            raise error
+        return _respond(
+            InsufficientStorage.status, InsufficientStorage.code, out_of_space_message()
+        )
 
     @app.errorhandler(CSRFError)
     def handle_csrf(error: CSRFError) -> Response:

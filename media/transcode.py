@@ -17,6 +17,7 @@ from media.commands import (
     rung_dir,
     sprite_geometry,
 )
+from media.diskspace import space_guard
 from media.ffrun import TranscodeError, run_ffmpeg
 from media.hls import Rendition, bandwidths, codecs_string, parse_media_playlist, render_master
 from media.hls import write_atomic as _write_atomic
@@ -254,49 +255,51 @@ def transcode_video(
         timings[name] = now - clock
         clock = now
 
-    stage1 = build_hls(src, probe, [first], out, segment_s=segment_s, preset=preset)
-    run_ffmpeg(stage1, on_progress=progress.stage("stage1"), **run_kwargs)
-    renditions = [_rendition(out, first, probe)]
-    _write_atomic(os.path.join(out, MASTER_NAME), render_master(renditions))
+    with space_guard(out):
+        stage1 = build_hls(src, probe, [first], out, segment_s=segment_s, preset=preset)
+        run_ffmpeg(stage1, on_progress=progress.stage("stage1"), **run_kwargs)
+        renditions = [_rendition(out, first, probe)]
+        _write_atomic(os.path.join(out, MASTER_NAME), render_master(renditions))
     lap("stage1")
     timings["first_playable"] = clock - started
     if on_first_playable is not None:
         on_first_playable(out, [first])
     clock = time.monotonic()  # the callback's own time (e.g. an upload) is not ours
 
-    top = rungs[-1]
-    poster_at = default_poster_time(probe.duration_s) if poster_at_s is None else poster_at_s
-    make_poster(src, poster_at, os.path.join(out, POSTER_NAME), top.width, probe=probe)
-    progress.stage("poster")(1.0)
-    lap("poster")
-    tiles = sprite_tiles if sprite_tiles is not None else default_sprite_tiles(probe.duration_s)
-    sprite = make_sprite(
-        os.path.join(rung_dir(out, first), PLAYLIST_NAME),
-        os.path.join(out, SPRITE_NAME),
-        duration_s=probe.duration_s,
-        width=first.width,
-        height=first.height,
-        tiles=tiles,
-        input_format="hls",
-        on_progress=progress.stage("sprite"),
-        timeout_s=stage_timeout,
-    )
-    lap("sprite")
+    with space_guard(out):  # what fails or is cut short on a full disk says so
+        top = rungs[-1]
+        poster_at = default_poster_time(probe.duration_s) if poster_at_s is None else poster_at_s
+        make_poster(src, poster_at, os.path.join(out, POSTER_NAME), top.width, probe=probe)
+        progress.stage("poster")(1.0)
+        lap("poster")
+        tiles = sprite_tiles if sprite_tiles is not None else default_sprite_tiles(probe.duration_s)
+        sprite = make_sprite(
+            os.path.join(rung_dir(out, first), PLAYLIST_NAME),
+            os.path.join(out, SPRITE_NAME),
+            duration_s=probe.duration_s,
+            width=first.width,
+            height=first.height,
+            tiles=tiles,
+            input_format="hls",
+            on_progress=progress.stage("sprite"),
+            timeout_s=stage_timeout,
+        )
+        lap("sprite")
 
-    if rest:
-        stage2 = build_hls(src, probe, rest, out, segment_s=segment_s, preset=preset)
-        run_ffmpeg(stage2, on_progress=progress.stage("stage2"), **run_kwargs)
-        renditions += [_rendition(out, rung, probe) for rung in rest]
-        _write_atomic(os.path.join(out, MASTER_NAME), render_master(renditions))
-        lap("stage2")
+        if rest:
+            stage2 = build_hls(src, probe, rest, out, segment_s=segment_s, preset=preset)
+            run_ffmpeg(stage2, on_progress=progress.stage("stage2"), **run_kwargs)
+            renditions += [_rendition(out, rung, probe) for rung in rest]
+            _write_atomic(os.path.join(out, MASTER_NAME), render_master(renditions))
+            lap("stage2")
 
-    fallback = build_fallback(
-        os.path.join(rung_dir(out, top), PLAYLIST_NAME),
-        os.path.join(out, FALLBACK_NAME),
-        has_audio=probe.has_audio,
-    )
-    run_ffmpeg(fallback, on_progress=progress.stage("fallback"), **run_kwargs)
-    lap("fallback")
+        fallback = build_fallback(
+            os.path.join(rung_dir(out, top), PLAYLIST_NAME),
+            os.path.join(out, FALLBACK_NAME),
+            has_audio=probe.has_audio,
+        )
+        run_ffmpeg(fallback, on_progress=progress.stage("fallback"), **run_kwargs)
+        lap("fallback")
     timings["total"] = sum(v for k, v in timings.items() if k != "first_playable")
     progress.finish()
     return TranscodeResult(

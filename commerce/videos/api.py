@@ -87,7 +87,7 @@ def get_upload(upload_id: str) -> UploadOut:
     summary="Send the next chunk (header Upload-Offset: byte offset of this chunk)",
     response=UploadOut,
     raw_body="application/octet-stream",
-    errors=(404, 409),
+    errors=(404, 409, 507),
 )
 def put_chunk(upload_id: str) -> UploadOut:
     upload = uploads.access_upload(db.session, upload_id, require_creator())
@@ -116,7 +116,7 @@ def put_chunk(upload_id: str) -> UploadOut:
     summary="Finish the upload: validate the video and start processing",
     response=VideoOut,
     status=201,
-    errors=(404, 409),
+    errors=(404, 409, 507),
 )
 def complete_upload(upload_id: str) -> VideoOut:
     upload = uploads.access_upload(db.session, upload_id, require_creator())

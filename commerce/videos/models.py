@@ -14,6 +14,7 @@ from commerce.files.models import StoredObject
 from commerce.timeutil import utcnow
 
 PROCESSING, READY, FAILED = "processing", "ready", "failed"
+OUT_OF_SPACE = "insufficient_storage"  # Video.error code: the disk filled up while processing
 
 
 class Video(db.Model):

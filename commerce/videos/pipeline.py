@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import shutil
 import time
 from collections.abc import Iterator, Sequence
@@ -18,13 +19,16 @@ from commerce.files.services import object_url, storage
 from commerce.jobs.runner import JobContext, job_handler, periodic
 from commerce.realtime import publish, user_room
 from commerce.timeutil import utcnow
-from commerce.videos.models import FAILED, READY, Rendition, Video
+from commerce.videos.models import FAILED, OUT_OF_SPACE, READY, Rendition, Video
+from commerce.videos.present import error_message_for_creator
 from commerce.videos.uploads import sweep_stale_uploads
+from media.diskspace import is_out_of_space
 from media.ladder import Rung
 from media.probe import probe_video
 from media.storage import LocalStorage, Storage
 from media.transcode import TranscodeResult, make_poster, transcode_video
 
+log = logging.getLogger(__name__)
 PROGRESS_EVENT = "video.progress"
 CONTENT_TYPES = {
     ".m3u8": "application/vnd.apple.mpegurl",
@@ -40,7 +44,7 @@ def progress_payload(video: Video) -> dict[str, Any]:
         "state": video.state,
         "progress": video.progress,
         "playable": video.playable,
-        "error": video.error,
+        "error": error_message_for_creator(video, current_app.config["BABEL_DEFAULT_LOCALE"]),
         "poster_url": object_url(video.poster),
     }
 
@@ -95,12 +99,43 @@ class OutputPublisher:
             self.backend.save_file(self.key(master), master_path, CONTENT_TYPES[".m3u8"])
 
 
+def _discard_outputs(session: Session, backend: Storage, video: Video) -> None:
+    """Nothing of a failed attempt stays playable: its stored files and their rows go."""
+    prefix = video.storage_prefix + "hls/"
+    try:
+        backend.delete_prefix(prefix)
+    except Exception:  # storage away: the next attempt (or a sweep) deletes them
+        log.exception("video %s: outputs of a failed attempt left in storage", video.public_id)
+    video.playable = False
+    video.master_key = video.fallback_key = None
+    video.renditions = []
+    for name in ("poster", "sprite"):
+        obj = getattr(video, name)
+        if obj is not None and obj.key.startswith(prefix):
+            setattr(video, name, None)
+            session.delete(obj)
+
+
+def _undo_attempt(session: Session, video_id: int, error: BaseException) -> None:
+    """After a failed attempt: drop its outputs and say why, before the runner retries."""
+    session.rollback()
+    video = session.get(Video, video_id, populate_existing=True)
+    if video is None:
+        return
+    _discard_outputs(session, storage(), video)
+    video.error = OUT_OF_SPACE if is_out_of_space(error) else None
+    announce(session, video)
+    session.commit()
+
+
 def _mark_failed(session: Session, payload: dict[str, Any], error: str) -> None:
     video = session.get(Video, payload.get("video_id"))
     if video is None:
         return
+    _discard_outputs(session, storage(), video)  # also when the worker died mid-way
     video.state = FAILED
-    video.error = error.splitlines()[-1][:500] if error else "processing failed"
+    if video.error != OUT_OF_SPACE:
+        video.error = error.splitlines()[-1][:500] if error else "processing failed"
     announce(session, video)
 
 
@@ -145,11 +180,26 @@ def transcode(payload: dict[str, Any], ctx: JobContext) -> None:
     video = session.get(Video, payload["video_id"])
     if video is None or video.source is None:
         return  # deleted while queued
-    config = current_app.config
     backend = storage()
     backend.delete_prefix(video.storage_prefix + "hls/")  # a retry starts clean
     video.error, video.playable = None, False
     session.commit()
+    try:
+        _transcode(session, ctx, video, backend, payload)
+    except Exception as exc:
+        try:
+            _undo_attempt(session, payload["video_id"], exc)
+        except Exception:  # the database went away too: the runner records the first error
+            log.exception("video %s: could not undo a failed attempt", payload["video_id"])
+            session.rollback()
+        raise
+
+
+def _transcode(
+    session: Session, ctx: JobContext, video: Video, backend: Storage, payload: dict[str, Any]
+) -> None:
+    config = current_app.config
+    assert video.source is not None  # checked by the caller
     with work_dir(f"transcode-{video.public_id}") as work:
         source = local_source(backend, video.source.key, work)
         # A live replay is as long as its show: its job passes a larger limit than uploads get.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from flask import url_for
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from commerce.accounts.models import User
 from commerce.catalog.models import Product
 from commerce.files.services import key_url, object_url
 from commerce.money import format_money
-from commerce.videos.models import Video, VideoPin
+from commerce.videos.models import OUT_OF_SPACE, Video, VideoPin
 from commerce.videos.schemas import CreatorOut, PinOut, ProductCard, SpriteOut, VideoOut
 
 
@@ -44,6 +46,22 @@ def product_card(product: Product) -> ProductCard:
     )
 
 
+def error_message(video: Video) -> str | None:
+    """Why processing failed, in words: codes are translated, older free text is shown as is."""
+    if video.error == OUT_OF_SPACE:
+        return _(
+            "The server ran out of disk space while processing this video. "
+            "Please upload it again later."
+        )
+    return video.error
+
+
+def error_message_for_creator(video: Video, default_locale: str) -> str | None:
+    """error_message in the creator's language, for events sent outside any request."""
+    with force_locale(video.creator.locale or default_locale):
+        return error_message(video)
+
+
 def video_out(video: Video, *, for_owner: bool = False) -> VideoOut:
     """Viewers see pins of products on sale; the owner sees every pin."""
     pins = [p for p in video.pins if for_owner or p.product.is_active]
@@ -61,7 +79,7 @@ def video_out(video: Video, *, for_owner: bool = False) -> VideoOut:
         state=video.state,
         playable=video.playable,
         progress=video.progress,
-        error=video.error if for_owner else None,
+        error=error_message(video) if for_owner else None,
         duration_ms=video.duration_ms,
         width=video.width,
         height=video.height,

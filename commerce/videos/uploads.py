@@ -14,11 +14,18 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
-from commerce.errors import Conflict, NotFound, TooLarge, ValidationFailed
+from commerce.errors import (
+    Conflict,
+    InsufficientStorage,
+    NotFound,
+    TooLarge,
+    ValidationFailed,
+)
 from commerce.files.models import StoredObject
 from commerce.jobs.runner import enqueue
 from commerce.videos.models import PROCESSING, Upload, Video
 from commerce.videos.schemas import UploadIn
+from media.diskspace import is_out_of_space
 from media.probe import InvalidMedia, probe_video
 from media.storage import Storage
 
@@ -76,16 +83,19 @@ def do_append_chunk(
     path = part_path(tmp_dir, upload)
     if not path.exists():
         raise NotFound(_("This upload does not exist or has expired."))
-    written = 0
-    with path.open("r+b") as out:
-        out.truncate(offset)  # drop the tail of an earlier, interrupted chunk
-        out.seek(offset)
-        while written < length:
-            piece = stream.read(min(COPY_BUFFER, length - written))
-            if not piece:
-                break
-            out.write(piece)
-            written += len(piece)
+    try:
+        written = _write_chunk(path, offset, stream, length)
+    except OSError as exc:
+        if not is_out_of_space(exc):
+            raise
+        # Keep nothing of the chunk: a full disk stays full while its bytes stay.
+        with path.open("r+b") as out:
+            out.truncate(offset)
+        log.warning("upload %s: out of disk space at byte %s", upload.public_id, offset)
+        raise InsufficientStorage(
+            _("The server is out of disk space. Resume from byte %(offset)s later.", offset=offset),
+            fields={"offset": str(offset)},
+        ) from exc
     if written != length:
         # The connection dropped mid-chunk: keep nothing of it, the client resumes at `received`.
         with path.open("r+b") as out:
@@ -93,6 +103,23 @@ def do_append_chunk(
         raise ValidationFailed(_("The chunk arrived incomplete; send it again."))
     upload.received = offset + written
     return upload
+
+
+def _write_chunk(path: Path, offset: int, stream: IO[bytes], length: int) -> int:
+    """Write up to length bytes of stream at offset (unbuffered: a failure loses no bytes)."""
+    written = 0
+    with path.open("r+b", buffering=0) as out:
+        out.truncate(offset)  # drop the tail of an earlier, interrupted chunk
+        out.seek(offset)
+        while written < length:
+            piece = memoryview(stream.read(min(COPY_BUFFER, length - written)))
+            if not piece:
+                break
+            while piece:
+                sent = out.write(piece) or 0
+                piece = piece[sent:]
+                written += sent
+    return written
 
 
 def discard_upload(session: Session, upload: Upload, tmp_dir: str) -> None:
