@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import signal
 import threading
 
 import click
@@ -13,6 +14,10 @@ from flask_migrate import upgrade
 from commerce.extensions import socketio
 from commerce.jobs.runner import Worker
 from commerce.live.ingest import ingest
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def register_commands(app: Flask) -> None:
@@ -31,11 +36,26 @@ def register_commands(app: Flask) -> None:
 
     @app.cli.command("worker")
     def worker_command() -> None:
-        """Run background jobs (transcodes) in this process until interrupted."""
-        click.echo("job worker running; Ctrl-C to stop")
+        """Run background jobs until SIGTERM or Ctrl-C (each drains: the job at hand finishes).
+
+        A second signal stops at once and hands the job at hand back to the queue.
+        """
+        worker = Worker(current_app._get_current_object())  # type: ignore[attr-defined]
+
+        def drain(signum: int, _frame: object) -> None:
+            if worker.stopping:
+                raise KeyboardInterrupt  # the second signal: give the job back, stop now
+            click.echo(f"{signal.Signals(signum).name}: finishing the job at hand, then stopping")
+            worker.request_stop()
+
+        signal.signal(signal.SIGTERM, drain)
+        signal.signal(signal.SIGINT, drain)
+        click.echo("job worker running; SIGTERM or Ctrl-C stops it after the job at hand")
         try:
-            Worker(current_app._get_current_object()).run_forever()  # type: ignore[attr-defined]
+            worker.run_forever()
         except KeyboardInterrupt:
+            click.echo("stopped mid-job: the job is back in the queue")
+        else:
             click.echo("stopped")
 
     @app.cli.command("serve")
@@ -51,6 +71,9 @@ def register_commands(app: Flask) -> None:
         rtmp = live.start_rtmp()
         if rtmp is not None:
             click.echo(f"RTMP ingest on rtmp://{rtmp.host}:{rtmp.port}/live/<stream key>")
+        # SIGTERM (a deploy, a service manager) stops like Ctrl-C: the server closes, then the
+        # finally below ends the live rooms and drains the job worker.
+        signal.signal(signal.SIGTERM, _interrupt)
         click.echo(f"serving on http://{host}:{port}/")
         # `flask` marks its own process as "run from the CLI", and app.run() then does nothing.
         os.environ.pop("FLASK_RUN_FROM_CLI", None)
@@ -59,7 +82,7 @@ def register_commands(app: Flask) -> None:
         finally:
             live.close()  # ends the rooms streaming here: recordings finalised, replays queued
             if worker is not None:
-                worker.stop()
+                worker.stop(timeout=flask_app.config["JOB_DRAIN_SECONDS"])
 
     @app.cli.command("live-ingest")
     def live_ingest_command() -> None:

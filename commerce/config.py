@@ -62,6 +62,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "JOBS_MODE": os.environ.get("JOBS_MODE", "inprocess"),
         "JOB_LEASE_SECONDS": _int("JOB_LEASE_SECONDS", 120),
         "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS", 3),
+        # On SIGTERM `flask serve` lets its in-process job finish for this long, then hands it
+        # back to the queue (`flask worker` drains until the job ends; a second signal stops it).
+        "JOB_DRAIN_SECONDS": _int("JOB_DRAIN_SECONDS", 20),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         # What this deployment's processes share in Redis: the Socket.IO channel and the key

@@ -226,6 +226,11 @@ def run_one(session: Session, worker: str, lease: timedelta) -> bool:
         if handler is None:
             raise LookupError(f"no handler for job kind {job.kind!r}")
         handler.run(dict(job.payload), JobContext(session, job, lease))
+    except (KeyboardInterrupt, SystemExit):  # stopped mid-job: another worker runs it now
+        session.rollback()
+        give_back(session, worker, job_id=job.id)
+        session.commit()
+        raise
     except Exception as exc:  # a failing job must never kill the worker
         session.rollback()
         log.warning("job %s (%s) failed: %s", job.id, job.kind, exc)
@@ -241,6 +246,30 @@ def run_one(session: Session, worker: str, lease: timedelta) -> bool:
     job.locked_by = job.locked_until = None
     session.commit()
     return True
+
+
+def give_back(session: Session, worker: str, *, job_id: int | None = None) -> int:
+    """Return the worker's running jobs to the queue at once, as if never started.
+
+    A worker that stops mid-job (a deploy, Ctrl-C) hands its job back instead of leaving it
+    locked until the lease expires; the attempt is not counted against the job.
+    """
+    condition = [Job.state == RUNNING, Job.locked_by == worker]
+    if job_id is not None:
+        condition.append(Job.id == job_id)
+    result = session.execute(
+        update(Job)
+        .where(*condition)
+        .values(
+            state=QUEUED,
+            locked_by=None,
+            locked_until=None,
+            run_after=utcnow(),
+            attempts=Job.attempts - 1,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    return cast(CursorResult[Any], result).rowcount
 
 
 def worker_name() -> str:
@@ -264,8 +293,17 @@ class Worker:
     def __init__(self, app: Flask, *, poll_seconds: float = 1.0) -> None:
         self.app = app
         self.poll_seconds = poll_seconds
+        self.name: str | None = None  # set by run_forever (it names the thread it runs on)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+
+    @property
+    def stopping(self) -> bool:
+        return self._stop.is_set()
+
+    def request_stop(self) -> None:
+        """Finish the job at hand (if any), then leave the loop: a graceful drain."""
+        self._stop.set()
 
     def _housekeeping(self, last_try: dict[str, float], name: str) -> None:
         """Offer to run each periodic task that is due here; the database picks one process."""
@@ -286,7 +324,7 @@ class Worker:
 
     def run_forever(self) -> None:
         lease = timedelta(seconds=self.app.config["JOB_LEASE_SECONDS"])
-        name = worker_name()
+        name = self.name = worker_name()
         log.info("job worker %s started", name)
         last_try: dict[str, float] = {}
         while not self._stop.is_set():
@@ -309,6 +347,16 @@ class Worker:
         return self
 
     def stop(self, timeout: float = 10) -> None:
+        """Drain for up to `timeout` seconds; a job still running then goes back to the queue."""
         self._stop.set()
-        if self._thread is not None:
-            self._thread.join(timeout)
+        if self._thread is None:
+            return
+        self._thread.join(timeout)
+        if self._thread.is_alive() and self.name is not None:
+            with self.app.app_context():
+                returned = give_back(db.session(), self.name)
+                db.session.commit()
+                db.session.remove()
+            log.warning(
+                "job worker %s stopped mid-job: %d job(s) back in the queue", self.name, returned
+            )
