@@ -31,13 +31,18 @@ class LiveServer:
         self.thread.join(10)
 
     def login(self, email: str, password: str = PASSWORD) -> requests.Session:
-        http = requests.Session()
-        token = http.get(f"{self.url}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
-        response = http.post(
-            f"{self.url}/api/v1/auth/login",
-            json={"email": email, "password": password},
-            headers={"X-CSRFToken": token},
-            timeout=10,
-        )
-        response.raise_for_status()
-        return http
+        return log_in(self.url, email, password)
+
+
+def log_in(url: str, email: str, password: str = PASSWORD) -> requests.Session:
+    """A browser session signed in on the app served at `url`."""
+    http = requests.Session()
+    token = http.get(f"{url}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
+    response = http.post(
+        f"{url}/api/v1/auth/login",
+        json={"email": email, "password": password},
+        headers={"X-CSRFToken": token},
+        timeout=10,
+    )
+    response.raise_for_status()
+    return http

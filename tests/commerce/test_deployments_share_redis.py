@@ -12,19 +12,12 @@ import socketio as socketio_client
 from commerce import config
 from tests.commerce.live.conftest import redis_url  # noqa: F401  (fixture)
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
-from tests.conftest import PASSWORD
+from tests.live import log_in
 
 
 def signed_in(url: str, email: str) -> tuple[requests.Session, str]:
-    browser = requests.Session()
-    token = browser.get(f"{url}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
-    response = browser.post(
-        f"{url}/api/v1/auth/login",
-        json={"email": email, "password": PASSWORD},
-        headers={"X-CSRFToken": token},
-        timeout=10,
-    )
-    assert response.status_code == 200, response.text
+    """Signed in on that deployment, with the CSRF token of the new session."""
+    browser = log_in(url, email)
     token = browser.get(f"{url}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
     return browser, token
 
