@@ -57,8 +57,27 @@ class TooLarge(DomainError):
 
 
 class RateLimited(DomainError):
+    """Refused for now; `retry_after` (whole seconds, when known) becomes Retry-After."""
+
     status = 429
     code = "rate_limited"
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        code: str | None = None,
+        fields: dict | None = None,
+        retry_after: int | None = None,
+    ) -> None:
+        super().__init__(message, code=code, fields=fields)
+        self.retry_after = retry_after
+
+
+def retry_headers(error: DomainError) -> dict[str, str]:
+    """Retry-After for a refusal that knows when to come back (also for views that render)."""
+    seconds = getattr(error, "retry_after", None)
+    return {"Retry-After": str(seconds)} if seconds is not None else {}
 
 
 class InsufficientStorage(DomainError):
@@ -102,7 +121,9 @@ def _respond(status: int, code: str, message: str, fields: dict | None = None) -
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> Response:
-        return _respond(error.status, error.code, error.message, error.fields)
+        response = _respond(error.status, error.code, error.message, error.fields)
+        response.headers.update(retry_headers(error))
+        return response
 
     @app.errorhandler(OSError)
     def handle_os_error(error: OSError) -> Response:

@@ -1,4 +1,5 @@
-"""Row locks that hold on both engines: PostgreSQL's FOR UPDATE, SQLite's single writer.
+"""Row statements that hold on both engines: locks (PostgreSQL's FOR UPDATE, SQLite's single
+writer) and insert-unless-present.
 
 SQLite ignores `SELECT ... FOR UPDATE`, and pysqlite does not even begin a transaction before a
 SELECT: two requests can both read a balance, then both spend it. A write statement does begin
@@ -11,7 +12,9 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import select, text
+from sqlalchemy import insert, select, text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 T = TypeVar("T")
@@ -30,3 +33,15 @@ def lock_row(session: Session, model: type[T], ident: Any) -> T | None:
         .with_for_update()
         .execution_options(populate_existing=True)
     ).first()
+
+
+def insert_ignore(session: Session, model: type[Any], values: dict[str, Any]) -> None:
+    """Insert the row unless one with the same key exists (several processes may race to)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        stmt: Any = pg_insert(model).values(values).on_conflict_do_nothing()
+    elif dialect == "sqlite":
+        stmt = sqlite_insert(model).values(values).on_conflict_do_nothing()
+    else:  # pragma: no cover - only the two engines are supported
+        stmt = insert(model).values(values)
+    session.execute(stmt)

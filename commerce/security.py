@@ -74,6 +74,8 @@ def init_app(app: Flask) -> None:
                 frame_ancestors=g.get("frame_ancestors", "'self'"),
             ),
         )
+        if g.get("frame_ancestors") == "'none'":
+            headers.setdefault("X-Frame-Options", "DENY")  # browsers without CSP level 2
         headers.setdefault("X-Content-Type-Options", "nosniff")
         headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         if request.is_secure:

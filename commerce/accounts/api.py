@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, current_app, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import generate_csrf
 
@@ -12,7 +12,7 @@ from commerce.accounts.present import me_out, user_out
 from commerce.accounts.rules import LoginThrottle
 from commerce.accounts.schemas import CsrfOut, LoginIn, MeOut, ProfileIn, SignupIn, UserOut
 from commerce.apispec import endpoint
-from commerce.errors import DomainError, NotFound, ValidationFailed, error_body
+from commerce.errors import DomainError, NotFound, ValidationFailed
 from commerce.extensions import db
 from commerce.files.services import storage
 from commerce.timeutil import utcnow
@@ -67,7 +67,7 @@ def signup(body: SignupIn) -> MeOut:
     auth=False,
     errors=(429,),
 )
-def login(body: LoginIn) -> MeOut | Response:
+def login(body: LoginIn) -> MeOut:
     try:
         user = services.do_login(
             db.session,
@@ -76,13 +76,8 @@ def login(body: LoginIn) -> MeOut | Response:
             now=utcnow(),
             rules=LoginThrottle.from_config(current_app.config),
         )
-    except DomainError as error:
+    except DomainError:
         db.session.commit()  # failed attempts count toward the throttle
-        if isinstance(error, services.LoginThrottled):
-            response = jsonify(error_body(error.code, error.message))
-            response.status_code = error.status
-            response.headers["Retry-After"] = str(error.retry_after)
-            return response
         raise
     db.session.commit()
     sign_in(user)

@@ -58,14 +58,6 @@ def do_signup(session: Session, data: SignupIn) -> User:
     return user
 
 
-class LoginThrottled(RateLimited):
-    """Refused by the login throttle; `retry_after` is in whole seconds."""
-
-    def __init__(self, message: str, *, code: str, retry_after: int) -> None:
-        super().__init__(message, code=code)
-        self.retry_after = retry_after
-
-
 def _failures(session: Session, bucket: str, since: datetime) -> list[datetime]:
     query = select(RateEvent.at).where(RateEvent.bucket == bucket, RateEvent.at >= since)
     return list(session.scalars(query))
@@ -88,7 +80,7 @@ def do_login(
     )
     if account > ZERO:
         seconds = whole_seconds(account)
-        raise LoginThrottled(
+        raise RateLimited(
             _(
                 "Too many failed logins for this account. Try again in %(minutes)d min.",
                 minutes=_minutes(seconds),
@@ -107,7 +99,7 @@ def do_login(
     session.add_all(RateEvent(bucket=b, at=now) for b in (account_bucket, address_bucket))
     if address > ZERO:
         seconds = whole_seconds(address)
-        raise LoginThrottled(
+        raise RateLimited(
             _(
                 "Wrong email or password. Too many failed logins from your network: "
                 "try again in %(minutes)d min.",

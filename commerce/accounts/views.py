@@ -20,18 +20,13 @@ from commerce.accounts.auth import login_required, require_user, sign_in, sign_o
 from commerce.accounts.rules import LoginThrottle
 from commerce.accounts.schemas import LoginIn, ProfileIn, SignupIn
 from commerce.apispec import parse
-from commerce.errors import DomainError, ValidationFailed
+from commerce.errors import DomainError, ValidationFailed, retry_headers
 from commerce.extensions import db
 from commerce.files.services import storage
 from commerce.security_rules import safe_path
 from commerce.timeutil import utcnow
 
 bp = Blueprint("accounts", __name__)
-
-
-def safe_next(target: str | None, default: str) -> str:
-    """Only same-site paths: an open redirect would make a phishing link look like ours."""
-    return safe_path(target, default)
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -51,7 +46,7 @@ def signup() -> str | Response:
         db.session.commit()
         sign_in(user)
         flash(_("Welcome, %(name)s!", name=user.display_name))
-        return redirect(safe_next(request.args.get("next"), url_for("videos.feed_page")))
+        return redirect(safe_path(request.args.get("next"), url_for("videos.feed_page")))
     return render_template("accounts/signup.html", form=form, error=None)
 
 
@@ -70,13 +65,10 @@ def login() -> str | Response | tuple[str, int, dict[str, str]]:
         except DomainError as error:
             db.session.commit()  # failed attempts count toward the throttle
             page = render_template("accounts/login.html", form=form, error=error)
-            headers = {}
-            if isinstance(error, services.LoginThrottled):
-                headers["Retry-After"] = str(error.retry_after)
-            return page, error.status, headers
+            return page, error.status, retry_headers(error)
         db.session.commit()
         sign_in(user)
-        return redirect(safe_next(request.args.get("next"), url_for("videos.feed_page")))
+        return redirect(safe_path(request.args.get("next"), url_for("videos.feed_page")))
     return render_template("accounts/login.html", form=form, error=None)
 
 
@@ -124,7 +116,7 @@ def avatar() -> str | Response:
 
 @bp.get("/lang/<code>")
 def switch_language(code: str) -> Response:
-    response = redirect(safe_next(request.args.get("next"), url_for("videos.feed_page")))
+    response = redirect(safe_path(request.args.get("next"), url_for("videos.feed_page")))
     if code in current_app.config["LANGUAGES"]:
         response.set_cookie("lang", code, max_age=365 * 24 * 3600, samesite="Lax")
     return response

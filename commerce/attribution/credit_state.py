@@ -30,10 +30,6 @@ CLAWED_BACK = "clawed_back"
 NO_PAY = "no_pay"
 STATES = (PENDING, AVAILABLE, PAID, CANCELLED, CLAWED_BACK, NO_PAY)
 
-# Why a payout cannot be requested now (payout_blocker).
-NEGATIVE_BALANCE = "negative_balance"
-BELOW_MINIMUM = "below_minimum"
-
 
 @dataclass(frozen=True)
 class Entry:
@@ -161,12 +157,3 @@ def credit_states(entries: Iterable[Entry]) -> dict[int, CreditState]:
 
 def state_of(states: dict[int, CreditState], commission_id: int) -> CreditState:
     return states.get(commission_id) or CreditState(state=NO_PAY, amount_minor=0, accrued_minor=0)
-
-
-def payout_blocker(available_minor: int, minimum_minor: int) -> str | None:
-    """Why no payout can be requested now, or None when one can (the ledger rule's own terms)."""
-    if available_minor < 0:
-        return NEGATIVE_BALANCE
-    if available_minor < max(minimum_minor, 1):
-        return BELOW_MINIMUM
-    return None

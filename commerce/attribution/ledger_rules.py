@@ -60,6 +60,12 @@ def reduce_commission(
     return move(from_pending, PENDING, CANCELLED) + move(cut - from_pending, AVAILABLE, CANCELLED)
 
 
+# Why a payout is refused (PayoutRefused.reason).
+NEGATIVE_BALANCE = "negative_balance"
+BELOW_MINIMUM = "below_minimum"
+ABOVE_AVAILABLE = "above_available"
+
+
 class PayoutRefused(ValueError):
     """A payout request that the balance does not allow; `reason` is a machine code."""
 
@@ -71,12 +77,21 @@ class PayoutRefused(ValueError):
 def payout(available_minor: int, amount_minor: int, minimum_minor: int) -> list[Posting]:
     """Only from the available balance, at least the minimum, never while it is negative."""
     if available_minor < 0:
-        raise PayoutRefused("negative_balance")
+        raise PayoutRefused(NEGATIVE_BALANCE)
     if amount_minor < minimum_minor or amount_minor <= 0:
-        raise PayoutRefused("below_minimum")
+        raise PayoutRefused(BELOW_MINIMUM)
     if amount_minor > available_minor:
-        raise PayoutRefused("above_available")
+        raise PayoutRefused(ABOVE_AVAILABLE)
     return move(amount_minor, AVAILABLE, PAID_OUT)
+
+
+def payout_blocker(available_minor: int, minimum_minor: int) -> str | None:
+    """Why no payout can be requested now (payout's refusal of the whole balance), or None."""
+    try:
+        payout(available_minor, available_minor, minimum_minor)
+    except PayoutRefused as refused:
+        return refused.reason
+    return None
 
 
 def payout_returned(amount_minor: int) -> list[Posting]:

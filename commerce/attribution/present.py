@@ -6,7 +6,7 @@ from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import pgettext
 
-from commerce.attribution import credit_state, payout_rules
+from commerce.attribution import credit_state, ledger_rules, payout_rules
 from commerce.attribution.credit_state import CreditState
 from commerce.attribution.dashboard import LinkStats, TreeNode
 from commerce.attribution.explain import LineExplanation
@@ -81,13 +81,13 @@ def status_out(state: CreditState) -> CreditStatusOut:
 
 def payout_blocker_text(blocker: str | None, available: str, minimum: str) -> str | None:
     """Why the earnings page offers no payout form, in the reader's language."""
-    if blocker == credit_state.NEGATIVE_BALANCE:
+    if blocker == ledger_rules.NEGATIVE_BALANCE:
         return _(
             "No payout for now: refunds after an earlier payout are being netted against your "
             "earnings, and your available balance (%(available)s) must be positive again first.",
             available=available,
         )
-    if blocker == credit_state.BELOW_MINIMUM:
+    if blocker == ledger_rules.BELOW_MINIMUM:
         return _(
             "Nothing to pay out yet: you have %(available)s available and the minimum payout is "
             "%(minimum)s. Pending commissions become available when the refund window after "

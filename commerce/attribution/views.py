@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     current_app,
     flash,
-    make_response,
     redirect,
     render_template,
     request,
@@ -21,10 +20,9 @@ from werkzeug.wrappers import Response
 
 from commerce.accounts.auth import current_user, login_required, require_creator, require_user
 from commerce.attribution import charts, dashboard, explain, ledger, payouts, services
-from commerce.attribution.credit_state import payout_blocker
 from commerce.attribution.crediting import policy_from_config
 from commerce.attribution.explain import percent
-from commerce.attribution.ledger_rules import AVAILABLE
+from commerce.attribution.ledger_rules import AVAILABLE, payout_blocker
 from commerce.attribution.links import (
     ASK,
     RECORD,
@@ -108,22 +106,17 @@ def share_landing(token: str) -> str | Response:
     if verdict == RECORD:
         return _record_and_go(share, target)
     image = urljoin(request.host_url, target.image_url) if target.image_url else None
-    response = make_response(
-        render_template(
-            "attribution/landing.html",
-            share=share,
-            target=target,
-            image_url=image,
-            page_url=request.base_url,
-            target_url=urljoin(request.host_url, target.path),
-            ask=verdict == ASK,
-            continue_url=request.full_path.rstrip("?"),
-        )
+    forbid_framing()  # the Continue button must not be clickjacked from inside a frame
+    return render_template(
+        "attribution/landing.html",
+        share=share,
+        target=target,
+        image_url=image,
+        page_url=request.base_url,
+        target_url=urljoin(request.host_url, target.path),
+        ask=verdict == ASK,
+        continue_url=request.full_path.rstrip("?"),
     )
-    # The Continue button must not be clickjacked from inside someone else's frame.
-    response.headers["X-Frame-Options"] = "DENY"
-    forbid_framing()
-    return response
 
 
 @bp.post("/s/<token>")

@@ -15,12 +15,11 @@ from typing import Any, cast
 
 from flask import Flask
 from sqlalchemy import CursorResult, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from commerce.extensions import db
 from commerce.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, PeriodicTask
+from commerce.locking import insert_ignore
 from commerce.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -96,7 +95,7 @@ def periodic(
 
 def claim_periodic(session: Session, name: str, every: float, worker: str, now: datetime) -> bool:
     """Take this turn of a periodic task if no process of the deployment has taken it yet."""
-    _insert_ignore(session, PeriodicTask, {"name": name, "next_run_at": now, "runs": 0})
+    insert_ignore(session, PeriodicTask, {"name": name, "next_run_at": now, "runs": 0})
     result = session.execute(
         update(PeriodicTask)
         .where(PeriodicTask.name == name, PeriodicTask.next_run_at <= now)
@@ -133,15 +132,6 @@ def run_periodic(session: Session, task: Periodic, worker: str, config: Mapping[
     )
     session.commit()
     return True
-
-
-def _insert_ignore(session: Session, model: Any, values: dict[str, Any]) -> None:
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = pg_insert(model).values(values).on_conflict_do_nothing()
-    else:
-        stmt = sqlite_insert(model).values(values).on_conflict_do_nothing()
-    session.execute(stmt)
 
 
 def enqueue(session: Session, kind: str, payload: dict[str, Any], *, max_attempts: int = 3) -> Job:

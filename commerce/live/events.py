@@ -41,12 +41,8 @@ from commerce.validation import Schema
 Model = TypeVar("Model", bound=Schema)
 
 
-def _user() -> User | None:
-    return session_user()
-
-
 def _signed_in() -> User:
-    user = _user()
+    user = session_user()
     if user is None:
         raise NotAuthenticated(_("Please log in first."))
     return user
@@ -93,7 +89,7 @@ def _snapshot(room_id: str, user: User | None, viewers: int) -> SnapshotOut:
 @live_event("live.join", RoomRef)
 def on_join(data: RoomRef) -> dict[str, Any]:
     """Join the room's broadcasts and get the snapshot (also what a reconnecting client does)."""
-    user = _user()
+    user = session_user()
     room = services.access_room(db.session, data.room)
     _permissions, banned = services.permissions_of(db.session, room, user)
     if banned:
@@ -153,21 +149,21 @@ def on_send(data: RoomChatIn) -> dict[str, Any]:
 
 @live_event("live.start", RoomRef)
 def on_start(data: RoomRef) -> dict[str, Any]:
-    room = services.access_room_as_host(db.session, data.room, _user())
+    room = services.access_room_as_host(db.session, data.room, session_user())
     services.do_go_live(db.session, room, utcnow())
     return {"state": room.state}
 
 
 @live_event("live.end", RoomRef)
 def on_end(data: RoomRef) -> dict[str, Any]:
-    room = services.access_room_as_host(db.session, data.room, _user())
+    room = services.access_room_as_host(db.session, data.room, session_user())
     services.do_end_room(db.session, room, utcnow())
     return {"state": room.state}
 
 
 @live_event("live.pin", RoomProductIn)
 def on_pin(data: RoomProductIn) -> dict[str, Any]:
-    user = _user()
+    user = session_user()
     room = services.access_room_as_host(db.session, data.room, user)
     pin = services.do_pin(db.session, room, _signed_in(), data.product_id, utcnow())
     return {"pin_id": pin.id}
@@ -175,14 +171,14 @@ def on_pin(data: RoomProductIn) -> dict[str, Any]:
 
 @live_event("live.unpin", RoomProductIn)
 def on_unpin(data: RoomProductIn) -> dict[str, Any]:
-    room = services.access_room_as_host(db.session, data.room, _user())
+    room = services.access_room_as_host(db.session, data.room, session_user())
     services.do_unpin(db.session, room, data.product_id, utcnow())
     return {}
 
 
 @live_event("live.flash_sale", RoomFlashSaleIn)
 def on_flash_sale(data: RoomFlashSaleIn) -> dict[str, Any]:
-    user = _user()
+    user = session_user()
     room = services.access_room_as_host(db.session, data.room, user)
     flash = services.do_start_flash_sale(db.session, room, _signed_in(), data, utcnow())
     return {"flash_sale_id": flash.id}
@@ -193,7 +189,7 @@ def on_flash_sale(data: RoomFlashSaleIn) -> dict[str, Any]:
 
 @live_event("live.delete_message", MessageRefIn)
 def on_delete_message(data: MessageRefIn) -> dict[str, Any]:
-    user = _user()
+    user = session_user()
     room, role = services.access_room_for_moderating(db.session, data.room, user)
     chat.do_delete_message(db.session, room, _signed_in(), role, data.message_id, utcnow())
     return {}
@@ -201,34 +197,34 @@ def on_delete_message(data: MessageRefIn) -> dict[str, Any]:
 
 @live_event("live.mute", RoomMuteIn)
 def on_mute(data: RoomMuteIn) -> dict[str, Any]:
-    room, _role = services.access_room_for_moderating(db.session, data.room, _user())
+    room, _role = services.access_room_for_moderating(db.session, data.room, session_user())
     mute = chat.do_mute(db.session, room, _signed_in(), data.user_id, data.seconds, utcnow())
     return {"until": rfc3339(mute.until)}
 
 
 @live_event("live.unmute", RoomUserIn)
 def on_unmute(data: RoomUserIn) -> dict[str, Any]:
-    room, _role = services.access_room_for_moderating(db.session, data.room, _user())
+    room, _role = services.access_room_for_moderating(db.session, data.room, session_user())
     chat.do_unmute(db.session, room, data.user_id, utcnow())
     return {}
 
 
 @live_event("live.ban", RoomUserIn)
 def on_ban(data: RoomUserIn) -> dict[str, Any]:
-    room, _role = services.access_room_for_moderating(db.session, data.room, _user())
+    room, _role = services.access_room_for_moderating(db.session, data.room, session_user())
     chat.do_ban(db.session, room, _signed_in(), data.user_id, utcnow())
     return {}
 
 
 @live_event("live.unban", RoomUserIn)
 def on_unban(data: RoomUserIn) -> dict[str, Any]:
-    room, _role = services.access_room_for_moderating(db.session, data.room, _user())
+    room, _role = services.access_room_for_moderating(db.session, data.room, session_user())
     chat.do_unban(db.session, room, data.user_id, utcnow())
     return {}
 
 
 @live_event("live.settings", RoomSettingsIn)
 def on_settings(data: RoomSettingsIn) -> dict[str, Any]:
-    room, _role = services.access_room_for_moderating(db.session, data.room, _user())
+    room, _role = services.access_room_for_moderating(db.session, data.room, session_user())
     chat.do_update_settings(db.session, room, data)
     return {"slow_mode_seconds": room.slow_mode_seconds, "keyword_filter": room.keyword_filter}

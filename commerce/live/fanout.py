@@ -31,14 +31,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask import Flask
-from sqlalchemy import insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from commerce.live.models import LiveBan, LiveMinute, LiveProductClick, LiveRoom
 from commerce.live.presence import InProcessPresence, Presence, make_presence
 from commerce.live.selling import flash_counters
+from commerce.locking import insert_ignore
 from commerce.timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -267,7 +266,7 @@ class LiveFanout:
                 .where(LiveRoom.id == room_id)
                 .values(hearts_total=LiveRoom.hearts_total + buffer.hearts)
             )
-            _ensure_row(session, LiveMinute, {"room_id": room_id, "minute": minute})
+            insert_ignore(session, LiveMinute, {"room_id": room_id, "minute": minute})
             session.execute(
                 update(LiveMinute)
                 .where(LiveMinute.room_id == room_id, LiveMinute.minute == minute)
@@ -285,7 +284,7 @@ class LiveFanout:
         peak = (minute, max(viewers, floor))
         for product_id, clicks in buffer.clicks.items():
             key = {"room_id": room_id, "product_id": product_id, "minute": minute}
-            _ensure_row(session, LiveProductClick, key)
+            insert_ignore(session, LiveProductClick, key)
             session.execute(
                 update(LiveProductClick)
                 .filter_by(**key)
@@ -308,7 +307,7 @@ class LiveFanout:
             .where(LiveRoom.id == room_id, LiveRoom.peak_viewers < viewers)
             .values(peak_viewers=viewers)
         )
-        _ensure_row(session, LiveMinute, {"room_id": room_id, "minute": minute})
+        insert_ignore(session, LiveMinute, {"room_id": room_id, "minute": minute})
         session.execute(
             update(LiveMinute)
             .where(
@@ -380,15 +379,3 @@ def init_app(app: Flask) -> None:
     app.extensions["live_fanout"] = LiveFanout(
         emit, app.config["LIVE_FANOUT_INTERVAL_MS"] / 1000, make_presence(app.config), kick
     )
-
-
-def _ensure_row(session: Session, model: type[Any], values: dict[str, Any]) -> None:
-    """Insert the counter row unless it exists (several processes may race to create it)."""
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = pg_insert(model).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(model).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two engines are supported
-        stmt = insert(model).values(values)
-    session.execute(stmt)

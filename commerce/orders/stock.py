@@ -10,13 +10,12 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, insert, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy import CursorResult, update
 from sqlalchemy.orm import Session
 
 from commerce.catalog.models import Product
 from commerce.errors import Conflict
+from commerce.locking import insert_ignore
 from commerce.orders.models import FlashSale, PurchaseCounter
 
 
@@ -50,18 +49,6 @@ def take_flash(session: Session, flash_id: int, quantity: int, now: datetime) ->
     return _rows(result) == 1
 
 
-def _insert_ignore(session: Session, buyer_id: int, product_id: int) -> None:
-    values = {"buyer_id": buyer_id, "product_id": product_id, "quantity": 0}
-    dialect = session.get_bind().dialect.name
-    if dialect == "postgresql":
-        stmt: Any = pg_insert(PurchaseCounter).values(values).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite_insert(PurchaseCounter).values(values).on_conflict_do_nothing()
-    else:  # pragma: no cover - only the two engines are supported
-        stmt = insert(PurchaseCounter).values(values)
-    session.execute(stmt)
-
-
 def bought(session: Session, buyer_id: int, product_id: int) -> int:
     """Units of the product the buyer holds already (placed and not cancelled)."""
     counter = session.get(PurchaseCounter, (buyer_id, product_id))
@@ -88,7 +75,9 @@ def take_allowance(
     session: Session, buyer_id: int, product_id: int, quantity: int, limit: int | None
 ) -> bool:
     """Count the units against the buyer's limit: insert the counter if missing, then add."""
-    _insert_ignore(session, buyer_id, product_id)
+    insert_ignore(
+        session, PurchaseCounter, {"buyer_id": buyer_id, "product_id": product_id, "quantity": 0}
+    )
     condition = [PurchaseCounter.buyer_id == buyer_id, PurchaseCounter.product_id == product_id]
     if limit is not None:
         condition.append(PurchaseCounter.quantity + quantity <= limit)

@@ -88,9 +88,7 @@ def do_append_chunk(
     except OSError as exc:
         if not is_out_of_space(exc):
             raise
-        # Keep nothing of the chunk: a full disk stays full while its bytes stay.
-        with path.open("r+b") as out:
-            out.truncate(offset)
+        os.truncate(path, offset)  # keep nothing of the chunk: its bytes would keep the disk full
         log.warning("upload %s: out of disk space at byte %s", upload.public_id, offset)
         raise InsufficientStorage(
             _("The server is out of disk space. Resume from byte %(offset)s later.", offset=offset),
@@ -98,8 +96,7 @@ def do_append_chunk(
         ) from exc
     if written != length:
         # The connection dropped mid-chunk: keep nothing of it, the client resumes at `received`.
-        with path.open("r+b") as out:
-            out.truncate(offset)
+        os.truncate(path, offset)
         raise ValidationFailed(_("The chunk arrived incomplete; send it again."))
     upload.received = offset + written
     return upload

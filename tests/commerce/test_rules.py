@@ -4,10 +4,10 @@ from datetime import timedelta
 
 import pytest
 
-from commerce.accounts.views import safe_next
 from commerce.apispec import _openapi_path
 from commerce.i18n import language_for
 from commerce.jobs.runner import retry_delay
+from commerce.security_rules import safe_path as safe_next
 
 
 @pytest.mark.parametrize(

@@ -8,18 +8,16 @@ import pytest
 
 from commerce.attribution.credit_state import (
     AVAILABLE,
-    BELOW_MINIMUM,
     CANCELLED,
     CLAWED_BACK,
-    NEGATIVE_BALANCE,
     NO_PAY,
     PAID,
     PENDING,
     Entry,
     credit_states,
-    payout_blocker,
     state_of,
 )
+from commerce.attribution.ledger_rules import BELOW_MINIMUM, NEGATIVE_BALANCE, payout_blocker
 
 T0 = datetime(2026, 1, 1)
 
