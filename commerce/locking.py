@@ -35,6 +35,19 @@ def lock_row(session: Session, model: type[T], ident: Any) -> T | None:
     ).first()
 
 
+def lock_key(session: Session, model: type[Any], key: str) -> None:
+    """Serialise transactions about something that may have no row yet (an e-mail address).
+
+    PostgreSQL: an advisory lock on the key until the transaction ends. SQLite: a no-op write
+    to `model`'s table, which makes this transaction the single writer.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        table = model.__table__.name  # type: ignore[attr-defined]
+        session.execute(text(f"UPDATE {table} SET id = id WHERE 0"))
+        return
+    session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
+
+
 def insert_ignore(session: Session, model: type[Any], values: dict[str, Any]) -> None:
     """Insert the row unless one with the same key exists (several processes may race to)."""
     dialect = session.get_bind().dialect.name

@@ -15,6 +15,7 @@ from commerce.accounts.rules import ZERO, LoginThrottle, account_wait, address_w
 from commerce.accounts.schemas import LoginIn, ProfileIn, SignupIn
 from commerce.errors import Conflict, RateLimited, ValidationFailed
 from commerce.files.services import store_image
+from commerce.locking import lock_key
 from media.storage import Storage
 
 # Sent with `session=` after a sign-up or a good login, before the commit; later areas listen
@@ -73,6 +74,10 @@ def do_login(
     """Check credentials under the throttle (accounts/rules.py); failures are recorded."""
     email = data.email.strip().lower()
     account_bucket, address_bucket = f"email:{email}", f"client:{client}"
+    # Racing guesses at one account (or from one address) are judged one after the other, so
+    # the free failures are spent once, not once per racer.
+    for bucket in (account_bucket, address_bucket):  # always this order: no deadlock
+        lock_key(session, RateEvent, f"login:{bucket}")
     forget = max(SIGNUP_WINDOW, rules.forget_after)
     session.execute(delete(RateEvent).where(RateEvent.at < now - forget))
     account = account_wait(

@@ -15,7 +15,9 @@ from commerce.jobs.models import Job
 from commerce.jobs.runner import run_pending
 from commerce.timeutil import utcnow
 from commerce.videos.models import Rendition, Video
+from tests.commerce.live.ingest_support import wait_for
 from tests.conftest import png_bytes, upload_video
+from tests.live import log_in
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -243,3 +245,35 @@ def test_an_image_into_full_storage_is_507_with_a_translated_message(
     assert files(folder) == [filler.name]  # no half-written image
     filler.unlink()
     assert api.post(url, data={field: (png_bytes(), "x.png")}).status_code in (200, 201)
+
+
+def test_the_served_app_fails_a_video_on_a_full_work_folder(
+    app, create_user, clips, small_disk, processes
+):
+    """`flask serve` as `make run` starts it: its own job worker meets the full disk."""
+    fill(small_disk(Path(app.config["WORK_DIR"])), leave=100_000)
+    url = processes.serve(JOB_MAX_ATTEMPTS="1")
+    http = log_in(url, create_user(creator=True).email)
+    token = {"X-CSRFToken": http.get(f"{url}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]}
+    data = clips["good"].read_bytes()
+    upload = http.post(
+        f"{url}/api/v1/uploads", json={"filename": "a.mp4", "size": len(data)}, headers=token
+    ).json()
+    put = http.put(
+        f"{url}/api/v1/uploads/{upload['id']}",
+        data=data,
+        headers={**token, **OCTETS, "Upload-Offset": "0"},
+    )
+    assert put.status_code == 200, put.text
+    done = http.post(f"{url}/api/v1/uploads/{upload['id']}/complete", headers=token)
+    assert done.status_code == 201, done.text
+    video_url = f"{url}/api/v1/videos/{done.json()['id']}"
+
+    def failed() -> dict | None:
+        video = http.get(video_url, timeout=10).json()
+        return video if video["state"] == "failed" else None
+
+    video = wait_for(failed, timeout=60, what="the served app's worker to fail the video")
+    assert not video["playable"] and video["master_url"] is None
+    assert "disk space" in video["error"], processes.logs()
+    assert _job(app).state == "failed"

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from commerce.accounts.rules import LoginThrottle, account_wait, address_wait, whole_seconds
+from tests.commerce.orders.test_concurrency import race
 from tests.conftest import PASSWORD
 from tests.live import LiveServer
 
@@ -190,3 +191,13 @@ def test_trusted_proxies_tell_clients_apart(make_app):
         assert login(live.url, "a9@example.com", "x-guess", **from_a).status_code == 429
         from_b = {"X-Forwarded-For": "198.51.100.1"}
         assert login(live.url, "b@example.com", "x-guess", **from_b).status_code == 400
+
+
+def test_racing_guesses_at_one_account_get_only_its_free_failures(app, server, create_user):
+    """Concurrent wrong passwords: the account's free failures are spent once, not per racer."""
+    app.config.update(LOGIN_ACCOUNT_FREE_FAILURES=3, LOGIN_RATE_LIMIT=1000)
+    user = create_user()
+    codes = sorted(
+        r.status_code for r in race([lambda: login(server.url, user.email, "guess")] * 12)
+    )
+    assert codes == [400] * 3 + [429] * 9, codes

@@ -3,6 +3,7 @@ payout; and the release runs once per turn however many worker processes a deplo
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from commerce.extensions import db
 from commerce.jobs.models import PeriodicTask
 from commerce.orders.models import Order
+from commerce.payments.provider import SIGNATURE_HEADER, sign, webhook_secret
 from commerce.timeutil import utcnow
 from tests.commerce.attribution.conftest import balance
 from tests.commerce.live.ingest_support import wait_for
@@ -101,6 +103,26 @@ def test_a_sharer_is_paid_through_the_running_app(
     bea.http.post(pay_url, data={"card_number": "4242424242424242", "csrf_token": csrf})
     # The sandbox's webhook reaches the served app over HTTP, sent by its in-process worker.
     wait_for(lambda: bea.call("GET", f"/api/v1/orders/{order_id}").json()["state"] == "paid")
+    assert balance(app, sharer.id)["pending"] == 1000
+    # The provider reports the same payment again under a new event id: nothing changes.
+    event = {
+        "id": "evt_redelivered",
+        "type": "payment_intent.succeeded",
+        "created": int(time.time()),
+        "data": {"object": {"id": payment.json()["intent_id"], "object": "payment_intent"}},
+    }
+    raw = json.dumps(event).encode()
+    again = requests.post(
+        f"{url}/api/v1/payments/webhook/sandbox",
+        data=raw,
+        headers={
+            SIGNATURE_HEADER: sign(webhook_secret(app.config), int(time.time()), raw),
+            "Content-Type": "application/json",
+        },
+        timeout=10,
+    )
+    assert again.status_code == 200 and again.json()["result"] == "already applied"
+    assert bea.call("GET", f"/api/v1/orders/{order_id}").json()["refunded_minor"] == 0
     assert balance(app, sharer.id)["pending"] == 1000
 
     seller = Browser(url).log_in(merchant.email)
