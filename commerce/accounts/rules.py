@@ -43,7 +43,7 @@ def account_wait(failures: Sequence[datetime], now: datetime, rules: LoginThrott
     """How long the account must wait before its password is checked again (ZERO: now)."""
     recent = sorted(at for at in failures if at > now - rules.account_window)
     extra = len(recent) - rules.account_free
-    if extra < 0:
+    if extra < 0 or not recent:  # no failure yet: nothing to wait for, even with none free
         return ZERO
     delay = min(rules.account_max, rules.account_base * 2 ** min(extra, 30))
     return max(ZERO, recent[-1] + delay - now)

@@ -100,6 +100,14 @@ def test_account_wait(failures, now, wait):
     assert account_wait(failures, T0 + timedelta(seconds=now), RULES) == timedelta(seconds=wait)
 
 
+@pytest.mark.parametrize(("failures", "wait"), [([], 0), (at(0), 60), (at(0, 10), 120)])
+def test_account_wait_with_no_free_failures(failures, wait):
+    """LOGIN_ACCOUNT_FREE_FAILURES=0: each failure waits; the first attempt does not (a 500)."""
+    rules = LoginThrottle(account_free=0, account_base=timedelta(seconds=30))
+    now = failures[-1] if failures else T0
+    assert account_wait(failures, now, rules) == timedelta(seconds=wait)
+
+
 @pytest.mark.parametrize(
     ("failures", "now", "wait"),
     [
