@@ -45,9 +45,19 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+# A served test's request or worker thread can outlive its server by a moment, mid-transaction;
+# TRUNCATE would then deadlock with it. Ending those transactions first makes emptying certain.
+_END_LEFTOVER_TRANSACTIONS = text(
+    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+    " WHERE datname = current_database() AND pid <> pg_backend_pid() AND xact_start IS NOT NULL"
+)
+
+
 def _empty_tables() -> None:
     tables = [t.name for t in reversed(db.metadata.sorted_tables)]
     if db.engine.dialect.name == "postgresql":
+        db.session.execute(_END_LEFTOVER_TRANSACTIONS)
+        db.session.commit()
         db.session.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
     else:
         for name in tables:
