@@ -30,6 +30,7 @@ from commerce.extensions import babel, csrf, db, migrate, socketio
 from commerce.files import views as files_views
 from commerce.files.services import object_url
 from commerce.i18n import html_lang, select_locale
+from commerce.jobs import views as jobs_admin
 from commerce.live import api as live_api
 from commerce.live import chat_api as live_chat_api
 from commerce.live import events as live_events  # noqa: F401  (registers handlers)
@@ -114,6 +115,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         attribution_views,
         attribution_api,
         attribution_admin,
+        jobs_admin,
         orders_views,
         orders_api,
         payments_views,

@@ -12,7 +12,9 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 
 from commerce.extensions import socketio
-from commerce.jobs.runner import Worker
+from commerce.jobs.cli import jobs_group
+from commerce.jobs.registry import QUEUES
+from commerce.jobs.runner import Worker, in_process_workers, stop_workers
 from commerce.live.ingest import ingest
 
 
@@ -34,13 +36,27 @@ def register_commands(app: Flask) -> None:
         upgrade()
         click.echo("database is up to date")
 
+    app.cli.add_command(jobs_group)
+
     @app.cli.command("worker")
-    def worker_command() -> None:
+    @click.option(
+        "--queues",
+        default=",".join(QUEUES),
+        show_default=True,
+        help="Comma-separated queues this process serves, one job at a time, highest priority "
+        "first. Run `--queues media` apart so transcodes never delay payments.",
+    )
+    def worker_command(queues: str) -> None:
         """Run background jobs until SIGTERM or Ctrl-C (each drains: the job at hand finishes).
 
         A second signal stops at once and hands the job at hand back to the queue.
         """
-        worker = Worker(current_app._get_current_object())  # type: ignore[attr-defined]
+        served = [name.strip() for name in queues.split(",") if name.strip()]
+        unknown = sorted(set(served) - set(QUEUES))
+        if unknown or not served:
+            raise click.BadParameter(f"queues are {', '.join(QUEUES)}", param_hint="--queues")
+        flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
+        worker = Worker(flask_app, queues=served)
 
         def drain(signum: int, _frame: object) -> None:
             if worker.stopping:
@@ -50,7 +66,10 @@ def register_commands(app: Flask) -> None:
 
         signal.signal(signal.SIGTERM, drain)
         signal.signal(signal.SIGINT, drain)
-        click.echo("job worker running; SIGTERM or Ctrl-C stops it after the job at hand")
+        click.echo(
+            f"job worker running on {', '.join(served)}; "
+            "SIGTERM or Ctrl-C stops it after the job at hand"
+        )
         try:
             worker.run_forever()
         except KeyboardInterrupt:
@@ -64,9 +83,9 @@ def register_commands(app: Flask) -> None:
     def serve_command(host: str, port: int) -> None:
         """Serve the web app and Socket.IO; runs jobs in-process unless JOBS_MODE=worker."""
         flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
-        worker = None
+        workers = []
         if flask_app.config["JOBS_MODE"] == "inprocess":
-            worker = Worker(flask_app).start()
+            workers = [worker.start() for worker in in_process_workers(flask_app)]
         live = ingest()
         rtmp = live.start_rtmp()
         if rtmp is not None:
@@ -81,8 +100,7 @@ def register_commands(app: Flask) -> None:
             socketio.run(flask_app, host=host, port=port, allow_unsafe_werkzeug=True)
         finally:
             live.close()  # ends the rooms streaming here: recordings finalised, replays queued
-            if worker is not None:
-                worker.stop(timeout=flask_app.config["JOB_DRAIN_SECONDS"])
+            stop_workers(workers, flask_app.config["JOB_DRAIN_SECONDS"])
 
     @app.cli.command("live-ingest")
     def live_ingest_command() -> None:

@@ -19,6 +19,16 @@ def _int(name: str, default: int) -> int:
         raise RuntimeError(f"{name} must be an integer, got {value!r}") from exc
 
 
+def _float(name: str, default: float) -> float:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    try:
+        return float(value)
+    except ValueError as exc:
+        raise RuntimeError(f"{name} must be a number, got {value!r}") from exc
+
+
 def _bool(name: str, default: bool) -> bool:
     value = os.environ.get(name)
     if value is None or value == "":
@@ -65,6 +75,10 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # On SIGTERM `flask serve` lets its in-process job finish for this long, then hands it
         # back to the queue (`flask worker` drains until the job ends; a second signal stops it).
         "JOB_DRAIN_SECONDS": _int("JOB_DRAIN_SECONDS", 20),
+        # Workers poll for jobs other processes enqueued (this process's own wake them at once).
+        "JOBS_POLL_SECONDS": _float("JOBS_POLL_SECONDS", 0.5),
+        # Transcodes and replays run beside the short jobs, this many at a time per `flask serve`.
+        "JOBS_MEDIA_CONCURRENCY": _int("JOBS_MEDIA_CONCURRENCY", 2),
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "SOCKETIO_MESSAGE_QUEUE": os.environ.get("SOCKETIO_MESSAGE_QUEUE") or None,
         # What this deployment's processes share in Redis: the Socket.IO channel and the key

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, request
+from flask import current_app, has_request_context, request
 
 from commerce.accounts.auth import current_user
 
@@ -19,6 +19,8 @@ def language_for(tag: str) -> str | None:
 
 def select_locale() -> str:
     available = current_app.config["LANGUAGES"]
+    if not has_request_context():  # a CLI command, a job: the deployment's default language
+        return current_app.config["BABEL_DEFAULT_LOCALE"]
     user = current_user()
     if user is not None and user.locale in available:
         return user.locale

@@ -74,9 +74,10 @@ class Processes:
                 time.sleep(0.1)
         raise AssertionError(self.log_of(process))
 
-    def worker(self, **env: str) -> subprocess.Popen[str]:
+    def worker(self, *args: str, **env: str) -> subprocess.Popen[str]:
+        """`flask worker` with its options (e.g. "--queues", "media")."""
         name = f"worker-{len(self.started)}"
-        return self._spawn(["worker"], name, {"JOBS_MODE": "worker", **env})
+        return self._spawn(["worker", *args], name, {"JOBS_MODE": "worker", **env})
 
     def log_of(self, process: subprocess.Popen[str]) -> str:
         return next(path.read_text() for p, _log, path in self.started if p is process)

@@ -9,6 +9,7 @@ from flask import current_app
 from sqlalchemy.orm import Session
 
 from commerce.attribution import ledger, payouts
+from commerce.jobs.registry import PAYMENTS
 from commerce.jobs.runner import JobContext, job_handler, periodic
 from commerce.timeutil import utcnow
 
@@ -21,7 +22,7 @@ def _gave_up(session: Session, payload: dict[str, Any], error: str) -> None:
     log.error("payout %s not handed to the provider after all retries: %s", payload, error)
 
 
-@job_handler(payouts.SEND_JOB, on_failure=_gave_up)
+@job_handler(payouts.SEND_JOB, queue=PAYMENTS, priority=5, on_failure=_gave_up)
 def send_payout(payload: dict[str, Any], ctx: JobContext) -> None:
     """The runner commits after this returns; a crash before that retries with the same key."""
     payouts.do_send_payout(

@@ -11,7 +11,10 @@ from sqlalchemy.orm import Mapped, mapped_column
 from commerce.extensions import db
 from commerce.timeutil import utcnow
 
-QUEUED, RUNNING, DONE, FAILED = "queued", "running", "done", "failed"
+# A job whose attempt failed is QUEUED again with its last_error (shown as "retrying"); DEAD
+# means its retries are spent and its on_failure hook ran.
+QUEUED, RUNNING, DONE, DEAD = "queued", "running", "done", "dead"
+STATES = (QUEUED, RUNNING, DONE, DEAD)
 
 
 class Job(db.Model):
@@ -19,6 +22,8 @@ class Job(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     kind: Mapped[str] = mapped_column(String(60))
+    queue: Mapped[str] = mapped_column(String(30), default="default", server_default="default")
+    priority: Mapped[int] = mapped_column(default=0, server_default="0")
     payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     state: Mapped[str] = mapped_column(String(16), default=QUEUED, index=True)
     attempts: Mapped[int] = mapped_column(default=0)
@@ -30,6 +35,11 @@ class Job(db.Model):
     locked_until: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     finished_at: Mapped[datetime | None]
+
+    __table_args__ = (
+        # What a worker asks for: the due jobs of its queues, highest priority first.
+        db.Index("ix_jobs_claim", "state", "queue", "priority", "run_after"),
+    )
 
 
 class PeriodicTask(db.Model):

@@ -8,8 +8,7 @@ import socket
 import threading
 import time
 import traceback
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping
 from datetime import datetime, timedelta
 from typing import Any, cast
 
@@ -18,7 +17,20 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from commerce.extensions import db
-from commerce.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job, PeriodicTask
+from commerce.jobs.models import DEAD, DONE, QUEUED, RUNNING, Job, PeriodicTask
+from commerce.jobs.registry import (  # noqa: F401  (re-exported: where handlers import them)
+    DEFAULT,
+    HANDLERS,
+    MEDIA,
+    PERIODIC,
+    SHORT_QUEUES,
+    Periodic,
+    add_waiter,
+    enqueue,
+    job_handler,
+    periodic,
+    remove_waiter,
+)
 from commerce.locking import insert_ignore
 from commerce.timeutil import utcnow
 
@@ -39,58 +51,6 @@ class JobContext:
         if progress is not None:
             values["progress"] = max(0, min(100, progress))
         self.session.execute(update(Job).where(Job.id == self.job_id).values(**values))
-
-
-@dataclass(frozen=True)
-class Handler:
-    run: Callable[[dict[str, Any], JobContext], None]
-    on_failure: Callable[[Session, dict[str, Any], str], None] | None
-
-
-@dataclass(frozen=True)
-class Periodic:
-    name: str
-    every_seconds: float
-    run: Callable[[Session], None]
-    setting: str | None  # an app setting that overrides every_seconds when present
-
-    def interval(self, config: Mapping[str, Any]) -> float:
-        if self.setting and config.get(self.setting) is not None:
-            return float(config[self.setting])
-        return self.every_seconds
-
-
-HANDLERS: dict[str, Handler] = {}
-PERIODIC: list[Periodic] = []
-
-
-def job_handler(
-    kind: str, *, on_failure: Callable[[Session, dict[str, Any], str], None] | None = None
-) -> Callable[[Callable[[dict[str, Any], JobContext], None]], Callable[..., None]]:
-    """Register the function that runs jobs of `kind`; on_failure runs when retries are spent."""
-
-    def decorator(fn: Callable[[dict[str, Any], JobContext], None]) -> Callable[..., None]:
-        HANDLERS[kind] = Handler(fn, on_failure)
-        return fn
-
-    return decorator
-
-
-def periodic(
-    every_seconds: float, *, setting: str | None = None
-) -> Callable[[Callable[[Session], None]], Callable[[Session], None]]:
-    """Register housekeeping that runs about every `every_seconds`, once per deployment.
-
-    `setting` names an app setting that overrides the interval (tests, busy deployments).
-    """
-
-    def decorator(fn: Callable[[Session], None]) -> Callable[[Session], None]:
-        name = f"{fn.__module__}.{fn.__qualname__}"
-        PERIODIC[:] = [task for task in PERIODIC if task.name != name]  # a re-import replaces
-        PERIODIC.append(Periodic(name, every_seconds, fn, setting))
-        return fn
-
-    return decorator
 
 
 def claim_periodic(session: Session, name: str, every: float, worker: str, now: datetime) -> bool:
@@ -134,15 +94,6 @@ def run_periodic(session: Session, task: Periodic, worker: str, config: Mapping[
     return True
 
 
-def enqueue(session: Session, kind: str, payload: dict[str, Any], *, max_attempts: int = 3) -> Job:
-    if kind not in HANDLERS:
-        raise ValueError(f"no handler for job kind {kind!r}")
-    job = Job(kind=kind, payload=payload, max_attempts=max_attempts, state=QUEUED)
-    session.add(job)
-    session.flush()
-    return job
-
-
 def retry_delay(attempts: int) -> timedelta:
     """Exponential backoff: 5 s, 20 s, 80 s ... capped at 10 min."""
     return timedelta(seconds=min(5 * 4 ** max(attempts - 1, 0), 600))
@@ -158,15 +109,30 @@ def recover_expired(session: Session, now: datetime) -> int:
     return len(expired)
 
 
-def claim_next(session: Session, worker: str, now: datetime, lease: timedelta) -> Job | None:
-    """Take the oldest due job; the conditional update makes two workers never take the same."""
+def claim_next(
+    session: Session,
+    worker: str,
+    now: datetime,
+    lease: timedelta,
+    queues: Collection[str] | None = None,
+) -> Job | None:
+    """Take the most urgent due job of `queues` (all when None): highest priority, then oldest.
+
+    The conditional update makes two workers never take the same job; on PostgreSQL, SKIP
+    LOCKED also keeps racing workers from all reading (and fighting over) the same row.
+    """
+    query = (
+        select(Job.id)
+        .where(Job.state == QUEUED, Job.run_after <= now)
+        .order_by(Job.priority.desc(), Job.run_after, Job.id)
+        .limit(1)
+    )
+    if queues is not None:
+        query = query.where(Job.queue.in_(list(queues)))
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
     for _ in range(5):
-        job_id = session.scalar(
-            select(Job.id)
-            .where(Job.state == QUEUED, Job.run_after <= now)
-            .order_by(Job.run_after, Job.id)
-            .limit(1)
-        )
+        job_id = session.scalar(query)
         if job_id is None:
             return None
         result = session.execute(
@@ -193,7 +159,7 @@ def _record_failure(
     job.locked_by = None
     job.locked_until = None
     if job.attempts >= job.max_attempts:
-        job.state = FAILED
+        job.state = DEAD
         job.finished_at = now
         handler = HANDLERS.get(job.kind)
         if handler and handler.on_failure:
@@ -203,12 +169,14 @@ def _record_failure(
         job.run_after = now + retry_delay(job.attempts) if backoff else now
 
 
-def run_one(session: Session, worker: str, lease: timedelta) -> bool:
-    """Run one due job if there is one; returns whether a job ran."""
+def run_one(
+    session: Session, worker: str, lease: timedelta, queues: Collection[str] | None = None
+) -> bool:
+    """Run one due job of `queues` (all when None) if there is one; returns whether one ran."""
     now = utcnow()
     recover_expired(session, now)
     session.commit()
-    job = claim_next(session, worker, now, lease)
+    job = claim_next(session, worker, now, lease, queues)
     if job is None:
         return False
     handler = HANDLERS.get(job.kind)
@@ -266,25 +234,39 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"
 
 
-def run_pending(app: Flask, *, limit: int = 100) -> int:
-    """Run due jobs until none is left (tests, the demo seeder)."""
+def run_pending(app: Flask, *, limit: int = 100, queues: Collection[str] | None = None) -> int:
+    """Run due jobs (of `queues`, all when None) until none is left (tests, the demo seeder)."""
     ran = 0
     with app.app_context():
         lease = timedelta(seconds=app.config["JOB_LEASE_SECONDS"])
-        while ran < limit and run_one(db.session(), worker_name(), lease):
+        while ran < limit and run_one(db.session(), worker_name(), lease, queues):
             ran += 1
         db.session.remove()
     return ran
 
 
 class Worker:
-    """Polls for jobs in a loop; runs in a thread of the web process or as `flask worker`."""
+    """Runs the jobs of some queues, one at a time, in a thread of `flask serve` or `flask worker`.
 
-    def __init__(self, app: Flask, *, poll_seconds: float = 1.0) -> None:
+    It wakes at once when this process commits a job for its queues, and polls every
+    `poll_seconds` for jobs other processes enqueued. A worker serving the default queue also
+    offers to run the periodic tasks (the database lets one process per turn run each).
+    """
+
+    def __init__(
+        self,
+        app: Flask,
+        *,
+        queues: Collection[str] = SHORT_QUEUES,
+        poll_seconds: float | None = None,
+    ) -> None:
         self.app = app
-        self.poll_seconds = poll_seconds
+        self.queues = frozenset(queues)
+        self.poll_seconds = poll_seconds or float(app.config["JOBS_POLL_SECONDS"])
+        self.housekeeping = DEFAULT in self.queues
         self.name: str | None = None  # set by run_forever (it names the thread it runs on)
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
 
     @property
@@ -294,6 +276,7 @@ class Worker:
     def request_stop(self) -> None:
         """Finish the job at hand (if any), then leave the loop: a graceful drain."""
         self._stop.set()
+        self._wake.set()
 
     def _housekeeping(self, last_try: dict[str, float], name: str) -> None:
         """Offer to run each periodic task that is due here; the database picks one process."""
@@ -315,24 +298,31 @@ class Worker:
     def run_forever(self) -> None:
         lease = timedelta(seconds=self.app.config["JOB_LEASE_SECONDS"])
         name = self.name = worker_name()
-        log.info("job worker %s started", name)
+        log.info("job worker %s started on %s", name, ", ".join(sorted(self.queues)))
         last_try: dict[str, float] = {}
-        while not self._stop.is_set():
-            with self.app.app_context():
-                self._housekeeping(last_try, name)
-                try:
-                    ran = run_one(db.session(), name, lease)
-                except Exception:  # database hiccup: log, back off, keep serving
-                    log.exception("job worker loop error")
-                    db.session.rollback()
-                    ran = False
-                finally:
-                    db.session.remove()
-            if not ran:
-                self._stop.wait(self.poll_seconds)
+        add_waiter(self._wake, self.queues)
+        try:
+            while not self._stop.is_set():
+                self._wake.clear()  # a commit from now on wakes the wait below
+                with self.app.app_context():
+                    if self.housekeeping:
+                        self._housekeeping(last_try, name)
+                    try:
+                        ran = run_one(db.session(), name, lease, self.queues)
+                    except Exception:  # database hiccup: log, back off, keep serving
+                        log.exception("job worker loop error")
+                        db.session.rollback()
+                        ran = False
+                    finally:
+                        db.session.remove()
+                if not ran:
+                    self._wake.wait(self.poll_seconds)
+        finally:
+            remove_waiter(self._wake)
 
     def start(self) -> Worker:
-        self._thread = threading.Thread(target=self.run_forever, name="job-worker", daemon=True)
+        label = "job-worker-" + "-".join(sorted(self.queues))
+        self._thread = threading.Thread(target=self.run_forever, name=label, daemon=True)
         self._thread.start()
         return self
 
@@ -350,3 +340,21 @@ class Worker:
             log.warning(
                 "job worker %s stopped mid-job: %d job(s) back in the queue", self.name, returned
             )
+
+
+def in_process_workers(app: Flask) -> list[Worker]:
+    """What `flask serve` runs beside the web app: short jobs on one thread, media on others.
+
+    A transcode (minutes) then never holds the thread a payment webhook (milliseconds) needs.
+    """
+    media = [Worker(app, queues=(MEDIA,)) for _ in range(app.config["JOBS_MEDIA_CONCURRENCY"])]
+    return [Worker(app, queues=SHORT_QUEUES), *media]
+
+
+def stop_workers(workers: list[Worker], drain_seconds: float) -> None:
+    """Drain all at once (they share the deadline), then hand back what still runs."""
+    for worker in workers:
+        worker.request_stop()
+    deadline = time.monotonic() + drain_seconds
+    for worker in workers:
+        worker.stop(timeout=max(0.0, deadline - time.monotonic()))

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from commerce.files.models import StoredObject
 from commerce.files.services import storage
+from commerce.jobs.registry import MEDIA
 from commerce.jobs.runner import JobContext, job_handler
 from commerce.live import rules
 from commerce.live.fanout import channel
@@ -173,7 +174,7 @@ def _replay_failed(session: Session, payload: dict[str, Any], error: str) -> Non
         pipeline.announce(session, video)
 
 
-@job_handler(REPLAY_JOB, on_failure=_replay_failed)
+@job_handler(REPLAY_JOB, queue=MEDIA, on_failure=_replay_failed)
 def make_replay(payload: dict[str, Any], ctx: JobContext) -> None:
     """Recording -> Video (through video.transcode's steps) -> published, linked to the room."""
     session = ctx.session

@@ -10,6 +10,7 @@ import requests
 from flask import Flask, current_app, url_for
 
 from commerce.extensions import db
+from commerce.jobs.registry import PAYMENTS
 from commerce.jobs.runner import JobContext, job_handler
 from commerce.payments.models import SandboxObject
 from commerce.payments.provider import SIGNATURE_HEADER, sign, webhook_secret
@@ -24,7 +25,7 @@ def http_post(url: str, body: bytes, headers: Mapping[str, str]) -> int:
 transport = http_post
 
 
-@job_handler(DELIVER_JOB)
+@job_handler(DELIVER_JOB, queue=PAYMENTS, priority=10)
 def deliver_webhook(payload: dict[str, Any], ctx: JobContext) -> None:
     event = ctx.session.get(SandboxObject, payload["event_id"])
     if event is None or event.state == "delivered":

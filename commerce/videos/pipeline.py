@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from commerce.files.models import StoredObject
 from commerce.files.services import object_url, storage
+from commerce.jobs.registry import MEDIA
 from commerce.jobs.runner import JobContext, job_handler, periodic
 from commerce.realtime import publish, user_room
 from commerce.timeutil import utcnow
@@ -173,7 +174,7 @@ def _apply_result(
         video.sprite_interval_ms = int(result.sprite_interval_s * 1000)
 
 
-@job_handler("video.transcode", on_failure=_mark_failed)
+@job_handler("video.transcode", queue=MEDIA, on_failure=_mark_failed)
 def transcode(payload: dict[str, Any], ctx: JobContext) -> None:
     """Source -> HLS ladder + MP4 fallback + poster + sprite; playable after the first rung."""
     session = ctx.session

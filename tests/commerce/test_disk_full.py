@@ -173,7 +173,7 @@ def test_a_full_work_folder_fails_the_video_clearly(
     assert not pushed[-1]["playable"] and pushed[-1]["state"] == "failed"
     assert "disk space" in pushed[-1]["error"]
     job = _job(app)
-    assert job.state == "failed"
+    assert job.state == "dead"
     assert "space" in job.last_error.lower() and "M3U8" not in job.last_error
     failed = _assert_nothing_left(app, api, video["id"])
     assert failed["state"] == "failed"
@@ -192,7 +192,7 @@ def test_full_storage_fails_the_video_and_removes_the_stored_part_of_the_ladder(
 
     assert run_pending(app) == 1
 
-    assert _job(app).state == "failed"
+    assert _job(app).state == "dead"
     failed = _assert_nothing_left(app, api, video["id"])
     assert failed["state"] == "failed" and "disk space" in failed["error"]
 
@@ -276,4 +276,4 @@ def test_the_served_app_fails_a_video_on_a_full_work_folder(
     video = wait_for(failed, timeout=60, what="the served app's worker to fail the video")
     assert not video["playable"] and video["master_url"] is None
     assert "disk space" in video["error"], processes.logs()
-    assert _job(app).state == "failed"
+    assert _job(app).state == "dead"

@@ -5,7 +5,7 @@ from datetime import timedelta
 from sqlalchemy import select, update
 
 from commerce.extensions import db
-from commerce.jobs.models import DONE, FAILED, QUEUED, RUNNING, Job
+from commerce.jobs.models import DEAD, DONE, QUEUED, RUNNING, Job
 from commerce.jobs.runner import claim_next, enqueue, job_handler, run_one, run_pending
 from commerce.timeutil import utcnow
 
@@ -72,7 +72,7 @@ def test_a_job_out_of_attempts_fails_and_calls_its_failure_hook(app):
             db.session.commit()
         run_pending(app)
     job = _job(app, job_id)
-    assert job.state == FAILED and job.attempts == 2
+    assert job.state == DEAD and job.attempts == 2
     assert FAILURES and "boom on attempt 2" in FAILURES[0]
 
 

@@ -100,7 +100,7 @@ def test_a_replay_job_that_never_succeeds_leaves_everything(app, ended_room, mon
         assert run_pending(app) == 1
         _retry_now(app)
     with app.app_context():
-        assert db.session.scalar(select(Job.state).where(Job.kind == REPLAY_JOB)) == "failed"
+        assert db.session.scalar(select(Job.state).where(Job.kind == REPLAY_JOB)) == "dead"
     assert _replay(app, room_id).state == "failed"
     assert all((folder / name).exists() for name in LIVE_FILES)
 
