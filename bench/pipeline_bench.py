@@ -24,6 +24,7 @@ from app import create_app
 from bench.transcode_bench import DURATION_S, generate_bench_clip, measure_bare
 from commerce.accounts.models import User
 from commerce.extensions import db
+from commerce.jobs.registry import MEDIA
 from commerce.jobs.runner import Worker
 from commerce.videos.models import Video
 
@@ -86,7 +87,7 @@ def measure_app(clip: Path, root: Path) -> dict[str, float]:
         db.session.commit()
     public_id, upload_s = upload(app.test_client(), clip)
     began = time.monotonic()
-    worker = Worker(app, poll_seconds=0.05).start()
+    worker = Worker(app, queues=(MEDIA,), poll_seconds=0.05).start()
     marks: dict[str, float] = {"upload": upload_s}
     try:
         with app.app_context():

@@ -342,13 +342,14 @@ class Worker:
             )
 
 
-def in_process_workers(app: Flask) -> list[Worker]:
+def in_process_workers(app: Flask, *, poll_seconds: float | None = None) -> list[Worker]:
     """What `flask serve` runs beside the web app: short jobs on one thread, media on others.
 
     A transcode (minutes) then never holds the thread a payment webhook (milliseconds) needs.
     """
-    media = [Worker(app, queues=(MEDIA,)) for _ in range(app.config["JOBS_MEDIA_CONCURRENCY"])]
-    return [Worker(app, queues=SHORT_QUEUES), *media]
+    media_threads = max(1, app.config["JOBS_MEDIA_CONCURRENCY"])
+    media = [Worker(app, queues=(MEDIA,), poll_seconds=poll_seconds) for _ in range(media_threads)]
+    return [Worker(app, queues=SHORT_QUEUES, poll_seconds=poll_seconds), *media]
 
 
 def stop_workers(workers: list[Worker], drain_seconds: float) -> None:

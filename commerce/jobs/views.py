@@ -32,6 +32,14 @@ def _state_labels() -> dict[str, str]:
     }
 
 
+def _queue_labels() -> dict[str, str]:
+    return {
+        "payments": _("Payments and payouts"),
+        "default": _("Other short jobs"),
+        "media": _("Transcodes and replays"),
+    }
+
+
 @bp.get("")
 @login_required
 def jobs_page() -> str:
@@ -47,6 +55,7 @@ def jobs_page() -> str:
         queues=QUEUES,
         states=store.VIEW_STATES,
         labels=_state_labels(),
+        queue_labels=_queue_labels(),
         view_state=store.view_state,
     )
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from flask import Flask
 
-from commerce.jobs.runner import Worker
+from commerce.jobs.runner import in_process_workers, stop_workers
 from tests.live import LiveServer
 
 CHROMIUM = "/usr/bin/chromium"
@@ -30,12 +30,12 @@ CHROMIUM_ARGS = [
 @pytest.fixture
 def live_server(app: Flask) -> Iterator[LiveServer]:
     app.config["SERVER_NAME"] = None
-    worker = Worker(app, poll_seconds=0.2).start()
+    workers = [worker.start() for worker in in_process_workers(app, poll_seconds=0.2)]
     try:
         with LiveServer(app) as server:
             yield server
     finally:
-        worker.stop()
+        stop_workers(workers, 10)
 
 
 @pytest.fixture(scope="session")
