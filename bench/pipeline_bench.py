@@ -66,7 +66,7 @@ def upload(client, path: Path) -> tuple[str, float]:
     return done.get_json()["id"], time.monotonic() - started
 
 
-def measure_app(clip: Path, root: Path) -> dict[str, float]:
+def measure_app(clip: Path, root: Path, **settings: object) -> dict[str, float]:
     app = create_app(
         {
             "SECRET_KEY": "bench",
@@ -77,6 +77,7 @@ def measure_app(clip: Path, root: Path) -> dict[str, float]:
             "WORK_DIR": str(root / "work"),
             "TRANSCODE_PRESET": "veryfast",
             "HLS_SEGMENT_SECONDS": 4,
+            **settings,
         }
     )
     with app.app_context():

@@ -151,6 +151,7 @@ def measure_ours(src: str, out_dir: str | os.PathLike[str]) -> dict[str, float]:
         probe,
         segment_s=SEGMENT_S,
         preset=PRESET,
+        instant=False,  # like for like with the bare two-stage commands (instant_playback_bench)
         on_first_playable=lambda _d, _r: marks.setdefault("wall_first", time.monotonic() - began),
     )
     wall_total = time.monotonic() - began

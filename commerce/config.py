@@ -67,6 +67,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "CDN_BASE_URL": os.environ.get("CDN_BASE_URL") or None,
         "TRANSCODE_PRESET": os.environ.get("TRANSCODE_PRESET", "veryfast"),
         "HLS_SEGMENT_SECONDS": _int("HLS_SEGMENT_SECONDS", 4),
+        # H.264 sources play at once, copied into HLS, while the ladder is made (media/instant.py).
+        "TRANSCODE_INSTANT": _bool("TRANSCODE_INSTANT", True),
         "WORK_DIR": os.environ.get("WORK_DIR", os.path.join(instance_path, "work")),
         # "inprocess": jobs run in a thread of the web process; "worker": `flask worker` runs them.
         "JOBS_MODE": os.environ.get("JOBS_MODE", "inprocess"),

@@ -12,6 +12,8 @@ from media.ladder import Rung, force_keyframes_expr, fps_fraction, gop_frames, o
 from media.probe import ProbeResult
 
 PLAYLIST_NAME = "index.m3u8"
+# ffmpeg's own playlist of a rung published while it encodes (media/progressive.py): hidden.
+ENCODING_PLAYLIST_NAME = ".tmp-encoding.m3u8"
 SEGMENT_PATTERN = "seg_%05d.ts"
 AUDIO_RATE = 48000
 SPRITE_TILE_WIDTH = 160
@@ -37,7 +39,12 @@ def _video_chain(stream: Any, rung: Rung, probe: ProbeResult) -> Any:
 
 
 def hls_output_kwargs(
-    rung: Rung, probe: ProbeResult, out_dir: str | os.PathLike[str], segment_s: float, preset: str
+    rung: Rung,
+    probe: ProbeResult,
+    out_dir: str | os.PathLike[str],
+    segment_s: float,
+    preset: str,
+    growing: bool = False,
 ) -> dict[str, Any]:
     """Encoder and HLS muxer options for one rung (GOP aligned to segment boundaries)."""
     fps = output_fps(probe.fps) or probe.fps
@@ -59,8 +66,9 @@ def hls_output_kwargs(
         "map_chapters": -1,
         "f": "hls",
         "hls_time": f"{segment_s:g}",
-        "hls_playlist_type": "vod",
-        "hls_flags": "independent_segments",
+        # A growing rung needs its playlist after every segment, and whole files (renamed).
+        "hls_playlist_type": "event" if growing else "vod",
+        "hls_flags": "independent_segments+temp_file" if growing else "independent_segments",
         "hls_segment_filename": os.path.join(folder, SEGMENT_PATTERN),
     }
     if probe.has_audio:
@@ -76,12 +84,14 @@ def _rung_output(
     out_dir: str | os.PathLike[str],
     segment_s: float,
     preset: str,
+    growing: bool,
 ) -> Any:
     streams = [_video_chain(video, rung, probe)]
     if probe.has_audio and probe.audio_index is not None:
         streams.append(inp[str(probe.audio_index)])
-    playlist = os.path.join(rung_dir(out_dir, rung), PLAYLIST_NAME)
-    kwargs = hls_output_kwargs(rung, probe, out_dir, segment_s, preset)
+    name = ENCODING_PLAYLIST_NAME if growing else PLAYLIST_NAME
+    playlist = os.path.join(rung_dir(out_dir, rung), name)
+    kwargs = hls_output_kwargs(rung, probe, out_dir, segment_s, preset, growing)
     return ffmpeg.output(*streams, playlist, **kwargs)
 
 
@@ -93,8 +103,12 @@ def build_hls(
     *,
     segment_s: float = 4,
     preset: str = "veryfast",
+    growing: bool = False,
 ) -> Any:
-    """One ffmpeg process encoding the given rungs from a single decode (split filter)."""
+    """One ffmpeg process encoding the given rungs from a single decode (split filter).
+
+    growing: ffmpeg writes each rung's playlist as it goes, under ENCODING_PLAYLIST_NAME.
+    """
     if not rungs:
         raise ValueError("no rungs to encode")
     inp = source_input(src_path, probe)
@@ -104,7 +118,7 @@ def build_hls(
         split = video.split()
         branches = [split[i] for i in range(len(rungs))]
     outputs = [
-        _rung_output(branch, inp, rung, probe, out_dir, segment_s, preset)
+        _rung_output(branch, inp, rung, probe, out_dir, segment_s, preset, growing)
         for branch, rung in zip(branches, rungs, strict=True)
     ]
     merged = outputs[0] if len(outputs) == 1 else ffmpeg.merge_outputs(*outputs)

@@ -53,6 +53,12 @@ class ProbeResult:
     demuxer: str = "mov"
     video_index: int = 0
     audio_index: int | None = None
+    # What decides whether the source can be played as it is (media/instant.py).
+    pix_fmt: str = ""
+    video_profile: str = ""
+    video_level: int = 0
+    audio_codec: str = ""
+    audio_profile: str = ""
 
 
 def _looks_like_container(path: str | os.PathLike[str]) -> bool:
@@ -234,4 +240,9 @@ def probe_video(
         demuxer=demuxer,
         video_index=int(video.get("index", 0)),
         audio_index=int(audios[0].get("index", 0)) if audios else None,
+        pix_fmt=str(video.get("pix_fmt") or ""),
+        video_profile=str(video.get("profile") or ""),
+        video_level=int(_num(video.get("level"))),
+        audio_codec=str(audios[0].get("codec_name") or "") if audios else "",
+        audio_profile=str(audios[0].get("profile") or "") if audios else "",
     )

@@ -1,4 +1,4 @@
-"""Two-stage HLS transcode: lowest rung first (playable early), then the rest in one decode."""
+"""HLS transcode: playable first (source copied, or lowest rung as it grows), then the ladder."""
 
 from __future__ import annotations
 
@@ -21,8 +21,10 @@ from media.diskspace import space_guard
 from media.ffrun import TranscodeError, run_ffmpeg
 from media.hls import Rendition, bandwidths, codecs_string, parse_media_playlist, render_master
 from media.hls import write_atomic as _write_atomic
+from media.instant import build_instant_hls, instant_dir, instant_rendition, plan_instant
 from media.ladder import Rung, even_floor, output_fps, plan_ladder
 from media.probe import ProbeResult, probe_video
+from media.progressive import GrowingRendition
 
 __all__ = [
     "X264_PRESETS",
@@ -111,10 +113,10 @@ def _stage_timeout(duration_s: float, timeout_s: float | None) -> float:
     return timeout_s if timeout_s is not None else 120.0 + 10.0 * duration_s
 
 
-def _rendition(out_dir: str, rung: Rung, probe: ProbeResult) -> Rendition:
+def _rendition(out_dir: str, rung: Rung, probe: ProbeResult, *, growing: bool = False) -> Rendition:
     playlist_path = os.path.join(rung_dir(out_dir, rung), PLAYLIST_NAME)
     playlist = parse_media_playlist(playlist_path)
-    if not playlist.ended or not playlist.segments:
+    if not (playlist.ended or growing) or not playlist.segments:
         raise TranscodeError(
             f"{rung.name}: incomplete playlist", argv=[], returncode=0, stderr_tail=[]
         )
@@ -198,11 +200,34 @@ def _list_files(out_dir: str) -> list[str]:
     found = []
     for root, _dirs, names in os.walk(out_dir):
         for name in names:
-            if not name.startswith(".tmp-"):
+            if not name.startswith(".tmp-") and not name.endswith(".tmp"):
                 found.append(
                     os.path.relpath(os.path.join(root, name), out_dir).replace(os.sep, "/")
                 )
     return sorted(found)
+
+
+def _stage_weights(probe: ProbeResult, rungs: list[Rung], copying: bool) -> dict[str, float]:
+    """Expected cost of each stage, in the order the stages run."""
+    decode = probe.width * probe.height * DECODE_COST
+    first, rest = rungs[0], rungs[1:]
+    if copying:  # the copy is nearly free; then one decode feeds every rung
+        weights = {
+            "instant": 0.0,
+            "ladder": decode + sum(r.pixels for r in rungs),
+            "sprite": first.pixels * SPRITE_COST,
+        }
+    else:
+        weights = {
+            "stage1": decode + first.pixels,
+            "sprite": first.pixels * SPRITE_COST,
+            "stage2": (decode + sum(r.pixels for r in rest)) if rest else 0.0,
+        }
+    encode_total = sum(weights.values())
+    weights["instant"] = encode_total * POSTER_SHARE if copying else 0.0
+    weights["poster"] = encode_total * POSTER_SHARE
+    weights["fallback"] = encode_total * FALLBACK_SHARE
+    return weights
 
 
 def transcode_video(
@@ -217,8 +242,15 @@ def transcode_video(
     on_first_playable: Callable[[str, Sequence[Rung]], None] | None = None,
     sprite_tiles: int | None = None,
     timeout_s: float | None = None,
+    instant: bool = True,
+    on_more_playable: Callable[[str], None] | None = None,
 ) -> TranscodeResult:
-    """Transcode a probed source into HLS + MP4 fallback + poster + sprite in an empty out_dir."""
+    """Transcode a probed source into HLS + MP4 fallback + poster + sprite in an empty out_dir.
+
+    Playable first: a source browsers decode is copied into HLS (instant rendition), any other
+    gets its lowest rung encoded alone and announced after its first segments; on_first_playable
+    runs with the master listing it, on_more_playable each time that rung's playlist grows.
+    """
     if preset not in X264_PRESETS:
         raise ValueError(f"unknown x264 preset {preset!r}")
     if not 0.5 <= segment_s <= 20:
@@ -233,18 +265,9 @@ def transcode_video(
     for rung in rungs:
         os.makedirs(rung_dir(out, rung), exist_ok=True)
     stage_timeout = _stage_timeout(probe.duration_s, timeout_s)
-
-    decode = probe.width * probe.height * DECODE_COST
-    weights = {
-        "stage1": decode + first.pixels,
-        "sprite": first.pixels * SPRITE_COST,
-        "stage2": (decode + sum(r.pixels for r in rest)) if rest else 0.0,
-    }
-    encode_total = sum(weights.values())
-    weights["poster"] = encode_total * POSTER_SHARE
-    weights["fallback"] = encode_total * FALLBACK_SHARE
+    plan = plan_instant(probe) if instant else None
     # Stages must be opened in the order they run.
-    progress = _Progress(weights, on_progress)
+    progress = _Progress(_stage_weights(probe, rungs, plan is not None), on_progress)
     run_kwargs = {"duration_s": probe.duration_s, "timeout_s": stage_timeout}
     timings: dict[str, float] = {}
     started = clock = time.monotonic()
@@ -255,15 +278,54 @@ def transcode_video(
         timings[name] = now - clock
         clock = now
 
+    def encode(stage: str, chosen: list[Rung]) -> list[Rendition]:
+        command = build_hls(src, probe, chosen, out, segment_s=segment_s, preset=preset)
+        run_ffmpeg(command, on_progress=progress.stage(stage), **run_kwargs)
+        return [_rendition(out, rung, probe) for rung in chosen]
+
+    def announce(playable: list[Rendition], rungs_now: list[Rung]) -> None:
+        _write_atomic(os.path.join(out, MASTER_NAME), render_master(playable))
+        timings["first_playable"] = time.monotonic() - started
+        if on_first_playable is not None:
+            on_first_playable(out, rungs_now)
+
+    def encode_growing() -> list[Rendition]:
+        """The lowest rung, announced once its first segments exist (media/progressive.py)."""
+        growing = GrowingRendition(rung_dir(out, first))
+        report = progress.stage("stage1")
+
+        def on_stage_progress(fraction: float) -> None:
+            report(fraction)
+            if not growing.refresh():
+                return
+            if "first_playable" not in timings:
+                announce([_rendition(out, first, probe, growing=True)], [first])
+            elif on_more_playable is not None:
+                on_more_playable(out)
+
+        command = build_hls(
+            src, probe, [first], out, segment_s=segment_s, preset=preset, growing=True
+        )
+        run_ffmpeg(command, on_progress=on_stage_progress, **run_kwargs)
+        growing.finish()
+        return [_rendition(out, first, probe)]
+
     with space_guard(out):
-        stage1 = build_hls(src, probe, [first], out, segment_s=segment_s, preset=preset)
-        run_ffmpeg(stage1, on_progress=progress.stage("stage1"), **run_kwargs)
-        renditions = [_rendition(out, first, probe)]
-        _write_atomic(os.path.join(out, MASTER_NAME), render_master(renditions))
-    lap("stage1")
-    timings["first_playable"] = clock - started
-    if on_first_playable is not None:
-        on_first_playable(out, [first])
+        if plan is not None:
+            os.makedirs(instant_dir(out))
+            copy = build_instant_hls(src, probe, plan, out, segment_s=segment_s)
+            run_ffmpeg(copy, on_progress=progress.stage("instant"), **run_kwargs)
+            playable_now = [instant_rendition(out, probe, plan)]
+            lap("instant")
+        else:
+            playable_now = encode_growing()
+            lap("stage1")
+        if "first_playable" not in timings:
+            announce(playable_now, [] if plan is not None else [first])
+        else:  # announced while encoding: now the ended playlist and exact bandwidths
+            _write_atomic(os.path.join(out, MASTER_NAME), render_master(playable_now))
+            if on_more_playable is not None:
+                on_more_playable(out)
     clock = time.monotonic()  # the callback's own time (e.g. an upload) is not ours
 
     with space_guard(out):  # what fails or is cut short on a full disk says so
@@ -272,6 +334,11 @@ def transcode_video(
         make_poster(src, poster_at, os.path.join(out, POSTER_NAME), top.width, probe=probe)
         progress.stage("poster")(1.0)
         lap("poster")
+        if plan is not None:
+            renditions = encode("ladder", rungs)
+            lap("ladder")
+        else:
+            renditions = playable_now
         tiles = sprite_tiles if sprite_tiles is not None else default_sprite_tiles(probe.duration_s)
         sprite = make_sprite(
             os.path.join(rung_dir(out, first), PLAYLIST_NAME),
@@ -286,12 +353,11 @@ def transcode_video(
         )
         lap("sprite")
 
-        if rest:
-            stage2 = build_hls(src, probe, rest, out, segment_s=segment_s, preset=preset)
-            run_ffmpeg(stage2, on_progress=progress.stage("stage2"), **run_kwargs)
-            renditions += [_rendition(out, rung, probe) for rung in rest]
-            _write_atomic(os.path.join(out, MASTER_NAME), render_master(renditions))
+        if plan is None and rest:
+            renditions += encode("stage2", rest)
             lap("stage2")
+        # The copied rendition is never listed in the final master (see media/instant.py).
+        _write_atomic(os.path.join(out, MASTER_NAME), render_master(renditions))
 
         fallback = build_fallback(
             os.path.join(rung_dir(out, top), PLAYLIST_NAME),

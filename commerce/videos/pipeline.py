@@ -75,26 +75,33 @@ def local_source(backend: Storage, key: str, into: Path) -> Path:
 
 
 class OutputPublisher:
-    """Copies finished outputs to storage once each; the master playlist is always re-sent."""
+    """Copies finished outputs to storage: media files once, playlists whenever they change."""
 
     def __init__(self, backend: Storage, out_dir: Path, prefix: str) -> None:
         self.backend, self.out_dir, self.prefix = backend, out_dir, prefix
-        self.sent: set[str] = set()
+        self.sent: dict[str, int] = {}  # relative path -> mtime_ns when sent
 
     def key(self, relative: str) -> str:
         return self.prefix + relative
 
     def send_all(self, master: str = "master.m3u8") -> None:
         files = sorted(
-            p for p in self.out_dir.rglob("*") if p.is_file() and not p.name.startswith(".tmp-")
+            p
+            for p in self.out_dir.rglob("*")
+            if p.is_file() and not p.name.startswith(".tmp-") and not p.name.endswith(".tmp")
         )
-        for path in files:
+        # Segments before the playlists naming them, the master last: a player never sees a
+        # file listed before it is there. A growing playlist is sent again each time it grows.
+        playlists = [p for p in files if p.suffix == ".m3u8" and p.name != master]
+        for path in [p for p in files if p.suffix != ".m3u8"] + playlists:
             relative = path.relative_to(self.out_dir).as_posix()
-            if relative == master or relative in self.sent:
+            stamp = path.stat().st_mtime_ns
+            if self.sent.get(relative) == stamp or (
+                path.suffix != ".m3u8" and relative in self.sent
+            ):
                 continue
             self.backend.save_file(self.key(relative), path, CONTENT_TYPES.get(path.suffix))
-            self.sent.add(relative)
-        # The master goes last so a player never sees a rendition whose files are not there yet.
+            self.sent[relative] = stamp
         master_path = self.out_dir / master
         if master_path.exists():
             self.backend.save_file(self.key(master), master_path, CONTENT_TYPES[".m3u8"])
@@ -238,6 +245,8 @@ def _transcode(
             poster_at_s=(video.cover_ms / 1000) if video.cover_ms is not None else None,
             on_progress=on_progress,
             on_first_playable=on_first_playable,
+            on_more_playable=lambda _out_dir: publisher.send_all(),
+            instant=config["TRANSCODE_INSTANT"],
         )
         publisher.send_all()
         _apply_result(session, backend, video, result, publisher)

@@ -11,6 +11,9 @@ const HLS_CONFIG = {
   maxMaxBufferLength: 30,
   backBufferLength: 10,
   startLevel: -1,
+  // A video still being encoded is an EVENT playlist that grows (media/progressive.py): play it
+  // from the start, as its EXT-X-START says, not from its live edge.
+  startPosition: 0,
 };
 
 /** video.play() without unhandled rejections; if sound was refused, retry muted. */

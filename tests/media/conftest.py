@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 
-from media.commands import PLAYLIST_NAME, rung_dir
 from media.hls import parse_master_playlist, parse_media_playlist
 from media.probe import ProbeResult, probe_video
 from media.samples import generate_clip
@@ -55,8 +54,13 @@ class TranscodeRun:
     first_playable: dict[str, Any] = field(default_factory=dict)
     finished_at: float = 0.0
 
+    @property
+    def copied(self) -> bool:
+        """Whether the source played as it is (instant rendition) before the ladder was made."""
+        return "instant" in self.result.timings
 
-def _run(src: str, out_dir: Path) -> TranscodeRun:
+
+def _run(src: str, out_dir: Path, *, instant: bool = True) -> TranscodeRun:
     probe = probe_video(src)
     progress: list[float] = []
     seen: dict[str, Any] = {}
@@ -68,7 +72,7 @@ def _run(src: str, out_dir: Path) -> TranscodeRun:
         seen["rungs"] = list(rungs)
         seen["master"] = parse_master_playlist(os.path.join(folder, "master.m3u8"))
         seen["playlist"] = parse_media_playlist(
-            os.path.join(rung_dir(folder, rungs[0]), PLAYLIST_NAME)
+            os.path.join(folder, seen["master"][0]["uri"])
         )
         seen["files"] = sorted(
             os.path.relpath(os.path.join(r, n), folder) for r, _, ns in os.walk(folder) for n in ns
@@ -82,6 +86,7 @@ def _run(src: str, out_dir: Path) -> TranscodeRun:
         preset="ultrafast",
         on_progress=progress.append,
         on_first_playable=on_first_playable,
+        instant=instant,
     )
     return TranscodeRun(src, out_dir, probe, result, progress, seen, time.monotonic())
 
@@ -98,7 +103,8 @@ def portrait_run(portrait_clip: str, tmp_path_factory: pytest.TempPathFactory) -
 
 @pytest.fixture(scope="session")
 def tiny_run(tiny_silent_clip: str, tmp_path_factory: pytest.TempPathFactory) -> TranscodeRun:
-    return _run(tiny_silent_clip, tmp_path_factory.mktemp("out-tiny"))
+    # Encoded before it plays, as a source browsers cannot decode would be.
+    return _run(tiny_silent_clip, tmp_path_factory.mktemp("out-tiny"), instant=False)
 
 
 @pytest.fixture(params=["landscape", "portrait", "tiny"])

@@ -96,14 +96,40 @@ def test_first_rendition_published_before_the_rest(any_run: TranscodeRun) -> Non
     seen = any_run.first_playable
     result = any_run.result
     assert seen, "on_first_playable was called"
-    assert [r.name for r in seen["rungs"]] == [result.renditions[0].name]
-    assert [v["uri"] for v in seen["master"]] == [result.renditions[0].playlist]
     assert seen["playlist"].ended and seen["playlist"].segments
-    later = {r.name for r in result.renditions[1:]}
-    assert not any(f.split("/")[0] in later for f in seen["files"]), "stage 2 had not run yet"
+    if any_run.copied:
+        # The source's own H.264, segmented as it is: nothing of the ladder exists yet.
+        assert seen["rungs"] == []
+        assert [v["uri"] for v in seen["master"]] == ["instant/index.m3u8"]
+        assert seen["master"][0]["RESOLUTION"] == f"{any_run.probe.width}x{any_run.probe.height}"
+        later = {r.name for r in result.renditions}
+    else:
+        assert [r.name for r in seen["rungs"]] == [result.renditions[0].name]
+        assert [v["uri"] for v in seen["master"]] == [result.renditions[0].playlist]
+        later = {r.name for r in result.renditions[1:]}
+    made = {f.split("/")[0] for f in seen["files"] if f.endswith(".ts")}
+    assert not made & later, "the ladder had not run yet"
     assert "fallback.mp4" not in seen["files"]
     assert seen["at"] < any_run.finished_at
     assert seen["progress"] < 1.0
+
+
+def test_instant_rendition_is_the_source_stream_and_stays_unlisted(any_run: TranscodeRun) -> None:
+    if not any_run.copied:
+        assert "instant" not in {f.split("/")[0] for f in any_run.result.files}
+        return
+    playlist = parse_media_playlist(any_run.out_dir / "instant" / "index.m3u8")
+    assert playlist.duration_s == pytest.approx(any_run.probe.duration_s, abs=0.15)
+    source = _video_packets(Path(any_run.src))
+    copied: list[dict[str, Any]] = []
+    for seg in playlist.segments:
+        packets = _video_packets(any_run.out_dir / "instant" / seg.uri)
+        assert packets[0]["flags"].startswith("K"), f"instant/{seg.uri} starts on a keyframe"
+        copied += packets
+    assert len(copied) == len(source), "every source frame copied, none re-encoded or dropped"
+    # A player that started on it plays to the end; new players get the ladder only.
+    assert "instant/index.m3u8" not in (any_run.out_dir / "master.m3u8").read_text()
+    assert "instant/index.m3u8" in any_run.result.files
 
 
 def test_progress_monotonic_to_one(any_run: TranscodeRun) -> None:
