@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -90,6 +90,9 @@ bench-flash: setup ## Flash sale through the HTTP checkout vs bare SQL (BENCH_DA
 
 bench-jobs: setup ## A payment confirmed while two transcodes run vs idle workers (BENCH_SETUP=scale-out for worker processes)
 	$(PY) bench/jobs_priority_bench.py --setup $${BENCH_SETUP:-embedded}
+
+bench-instant: setup ## Upload complete to playable: H.264 copied at once, HEVC as its lowest rung grows, vs a bare remux
+	$(PY) bench/instant_playback_bench.py $${BENCH_ROUNDS:-2}
 
 bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python-socketio broadcast
 	$(PY) bench/pin_fanout_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)

@@ -99,7 +99,8 @@ def main() -> None:
         )
     met = best["h264_instant"] <= H264_TARGET_S and best["hevc_instant"] <= OTHER_TARGET_S
     print(
-        f"\nh264_playable_s={best['h264_instant']:.2f} h264_before_s={best['h264_ladder_first']:.2f} "
+        f"\nh264_playable_s={best['h264_instant']:.2f} "
+        f"h264_before_s={best['h264_ladder_first']:.2f} "
         f"h264_remux_s={best['h264_remux']:.2f} hevc_playable_s={best['hevc_instant']:.2f} "
         f"h264_ready_s={best['h264_instant_ready']:.2f} "
         f"h264_ready_before_s={best['h264_ladder_first_ready']:.2f} targets_met={int(met)}"

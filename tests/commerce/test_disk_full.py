@@ -155,7 +155,7 @@ def _assert_nothing_left(app, api, video_id: str) -> dict:
 
 @pytest.mark.parametrize(
     "leave",
-    # The 3 s clip's instant rendition (its own H.264 copied) takes ~370 kB, the ladder ~370 kB more.
+    # The 3 s clip's instant rendition (its H.264 copied) takes ~370 kB, the ladder ~370 kB more.
     [100_000, 480_000],
     ids=["before-first-playable", "after-first-playable"],
 )
