@@ -71,9 +71,7 @@ def _run(src: str, out_dir: Path, *, instant: bool = True) -> TranscodeRun:
         seen["progress"] = progress[-1] if progress else 0.0
         seen["rungs"] = list(rungs)
         seen["master"] = parse_master_playlist(os.path.join(folder, "master.m3u8"))
-        seen["playlist"] = parse_media_playlist(
-            os.path.join(folder, seen["master"][0]["uri"])
-        )
+        seen["playlist"] = parse_media_playlist(os.path.join(folder, seen["master"][0]["uri"]))
         seen["files"] = sorted(
             os.path.relpath(os.path.join(r, n), folder) for r, _, ns in os.walk(folder) for n in ns
         )
