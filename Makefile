@@ -45,8 +45,12 @@ prod-install-check: ## A production install (requirements.txt, no dev extras) in
 
 setup: system-deps $(VENV)/.installed translations ## Virtualenv, dependencies, compiled translations
 
-translations: $(VENV)/.installed ## Compile the message catalogs
-	@$(VENV)/bin/pybabel compile -d translations --statistics 2>&1 | tail -1
+CATALOGS := $(patsubst %.po,%.mo,$(wildcard translations/*/LC_MESSAGES/messages.po))
+translations: $(CATALOGS) ## Compile the message catalogs
+
+# Only a changed .po is compiled: suites started side by side never rewrite a catalog in use.
+translations/%/LC_MESSAGES/messages.mo: translations/%/LC_MESSAGES/messages.po $(VENV)/.installed
+	@$(VENV)/bin/pybabel compile -d translations -l $* --statistics 2>&1 | tail -1
 
 translations-update: $(VENV)/.installed ## Extract strings and update the .po files
 	$(VENV)/bin/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .

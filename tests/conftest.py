@@ -18,7 +18,7 @@ from app import create_app
 from commerce.accounts.models import User
 from commerce.catalog.models import Product
 from commerce.extensions import db
-from tests.processes import processes  # noqa: F401  (fixture: the app's own processes)
+from tests.processes import TEST_DEPLOYMENT, processes  # noqa: F401  (processes: a fixture)
 
 PASSWORD = "correct-horse-9"
 
@@ -70,6 +70,7 @@ def app_settings(database_url: str, folder: Path) -> dict[str, Any]:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
+        "DEPLOYMENT_NAME": TEST_DEPLOYMENT,
         "SQLALCHEMY_DATABASE_URI": database_url,
         "STORAGE_LOCAL_ROOT": str(folder / "storage"),
         "UPLOAD_TMP_DIR": str(folder / "uploads"),

@@ -7,6 +7,7 @@ import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
@@ -23,6 +24,11 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+# This run's Socket.IO channel and Redis key prefix: CI runs the SQLite and PostgreSQL suites side
+# by side on one Redis, whose pub/sub ignores database numbers.
+TEST_DEPLOYMENT = f"test-{uuid.uuid4().hex[:8]}"
+
+
 def base_env(database_url: str, folder: Path) -> dict[str, str]:
     """What every process of one test deployment shares: database, secret, folders."""
     return {
@@ -30,6 +36,7 @@ def base_env(database_url: str, folder: Path) -> dict[str, str]:
         "FLASK_APP": "app",
         "DATABASE_URL": database_url,
         "SECRET_KEY": "test-secret",
+        "DEPLOYMENT_NAME": TEST_DEPLOYMENT,
         "LIVE_RTMP_PORT": "0",
         "LIVE_ROOT": str(folder / "live"),
         "STORAGE_LOCAL_ROOT": str(folder / "storage"),

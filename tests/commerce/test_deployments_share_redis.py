@@ -13,6 +13,7 @@ from commerce import config
 from tests.commerce.live.conftest import redis_url  # noqa: F401  (fixture)
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
 from tests.live import log_in
+from tests.processes import TEST_DEPLOYMENT
 
 
 def signed_in(url: str, email: str) -> tuple[requests.Session, str]:
@@ -50,9 +51,11 @@ def test_user_events_stay_in_their_deployment(
     product = create_product(create_user(merchant=True), stock=5)
     address_id = create_address(buyer)
     queue = {"SOCKETIO_MESSAGE_QUEUE": redis_url, "JOBS_MODE": "worker"}
-    # Deployment A has two web processes; deployment B (another SECRET_KEY) shares the Redis.
+    # Deployment A has two web processes; deployment B (another name) shares the Redis.
     a1, a2 = processes.serve(**queue), processes.serve(**queue)
-    b = processes.serve(SECRET_KEY="another-deployment", **queue)
+    b = processes.serve(
+        SECRET_KEY="another-deployment", DEPLOYMENT_NAME=f"{TEST_DEPLOYMENT}-b", **queue
+    )
     heard: dict[str, list[dict[str, Any]]] = {"a2": [], "b": []}
     clients = [
         listener(a2, signed_in(a2, buyer.email)[0], heard["a2"]),
