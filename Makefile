@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -84,6 +84,9 @@ test: setup lint ## Lint, then the whole suite (SQLite; TEST_DATABASE_URL=postgr
 
 test-pg: setup ## The suite on PostgreSQL (127.0.0.1:5432, database test)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
+
+scale-test: setup ## The scale-out set-up on several hosts (network namespaces; needs root): S3, PostgreSQL, Redis
+	SCALE_TEST=1 $(PY) -m pytest tests/scale -p no:cacheprovider $(PYTEST_ARGS)
 
 bench: setup ## Benchmarks: transcode pipeline vs bare ffmpeg
 	$(PY) bench/transcode_bench.py
