@@ -208,9 +208,7 @@ def test_a_stalled_job_goes_back_to_the_queue(papp):
             )
         ).scalar_one()
         db.session.execute(
-            text(
-                "UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w WHERE id = :id"
-            ),
+            text("UPDATE procrastinate_jobs SET status = 'doing', worker_id = :w WHERE id = :id"),
             {"w": worker_id, "id": job_id},
         )
         db.session.commit()
