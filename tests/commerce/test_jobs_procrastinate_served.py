@@ -11,7 +11,6 @@ import re
 import signal
 import time
 
-import pytest
 from sqlalchemy import text
 
 from commerce.extensions import db
@@ -19,9 +18,9 @@ from commerce.jobs.models import PeriodicTask
 from commerce.payments.webhooks import DELIVER_JOB
 from tests.commerce.attribution.conftest import set_user
 from tests.commerce.attribution.test_money_loop_served import Browser
-from tests.commerce.test_job_queues_served import pay
 from tests.commerce.live.ingest_support import wait_for
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
+from tests.commerce.test_job_queues_served import pay
 from tests.commerce.test_jobs_procrastinate import papp  # noqa: F401  (fixture)
 from tests.conftest import ApiClient, upload_video
 
