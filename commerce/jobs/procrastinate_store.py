@@ -137,8 +137,8 @@ def queue_stats(session: Session, now: datetime) -> list[QueueStats]:
     for queue, state, retrying, count in rows:
         shown = FAILED if retrying else state
         counts.setdefault(queue, dict.fromkeys(VIEW_STATES, 0))[shown] += count
-    oldest = dict(
-        session.execute(
+    oldest: dict[str, datetime] = dict(
+        session.execute(  # type: ignore[arg-type]
             text(
                 f"SELECT j.queue_name, min(COALESCE(j.scheduled_at AT TIME ZONE 'UTC', {_CREATED}))"
                 " FROM procrastinate_jobs j WHERE j.status = 'todo'"

@@ -35,6 +35,12 @@ from commerce.jobs.runner import offer_periodic, retry_delay, worker_name
 log = logging.getLogger(__name__)
 
 
+def max_attempts_of(job: ProcrastinateJob) -> int:
+    """Enqueued as {"payload": ..., "max_attempts": n}; a job without it runs once."""
+    value = job.task_kwargs.get("max_attempts", 1)
+    return value if isinstance(value, int) else 1
+
+
 def conninfo(database_url: str) -> str:
     """The libpq URL of an SQLAlchemy one (postgresql+psycopg://... -> postgresql://...)."""
     return make_url(database_url).set(drivername="postgresql").render_as_string(False)
@@ -47,7 +53,7 @@ class Backoff(BaseRetryStrategy):
         self, *, exception: BaseException, job: ProcrastinateJob
     ) -> RetryDecision | None:
         done = job.attempts + 1  # Procrastinate counts the attempts before this one
-        if done >= int(job.task_kwargs.get("max_attempts", 1)):
+        if done >= max_attempts_of(job):
             return None
         return RetryDecision(retry_in={"seconds": int(retry_delay(done).total_seconds())})
 
@@ -78,7 +84,7 @@ def _run(flask_app: Flask, kind: str, job: ProcrastinateJob, payload: dict[str, 
     handler = HANDLERS[kind]
     assert job.id is not None
     attempt = job.attempts + 1
-    max_attempts = int(job.task_kwargs.get("max_attempts", 1))
+    max_attempts = max_attempts_of(job)
     with flask_app.app_context():
         session = db.session()
         try:
