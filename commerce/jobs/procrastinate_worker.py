@@ -16,6 +16,8 @@ jobs of a worker whose heartbeat stopped (kill -9, a lost machine) go back to th
 from __future__ import annotations
 
 import logging
+import os
+import signal
 import threading
 import traceback
 from typing import Any
@@ -80,11 +82,18 @@ def record_error(session: Session, job_id: int, error: str) -> None:
     )
 
 
+# The jobs this process is running: what a second signal hands back to the queue.
+_running: set[int] = set()
+_running_lock = threading.Lock()
+
+
 def _run(flask_app: Flask, kind: str, job: ProcrastinateJob, payload: dict[str, Any]) -> None:
     handler = HANDLERS[kind]
     assert job.id is not None
     attempt = job.attempts + 1
     max_attempts = max_attempts_of(job)
+    with _running_lock:
+        _running.add(job.id)
     with flask_app.app_context():
         session = db.session()
         try:
@@ -101,6 +110,43 @@ def _run(flask_app: Flask, kind: str, job: ProcrastinateJob, payload: dict[str, 
             raise
         finally:
             db.session.remove()
+            with _running_lock:
+                _running.discard(job.id)
+
+
+def hand_back(flask_app: Flask, job_ids: set[int]) -> int:
+    """Put this process's running jobs back in the queue at once, as if never started."""
+    if not job_ids:
+        return 0
+    with flask_app.app_context():
+        handed = db.session.execute(
+            text(
+                "UPDATE procrastinate_jobs SET status = 'todo', worker_id = NULL,"
+                " scheduled_at = now() WHERE id = ANY(:ids) AND status = 'doing'"
+            ),
+            {"ids": sorted(job_ids)},
+        )
+        db.session.commit()
+        db.session.remove()
+        return int(getattr(handed, "rowcount", 0))
+
+
+def _stop_now_on_second_signal(flask_app: Flask) -> None:
+    """Procrastinate drains on the first SIGTERM/SIGINT, then puts back the handlers it found.
+
+    So these run on the second: hand the jobs at hand back (no wait for the stall timeout) and
+    leave at once, as `flask worker` does on our own runner.
+    """
+
+    def stop_now(signum: int, _frame: object) -> None:
+        with _running_lock:
+            running = set(_running)
+        count = hand_back(flask_app, running)
+        print(f"{signal.Signals(signum).name} again: {count} job(s) back in the queue", flush=True)
+        os._exit(0)
+
+    signal.signal(signal.SIGTERM, stop_now)
+    signal.signal(signal.SIGINT, stop_now)
 
 
 def build_app(flask_app: Flask) -> procrastinate.App:
@@ -206,6 +252,7 @@ def run_worker(flask_app: Flask, queues: list[str], concurrency: int) -> None:
     stalled = float(flask_app.config["JOBS_STALLED_SECONDS"])
     papp = build_app(flask_app)
     housekeeping = Housekeeping(flask_app).start() if DEFAULT in queues else None
+    _stop_now_on_second_signal(flask_app)
     try:
         papp.run_worker(
             queues=queues,

@@ -1,6 +1,6 @@
 """JOBS_BACKEND=procrastinate in the running app (PostgreSQL only): `flask serve` and `flask
 worker` processes. A payment made over HTTP is confirmed by the payments job a Procrastinate
-worker runs, and /admin/jobs lists it; SIGTERM lets a worker finish its transcode; a transcode
+worker runs, and /admin/jobs lists it; SIGTERM lets a worker finish its transcode and a second signal hands it back; a transcode
 whose worker is killed -9 runs again elsewhere; periodic tasks run once per turn with 2 workers
 (the payment's test).
 """
@@ -111,6 +111,29 @@ def test_sigterm_lets_a_procrastinate_worker_finish_its_transcode(
     assert worker.wait(60) == 0, processes.logs()
     [job] = jobs(papp, "video.transcode")
     assert (job["status"], job["attempts"], job["error"]) == ("succeeded", 1, None)
+
+
+def test_a_second_signal_hands_the_transcode_back(
+    papp,  # noqa: F811
+    processes,
+    create_user,
+    clips,
+):
+    queue_transcode(papp, create_user, clips)
+    worker = processes.worker("--queues", "media", TRANSCODE_PRESET="veryslow", **PROCRASTINATE)
+    wait_for(
+        lambda: jobs(papp, "video.transcode")[0]["status"] == "doing",
+        timeout=30,
+        what="the transcode to start",
+    )
+    worker.send_signal(signal.SIGTERM)
+    time.sleep(0.3)
+    worker.send_signal(signal.SIGINT)
+    assert worker.wait(20) == 0, processes.logs()
+    # Queued again at once, as if never started: no waiting for the stall timeout.
+    [job] = jobs(papp, "video.transcode")
+    assert (job["status"], job["attempts"], job["error"]) == ("todo", 0, None)
+    assert "1 job(s) back in the queue" in processes.log_of(worker)
 
 
 def test_a_transcode_whose_worker_is_killed_runs_again(
