@@ -219,3 +219,19 @@ def test_a_stalled_job_goes_back_to_the_queue(papp):
     assert (row["status"], row["attempts"]) == ("todo", 1)
     work(papp)
     assert CALLS == [(2, {"n": 3})]
+
+
+def test_flask_jobs_shows_and_retries_procrastinate_jobs(papp):
+    job_id = defer(papp, "test.procr_flaky", {"succeed_on": 99}, max_attempts=1)
+    work(papp)
+    cli = papp.test_cli_runner()
+    listed = cli.invoke(args=["jobs", "list", "--state", "dead"]).output
+    assert f"{job_id:>7}  default  dead     test.procr_flaky" in listed
+    assert "boom on attempt 1" in cli.invoke(args=["jobs", "show", str(job_id)]).output
+    stats = cli.invoke(args=["jobs", "stats"]).output.splitlines()
+    [default] = [line for line in stats if line.startswith("default")]
+    assert default.split()[1:6] == ["0", "0", "0", "1", "0"]  # queued running failed dead done
+    assert f"job {job_id} queued again" in cli.invoke(args=["jobs", "retry", str(job_id)]).output
+    assert (rows(papp)[0]["status"], rows(papp)[0]["attempts"]) == ("todo", 0)
+    refused = cli.invoke(args=["jobs", "retry", str(job_id)])
+    assert refused.exit_code != 0 and "Only failed or dead jobs" in refused.output
