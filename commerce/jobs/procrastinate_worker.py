@@ -20,6 +20,7 @@ import os
 import signal
 import threading
 import traceback
+from collections.abc import Collection
 from typing import Any
 
 import procrastinate
@@ -245,6 +246,30 @@ class Housekeeping:
     def stop(self) -> None:
         self._stop.set()
         self._thread.join(30)
+
+
+def run_until_idle(flask_app: Flask, queues: Collection[str] | None = None) -> int:
+    """Run the due jobs of `queues` (all when None) in this process until none is left.
+
+    For the demo seeder and tests (runner.run_pending); returns how many jobs left the queue.
+    """
+    due = text(
+        "SELECT count(*) FROM procrastinate_jobs WHERE status = 'todo'"
+        " AND (scheduled_at IS NULL OR scheduled_at <= now())"
+    )
+    with flask_app.app_context():
+        before = db.session.execute(due).scalar_one()
+        db.session.remove()
+    build_app(flask_app).run_worker(
+        queues=list(queues) if queues else None,
+        wait=False,
+        listen_notify=False,
+        install_signal_handlers=False,
+    )
+    with flask_app.app_context():
+        after = db.session.execute(due).scalar_one()
+        db.session.remove()
+    return max(0, int(before) - int(after))
 
 
 def run_worker(flask_app: Flask, queues: list[str], concurrency: int) -> None:

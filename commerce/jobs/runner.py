@@ -23,6 +23,7 @@ from commerce.jobs.registry import (  # noqa: F401  (re-exported: where handlers
     HANDLERS,
     MEDIA,
     PERIODIC,
+    PROCRASTINATE_BACKEND,
     SHORT_QUEUES,
     Periodic,
     add_waiter,
@@ -236,6 +237,10 @@ def worker_name() -> str:
 
 def run_pending(app: Flask, *, limit: int = 100, queues: Collection[str] | None = None) -> int:
     """Run due jobs (of `queues`, all when None) until none is left (tests, the demo seeder)."""
+    if app.config["JOBS_BACKEND"] == PROCRASTINATE_BACKEND:
+        from commerce.jobs.procrastinate_worker import run_until_idle
+
+        return run_until_idle(app, queues)
     ran = 0
     with app.app_context():
         lease = timedelta(seconds=app.config["JOB_LEASE_SECONDS"])

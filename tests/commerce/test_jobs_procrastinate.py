@@ -16,8 +16,9 @@ from sqlalchemy import create_engine, text
 from commerce.config import check_jobs_backend
 from commerce.extensions import db
 from commerce.jobs import store
-from commerce.jobs.procrastinate_worker import build_app, retry_stalled_jobs
+from commerce.jobs.procrastinate_worker import retry_stalled_jobs
 from commerce.jobs.registry import DEFAULT, PAYMENTS, enqueue, job_handler
+from commerce.jobs.runner import run_pending
 from commerce.timeutil import utcnow
 
 CALLS: list[tuple[int, dict]] = []
@@ -61,11 +62,9 @@ def papp(make_app, database_url):
         db.session.commit()
 
 
-def work(app, *queues: str) -> None:
-    """Procrastinate's worker on `queues` (all when none) until nothing is due."""
-    build_app(app).run_worker(
-        queues=list(queues) or None, wait=False, listen_notify=False, install_signal_handlers=False
-    )
+def work(app, *queues: str) -> int:
+    """Procrastinate's worker on `queues` (all when none) until nothing is due (run_pending)."""
+    return run_pending(app, queues=queues or None)
 
 
 def rows(app) -> list[dict]:
@@ -146,7 +145,7 @@ def test_a_job_is_invisible_before_commit_then_runs(papp, database_url):
 def test_payments_go_first(papp):
     defer(papp, "test.procr_flaky", {"succeed_on": 1, "n": "chore"})
     defer(papp, "test.procr_record", {"n": "payment"})
-    work(papp, PAYMENTS, DEFAULT)
+    assert work(papp, PAYMENTS, DEFAULT) == 2
     assert [payload["n"] for _attempt, payload in CALLS] == ["payment", "chore"]
 
 
