@@ -105,9 +105,14 @@ def _run(flask_app: Flask, kind: str, job: ProcrastinateJob, payload: dict[str, 
             error = "".join(traceback.format_exception_only(type(exc), exc)).strip()
             log.warning("job %s (%s) failed: %s", job.id, kind, error)
             record_error(session, job.id, error)
-            if attempt >= max_attempts and handler.on_failure:
-                handler.on_failure(session, dict(payload), error)
             session.commit()
+            if attempt >= max_attempts and handler.on_failure:
+                try:
+                    handler.on_failure(session, dict(payload), error)
+                    session.commit()
+                except Exception:  # the job still dies with its own error recorded
+                    log.exception("job %s (%s): on_failure failed", job.id, kind)
+                    session.rollback()
             raise
         finally:
             db.session.remove()
