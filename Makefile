@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -100,6 +100,9 @@ bench-jobs: setup ## A payment confirmed while two transcodes run vs idle worker
 
 bench-instant: setup ## Upload complete to playable: H.264 copied at once, HEVC as its lowest rung grows, vs a bare remux
 	$(PY) bench/instant_playback_bench.py $${BENCH_ROUNDS:-2}
+
+bench-jobs-procrastinate: setup ## The same with JOBS_BACKEND=procrastinate (BENCH_DATABASE_URL: a PostgreSQL database it empties)
+	$(PY) bench/jobs_priority_bench.py --backend procrastinate --database-url $${BENCH_DATABASE_URL:?set BENCH_DATABASE_URL=postgresql+psycopg://...}
 
 bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python-socketio broadcast
 	$(PY) bench/pin_fanout_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)

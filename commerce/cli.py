@@ -13,7 +13,7 @@ from flask_migrate import upgrade
 
 from commerce.extensions import socketio
 from commerce.jobs.cli import jobs_group
-from commerce.jobs.registry import QUEUES
+from commerce.jobs.registry import PROCRASTINATE_BACKEND, QUEUES
 from commerce.jobs.runner import Worker, in_process_workers, stop_workers
 from commerce.live.ingest import ingest
 
@@ -46,7 +46,14 @@ def register_commands(app: Flask) -> None:
         help="Comma-separated queues this process serves, one job at a time, highest priority "
         "first. Run `--queues media` apart so transcodes never delay payments.",
     )
-    def worker_command(queues: str) -> None:
+    @click.option(
+        "--concurrency",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1, 64),
+        help="JOBS_BACKEND=procrastinate: jobs this process runs at once (threads).",
+    )
+    def worker_command(queues: str, concurrency: int) -> None:
         """Run background jobs until SIGTERM or Ctrl-C (each drains: the job at hand finishes).
 
         A second signal stops at once and hands the job at hand back to the queue.
@@ -56,6 +63,16 @@ def register_commands(app: Flask) -> None:
         if unknown or not served:
             raise click.BadParameter(f"queues are {', '.join(QUEUES)}", param_hint="--queues")
         flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
+        if flask_app.config["JOBS_BACKEND"] == PROCRASTINATE_BACKEND:
+            from commerce.jobs.procrastinate_worker import run_worker
+
+            click.echo(
+                f"procrastinate worker running on {', '.join(served)} (concurrency {concurrency});"
+                " SIGTERM or Ctrl-C stops it after the jobs at hand"
+            )
+            run_worker(flask_app, served, concurrency)
+            click.echo("stopped")
+            return
         worker = Worker(flask_app, queues=served)
 
         def drain(signum: int, _frame: object) -> None:
@@ -84,7 +101,10 @@ def register_commands(app: Flask) -> None:
         """Serve the web app and Socket.IO; runs jobs in-process unless JOBS_MODE=worker."""
         flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
         workers = []
-        if flask_app.config["JOBS_MODE"] == "inprocess":
+        if flask_app.config["JOBS_BACKEND"] == PROCRASTINATE_BACKEND:
+            # Procrastinate's workers are processes of their own (asyncio, signals, heartbeats).
+            click.echo("JOBS_BACKEND=procrastinate: jobs run in `flask worker` processes")
+        elif flask_app.config["JOBS_MODE"] == "inprocess":
             workers = [worker.start() for worker in in_process_workers(flask_app)]
         live = ingest()
         rtmp = live.start_rtmp()

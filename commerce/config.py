@@ -72,6 +72,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "WORK_DIR": os.environ.get("WORK_DIR", os.path.join(instance_path, "work")),
         # "inprocess": jobs run in a thread of the web process; "worker": `flask worker` runs them.
         "JOBS_MODE": os.environ.get("JOBS_MODE", "inprocess"),
+        # "database": jobs are rows of our `jobs` table (SQLite or PostgreSQL, the default);
+        # "procrastinate": Procrastinate's tables and `flask worker` processes (PostgreSQL only).
+        "JOBS_BACKEND": os.environ.get("JOBS_BACKEND", "database"),
+        # Procrastinate: a worker silent (no heartbeat) this long is dead and its jobs run again.
+        "JOBS_STALLED_SECONDS": _float("JOBS_STALLED_SECONDS", 30),
         "JOB_LEASE_SECONDS": _int("JOB_LEASE_SECONDS", 120),
         "JOB_MAX_ATTEMPTS": _int("JOB_MAX_ATTEMPTS", 3),
         # On SIGTERM `flask serve` lets its in-process job finish for this long, then hands it
@@ -182,9 +187,21 @@ def socketio_channel(settings: dict[str, Any]) -> str:
     return f"liveshop:{deployment_name(settings)}:socketio"
 
 
+def check_jobs_backend(backend: str, database_url: str) -> None:
+    """JOBS_BACKEND is one we have, and procrastinate only on PostgreSQL."""
+    if backend not in ("database", "procrastinate"):
+        raise RuntimeError(f"JOBS_BACKEND must be 'database' or 'procrastinate', got {backend!r}")
+    if backend == "procrastinate" and not database_url.startswith("postgresql"):
+        raise RuntimeError(
+            "JOBS_BACKEND=procrastinate needs PostgreSQL: set DATABASE_URL to a "
+            "postgresql+psycopg://... database, or use JOBS_BACKEND=database"
+        )
+
+
 def validate(settings: dict[str, Any]) -> None:
     """Refuse to start on settings that would break a rule, saying why."""
     try:
         check_paid_levels(settings["COMMISSION_PAID_LEVELS"])
     except DepthNotAllowed as exc:
         raise RuntimeError(str(exc)) from exc
+    check_jobs_backend(settings["JOBS_BACKEND"], settings["SQLALCHEMY_DATABASE_URI"])

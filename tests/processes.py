@@ -93,8 +93,10 @@ class Processes:
         return "\n".join(f"== {path.name}\n{path.read_text()}" for _p, _log, path in self.started)
 
     def stop_all(self) -> None:
-        for process, log, _path in self.started:
+        # Signal all first, then wait: each drains (a second or two) at the same time.
+        for process, _log, _path in self.started:
             process.terminate()
+        for process, log, _path in self.started:
             try:
                 process.wait(10)
             except subprocess.TimeoutExpired:

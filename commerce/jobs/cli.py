@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import click
 from flask.cli import AppGroup
@@ -10,14 +11,13 @@ from flask.cli import AppGroup
 from commerce.errors import DomainError
 from commerce.extensions import db
 from commerce.jobs import store
-from commerce.jobs.models import Job
 from commerce.jobs.registry import QUEUES
 from commerce.timeutil import utcnow
 
 jobs_group = AppGroup("jobs", help="Look at background jobs and retry failed ones.")
 
 
-def _line(job: Job) -> str:
+def _line(job: Any) -> str:  # a models.Job or a procrastinate_store.JobRow
     shown = store.view_state(job.state, job.last_error)
     error = (job.last_error or "").strip().splitlines()
     last = f"  {error[-1][:80]}" if error else ""
@@ -32,7 +32,7 @@ def stats_command() -> None:
     """Jobs per queue and state, and how long the oldest due job has waited."""
     states = store.VIEW_STATES
     click.echo(f"{'queue':<9}" + "".join(f"{state:>9}" for state in states) + "  oldest waiting")
-    for row in store.queue_stats(db.session, utcnow()):
+    for row in store.current().queue_stats(db.session, utcnow()):
         waited = "-" if row.oldest_waiting_s is None else f"{row.oldest_waiting_s:.1f} s"
         counts = "".join(f"{row.counts[state]:>9}" for state in states)
         click.echo(f"{row.queue:<9}{counts}  {waited}")
@@ -44,7 +44,7 @@ def stats_command() -> None:
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 500))
 def list_command(state: str | None, queue: str | None, limit: int) -> None:
     """The newest jobs, optionally of one state and queue."""
-    for job in store.list_jobs(db.session, state=state, queue=queue, limit=limit):
+    for job in store.current().list_jobs(db.session, state=state, queue=queue, limit=limit):
         click.echo(_line(job))
 
 
@@ -53,7 +53,7 @@ def list_command(state: str | None, queue: str | None, limit: int) -> None:
 def show_command(job_id: int) -> None:
     """One job: its payload, attempts and whole last error."""
     try:
-        job = store.access_job(db.session, job_id)
+        job = store.current().access_job(db.session, job_id)
     except DomainError as exc:
         raise click.ClickException(exc.message) from exc
     click.echo(_line(job))
@@ -73,12 +73,12 @@ def retry_command(job_id: int | None, all_dead: bool, queue: str | None) -> None
         raise click.UsageError("give a JOB_ID or --dead")
     try:
         if all_dead:
-            count = store.do_retry_dead(db.session, utcnow(), queue=queue)
+            count = store.current().do_retry_dead(db.session, utcnow(), queue=queue)
             db.session.commit()
             click.echo(f"{count} dead job(s) queued again")
             return
         assert job_id is not None
-        job = store.do_retry_job(db.session, job_id, utcnow())
+        job = store.current().do_retry_job(db.session, job_id, utcnow())
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()

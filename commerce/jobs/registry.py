@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from flask import current_app, has_app_context
 from sqlalchemy import event
 from sqlalchemy.orm import Session
 
@@ -44,6 +45,9 @@ class Periodic:
             return float(config[self.setting])
         return self.every_seconds
 
+
+DATABASE_BACKEND, PROCRASTINATE_BACKEND = "database", "procrastinate"
+BACKENDS = (DATABASE_BACKEND, PROCRASTINATE_BACKEND)
 
 HANDLERS: dict[str, Handler] = {}
 PERIODIC: list[Periodic] = []
@@ -95,11 +99,20 @@ def enqueue(
     *,
     max_attempts: int = 3,
     run_after: datetime | None = None,
-) -> Job:
-    """Add a job in the caller's transaction: it exists (and can run) only once that commits."""
+) -> Any:
+    """Add a job in the caller's transaction: it exists (and can run) only once that commits.
+
+    Returns the job (a `jobs` row, or a Procrastinate job's id, kind and queue).
+    """
     handler = HANDLERS.get(kind)
     if handler is None:
         raise ValueError(f"no handler for job kind {kind!r}")
+    if backend() == PROCRASTINATE_BACKEND:
+        from commerce.jobs import procrastinate_store
+
+        return procrastinate_store.defer(
+            session, kind, handler.queue, handler.priority, payload, max_attempts, run_after
+        )
     job = Job(
         kind=kind,
         payload=payload,
@@ -114,6 +127,13 @@ def enqueue(
     session.flush()
     session.info.setdefault("enqueued_queues", set()).add(handler.queue)
     return job
+
+
+def backend() -> str:
+    """The app's JOBS_BACKEND (outside an app, the embedded default)."""
+    if not has_app_context():
+        return DATABASE_BACKEND
+    return str(current_app.config.get("JOBS_BACKEND", DATABASE_BACKEND))
 
 
 # Waking workers of this process on commit -------------------------------------------------------

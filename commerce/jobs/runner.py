@@ -23,6 +23,7 @@ from commerce.jobs.registry import (  # noqa: F401  (re-exported: where handlers
     HANDLERS,
     MEDIA,
     PERIODIC,
+    PROCRASTINATE_BACKEND,
     SHORT_QUEUES,
     Periodic,
     add_waiter,
@@ -236,6 +237,10 @@ def worker_name() -> str:
 
 def run_pending(app: Flask, *, limit: int = 100, queues: Collection[str] | None = None) -> int:
     """Run due jobs (of `queues`, all when None) until none is left (tests, the demo seeder)."""
+    if app.config["JOBS_BACKEND"] == PROCRASTINATE_BACKEND:
+        from commerce.jobs.procrastinate_worker import run_until_idle
+
+        return run_until_idle(app, queues)
     ran = 0
     with app.app_context():
         lease = timedelta(seconds=app.config["JOB_LEASE_SECONDS"])
@@ -243,6 +248,26 @@ def run_pending(app: Flask, *, limit: int = 100, queues: Collection[str] | None 
             ran += 1
         db.session.remove()
     return ran
+
+
+def offer_periodic(
+    app: Flask, tasks: Collection[Periodic], last_try: dict[str, float], name: str
+) -> None:
+    """Offer to run each periodic task that is due here; the database picks one process."""
+    now = time.monotonic()
+    for task in tasks:
+        # Each process asks every 5 s at most (or each interval, if shorter): N processes
+        # cost N small UPDATEs per 5 s, one of them runs the task, and a turn is late by
+        # 5 s at most.
+        every = task.interval(app.config)
+        if now - last_try.get(task.name, -every) < min(every, 5.0):
+            continue
+        last_try[task.name] = now
+        try:
+            run_periodic(db.session(), task, name, app.config)
+        except Exception:  # the claim itself failed (database away): try again later
+            log.exception("periodic task %s could not be claimed", task.name)
+            db.session.rollback()
 
 
 class Worker:
@@ -279,21 +304,7 @@ class Worker:
         self._wake.set()
 
     def _housekeeping(self, last_try: dict[str, float], name: str) -> None:
-        """Offer to run each periodic task that is due here; the database picks one process."""
-        now = time.monotonic()
-        for task in PERIODIC:
-            # Each process asks every 5 s at most (or each interval, if shorter): N processes
-            # cost N small UPDATEs per 5 s, one of them runs the task, and a turn is late by
-            # 5 s at most.
-            every = task.interval(self.app.config)
-            if now - last_try.get(task.name, -every) < min(every, 5.0):
-                continue
-            last_try[task.name] = now
-            try:
-                run_periodic(db.session(), task, name, self.app.config)
-            except Exception:  # the claim itself failed (database away): try again later
-                log.exception("periodic task %s could not be claimed", task.name)
-                db.session.rollback()
+        offer_periodic(self.app, PERIODIC, last_try, name)
 
     def run_forever(self) -> None:
         lease = timedelta(seconds=self.app.config["JOB_LEASE_SECONDS"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from types import ModuleType
 from typing import Any, cast
 
 from flask_babel import gettext as _
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from commerce.errors import Conflict, NotFound
 from commerce.jobs.models import DEAD, DONE, QUEUED, RUNNING, Job
-from commerce.jobs.registry import QUEUES
+from commerce.jobs.registry import PROCRASTINATE_BACKEND, QUEUES, backend
 
 # What people see: an attempt that failed and waits for its retry is "failed", not "queued".
 FAILED = "failed"
@@ -117,3 +118,18 @@ def do_retry_dead(session: Session, now: datetime, *, queue: str | None = None) 
     if retried:
         session.info.setdefault("enqueued_queues", set()).update([queue] if queue else QUEUES)
     return retried
+
+
+def current() -> ModuleType:
+    """The store of the app's JOBS_BACKEND: this module (the `jobs` table) or Procrastinate's.
+
+    Both offer queue_stats, list_jobs, access_job, do_retry_job and do_retry_dead, returning
+    jobs with the same attributes, so `flask jobs` and /admin/jobs work on either backend.
+    """
+    if backend() == PROCRASTINATE_BACKEND:
+        from commerce.jobs import procrastinate_store
+
+        return procrastinate_store
+    import commerce.jobs.store as this
+
+    return this

@@ -48,8 +48,8 @@ def jobs_page() -> str:
     queue = request.args.get("queue") if request.args.get("queue") in QUEUES else None
     return render_template(
         "jobs/admin.html",
-        stats=store.queue_stats(db.session, utcnow()),
-        jobs=store.list_jobs(db.session, state=state, queue=queue, limit=100),
+        stats=store.current().queue_stats(db.session, utcnow()),
+        jobs=store.current().list_jobs(db.session, state=state, queue=queue, limit=100),
         state=state,
         queue=queue,
         queues=QUEUES,
@@ -64,7 +64,7 @@ def jobs_page() -> str:
 @login_required
 def retry(job_id: int) -> Response:
     _check_admin(require_user())
-    job = store.do_retry_job(db.session, job_id, utcnow())
+    job = store.current().do_retry_job(db.session, job_id, utcnow())
     db.session.commit()
     flash(_("Job %(id)s is queued again.", id=job.id))
     return redirect(url_for("jobs_admin.jobs_page", state="queued"))
@@ -74,7 +74,7 @@ def retry(job_id: int) -> Response:
 @login_required
 def retry_dead() -> Response:
     _check_admin(require_user())
-    count = store.do_retry_dead(db.session, utcnow())
+    count = store.current().do_retry_dead(db.session, utcnow())
     db.session.commit()
     flash(_("%(count)s dead jobs are queued again.", count=count))
     return redirect(url_for("jobs_admin.jobs_page"))
