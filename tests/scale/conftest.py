@@ -32,7 +32,7 @@ class Deployment:
     database_url: str
     s3: dict[str, str]
     urls: dict[str, str] = field(default_factory=dict)
-    workers: list[subprocess.Popen[str]] = field(default_factory=list)
+    workers: dict[str, subprocess.Popen[str]] = field(default_factory=dict)  # by queues
     webs: dict[str, subprocess.Popen[str]] = field(default_factory=dict)
 
     def node_env(self, node: Node) -> dict[str, str]:
@@ -58,13 +58,13 @@ class Deployment:
         self.urls[name] = url
         return url
 
-    def start_worker(self) -> subprocess.Popen[str]:
-        """`flask worker` (every queue) on the worker host."""
+    def start_worker(self, queues: str) -> subprocess.Popen[str]:
+        """The README's `flask worker --queues ...` on the worker host (Procrastinate)."""
         node = self.worker_node
-        argv = [sys.executable, "-m", "flask", "worker"]
-        process = node.spawn(argv, self.node_env(node), f"worker-{len(self.workers)}")
-        self.workers.append(process)
-        return process
+        argv = [sys.executable, "-m", "flask", "worker", "--queues", queues]
+        label = f"worker-{queues.replace(',', '-')}-{len(node.processes)}"
+        self.workers[queues] = node.spawn(argv, self.node_env(node), label)
+        return self.workers[queues]
 
     def logs(self) -> str:
         return "\n".join(node.logs() for node in self.network.nodes)
@@ -107,9 +107,10 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                     "DEPLOYMENT_NAME": f"{TEST_DEPLOYMENT}-scale",
                     "SOCKETIO_MESSAGE_QUEUE": redis.url,
                     "REDIS_URL": redis.url,
+                    "JOBS_BACKEND": "procrastinate",  # the queue engine of the scale-out set-up
                     "JOBS_MODE": "worker",  # web nodes run no jobs: the worker host does
                     "JOBS_POLL_SECONDS": "0.2",
-                    "JOB_LEASE_SECONDS": "8",  # a killed worker's job is taken over soon
+                    "JOBS_STALLED_SECONDS": "4",  # a killed worker's job runs again soon
                     "LIVE_RTMP_PORT": "0",
                     "TRANSCODE_PRESET": "ultrafast",
                     "HLS_SEGMENT_SECONDS": "2",
@@ -126,7 +127,8 @@ def deployment(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Deployment]
                 assert setup.returncode == 0, setup.stdout + setup.stderr
                 deployment.start_web("a")
                 deployment.start_web("b")
-                deployment.start_worker()
+                deployment.start_worker("payments,default")
+                deployment.start_worker("media")
                 yield deployment
             finally:
                 s3_server.stop()
