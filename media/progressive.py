@@ -35,7 +35,7 @@ def retyped_playlist(ffmpeg_text: str, *, ended: bool) -> str:
 class GrowingRendition:
     """Follows ffmpeg's hidden playlist in one rendition folder and republishes it as EVENT."""
 
-    def __init__(self, folder: str, *, min_segments: int = 2) -> None:
+    def __init__(self, folder: str, *, min_segments: int = 1) -> None:
         self.folder = folder
         self.min_segments = min_segments
         self.announced = 0  # segments listed in the public playlist
