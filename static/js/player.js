@@ -1,5 +1,5 @@
-// Attaching an HLS stream to a <video>: native HLS (Safari, iOS), else hls.js (Media Source
-// Extensions), else the progressive MP4 fallback. Needs /static/vendor/hls.min.js loaded as a
+// Attaching an HLS stream to a <video>: hls.js (Media Source Extensions), else native HLS (iOS),
+// else the progressive MP4 fallback. Needs /static/vendor/hls.min.js loaded as a
 // classic script before this module (it defines window.Hls).
 
 const HLS_TYPE = "application/vnd.apple.mpegurl";
@@ -96,11 +96,10 @@ export function attachPlayer(videoEl, masterUrl, fallbackUrl, options = {}) {
   }
 
   const Hls = window.Hls;
-  if (masterUrl && video.canPlayType(HLS_TYPE)) {
-    mode = "native";
-    video.addEventListener("error", onNativeError);
-    video.src = masterUrl;
-  } else if (masterUrl && Hls && Hls.isSupported()) {
+  // hls.js wherever Media Source Extensions exist, native HLS only without them (iOS before
+  // 17.1), as live-player.js does: Chromium's own HLS says "maybe" but cannot parse a growing
+  // EVENT playlist (a video still being encoded, media/progressive.py).
+  if (masterUrl && Hls && Hls.isSupported()) {
     mode = "hls";
     hls = new Hls(HLS_CONFIG);
     hls.on(Hls.Events.ERROR, (_event, data) => {
@@ -117,6 +116,10 @@ export function attachPlayer(videoEl, masterUrl, fallbackUrl, options = {}) {
     });
     hls.loadSource(masterUrl);
     hls.attachMedia(video);
+  } else if (masterUrl && video.canPlayType(HLS_TYPE)) {
+    mode = "native";
+    video.addEventListener("error", onNativeError);
+    video.src = masterUrl;
   } else if (fallbackUrl) {
     mode = "mp4";
     usedFallback = true;
