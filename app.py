@@ -11,7 +11,7 @@ from flask import Flask, jsonify
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from commerce import config, errors, inputs, realtime, security
+from commerce import config, errors, inputs, message_queue, realtime, security
 from commerce.accounts import api as accounts_api
 from commerce.accounts import views as accounts_views
 from commerce.accounts.auth import current_user, load_user
@@ -81,12 +81,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
-    socketio_options: dict[str, Any] = {
-        "message_queue": queue,
-        "channel": config.socketio_channel(app.config),
-    }
-    if not queue:
-        socketio_options["client_manager"] = None  # forget a queue an earlier app configured
+    channel = config.socketio_channel(app.config)
+    socketio_options: dict[str, Any] = {"message_queue": queue, "channel": channel}
+    manager = message_queue.client_manager(queue, channel)
+    if manager is not None or not queue:  # None without a queue: forget an earlier app's
+        socketio_options["client_manager"] = manager
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"], **socketio_options)
     if proxies := app.config["TRUSTED_PROXIES"]:  # outermost, so Socket.IO sees the client too
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
