@@ -1,8 +1,10 @@
 // What the live pages share: the room's Socket.IO connection (join -> snapshot, again after every
-// reconnect), the chat list (textContent only; links only where the server made them), the
-// server's clock, and local times. Needs /static/vendor/socket.io.min.js for connectRoom().
+// reconnect, and the snapshot from the JSON API after the server's resync), the chat list
+// (textContent only; links only where the server made them), the server's clock, and local
+// times. Needs /static/vendor/socket.io.min.js for connectRoom().
 
-import { pageLang } from "./api.js";
+import { api, pageLang } from "./api.js";
+import { connection, onResync } from "./realtime.js";
 
 export { formatMoney } from "./api.js";
 
@@ -92,8 +94,8 @@ export function wsUrl(path) {
  * Returns { socket, emit(name, data) -> Promise(ack) }, or null without the client library.
  */
 export function connectRoom(room, handlers) {
-  if (typeof window.io !== "function") return null;
-  const socket = window.io({ withCredentials: true });
+  const socket = connection();
+  if (!socket) return null;
   const call = (name, ...args) => {
     const handler = handlers[name];
     if (typeof handler === "function") handler(...args);
@@ -101,19 +103,42 @@ export function connectRoom(room, handlers) {
   let joins = 0;
   let pinsVersion = -1;
   const mine = (payload) => payload && payload.room === room;
+  const apply = (snapshot) => {
+    joins += 1;
+    pinsVersion = snapshot.pins.version;
+    clock.sync(snapshot.server_now);
+    call("snapshot", snapshot, joins > 1);
+  };
 
-  socket.on("connect", () => {
+  const join = () => {
     call("status", "online");
     socket.emit("live.join", { room }, (ack) => {
       if (!ack || !ack.ok) {
         call("refused", (ack && ack.error) || {});
         return;
       }
-      joins += 1;
-      pinsVersion = ack.snapshot.pins.version;
-      clock.sync(ack.snapshot.server_now);
-      call("snapshot", ack.snapshot, joins > 1);
+      apply(ack.snapshot);
     });
+  };
+  socket.on("connect", join);
+  if (socket.connected) join();
+  // The connection stayed up but the server's message queue was away: events of other
+  // processes are lost, so redraw from the snapshot (a reconnect re-joins, which gives one).
+  onResync(async (reason) => {
+    if (reason !== "resync") return;
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      let snapshot;
+      try {
+        snapshot = await api("GET", `/api/v1/live/rooms/${encodeURIComponent(room)}/snapshot`);
+      } catch {
+        return; // a refused or failed read: the next event or resync tells
+      }
+      // A pins event newer than the snapshot may have come meanwhile: read again.
+      if (snapshot.pins.version >= pinsVersion) {
+        apply(snapshot);
+        return;
+      }
+    }
   });
   socket.on("disconnect", () => call("status", "offline"));
   socket.on("live.pins", (payload) => {
