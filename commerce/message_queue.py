@@ -63,6 +63,7 @@ class ResilientRedisManager(socketio.RedisManager):  # type: ignore[misc]
         self._lock = threading.Lock()
         self._down_since: float | None = None  # when a publish last failed (monotonic)
         self._publishes_lost = 0  # since Redis was last reachable for publishing
+        self._recovering = False  # a thread waits for Redis to tell everyone about them
         self.reconnects = 0  # of the listener, since start (a figure for logs and tests)
         self._stopped = threading.Event()
 
@@ -91,23 +92,33 @@ class ResilientRedisManager(socketio.RedisManager):  # type: ignore[misc]
         except Exception as exc:  # any failure: the request must not see it
             self._publish_failed(exc)
             return
-        self._publish_worked()
+        self._flush_lost_publishes()
 
     def _publish_failed(self, exc: Exception) -> None:
         with self._lock:
             first = self._down_since is None
             self._down_since = time.monotonic()
             self._publishes_lost += 1
+            recover, self._recovering = not self._recovering, True
         if first:
             log.warning("Socket.IO queue: cannot publish to Redis (%s); clients resync later", exc)
+        if recover:
+            # Not left to the listener: a worker process (no clients) has none.
+            threading.Thread(
+                target=self._recover, name="socketio-queue-recovery", daemon=True
+            ).start()
 
-    def _publish_worked(self) -> None:
+    def _recover(self) -> None:
+        """Wait for Redis to answer, then have every process's clients resync."""
+        while not self._stopped.wait(self.retry_seconds):
+            try:
+                self._client().ping()
+            except Exception:  # still away
+                continue
+            break
         with self._lock:
-            lost, self._publishes_lost = self._publishes_lost, 0
-            self._down_since = None
-        if lost:
-            log.warning("Socket.IO queue: Redis is back; %d publishes were lost", lost)
-            self._publish_resync()
+            self._recovering = False
+        self._flush_lost_publishes()
 
     def _publish_resync(self) -> None:
         """Every process's clients resync: some of them missed what we could not publish."""
@@ -129,7 +140,7 @@ class ResilientRedisManager(socketio.RedisManager):  # type: ignore[misc]
             self._publish_failed(exc)
 
     def _flush_lost_publishes(self) -> None:
-        """From the listener: Redis answers it, so tell everyone about publishes lost before."""
+        """Redis answers again: tell everyone about the publishes lost before, if any."""
         with self._lock:
             lost, self._publishes_lost = self._publishes_lost, 0
             self._down_since = None
