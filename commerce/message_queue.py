@@ -115,10 +115,10 @@ class ResilientRedisManager(socketio.RedisManager):  # type: ignore[misc]
                 self._client().ping()
             except Exception:  # still away
                 continue
-            break
-        with self._lock:
-            self._recovering = False
-        self._flush_lost_publishes()
+            with self._lock:
+                self._recovering = False
+            self._flush_lost_publishes()  # a failure here starts another recovery
+            return
 
     def _publish_resync(self) -> None:
         """Every process's clients resync: some of them missed what we could not publish."""
