@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -37,6 +38,7 @@ from commerce.live import events as live_events  # noqa: F401  (registers handle
 from commerce.live import fanout as live_fanout
 from commerce.live import ingest as live_ingest
 from commerce.live import replay_api as live_replay_api
+from commerce.live import resync as live_resync
 from commerce.live import streams as live_streams
 from commerce.live import views as live_views
 from commerce.money import format_money
@@ -101,6 +103,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     visitor.init_app(app)
     attribution_hooks.init_app(app)
     live_fanout.init_app(app)
+    if manager is not None:  # after an outage, live rooms get their snapshot pushed
+        manager.resync_hooks.append(functools.partial(live_resync.push_snapshots, app))
     live_ingest.init_app(app)
 
     for module in (

@@ -24,7 +24,7 @@ import contextlib
 import logging
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import redis
@@ -66,10 +66,16 @@ class ResilientRedisManager(socketio.RedisManager):  # type: ignore[misc]
         self._recovering = False  # a thread waits for Redis to tell everyone about them
         self.reconnects = 0  # of the listener, since start (a figure for logs and tests)
         self._stopped = threading.Event()
+        # Called, each on a thread of its own, whenever this process's clients are told to
+        # resync: to push them what they would otherwise all ask for at once.
+        self.resync_hooks: list[Callable[[], None]] = []
 
     def close(self) -> None:
-        """Stop listening (tests, shutdown): the listener returns within `retry_seconds`."""
+        """Stop listening and close the connections (tests, shutdown)."""
         self._stopped.set()
+        self._close_pubsub()  # a listener blocked on it wakes with an error and returns
+        if self.redis is not None:
+            self.redis.close()
 
     def _client(self) -> redis.Redis:
         """One client for the process: its pool reconnects by itself on the next command."""
@@ -224,6 +230,16 @@ class ResilientRedisManager(socketio.RedisManager):  # type: ignore[misc]
             self.server.emit(
                 RESYNC_EVENT, {"reason": "reconnected"}, namespace=namespace, ignore_queue=True
             )
+        self._run_resync_hooks()
+
+    def _handle_emit(self, message: dict[str, Any]) -> None:
+        super()._handle_emit(message)
+        if message.get("event") == RESYNC_EVENT:  # lost publishes, ours or another process's
+            self._run_resync_hooks()
+
+    def _run_resync_hooks(self) -> None:
+        for hook in self.resync_hooks:
+            threading.Thread(target=hook, name="socketio-resync-hook", daemon=True).start()
 
 
 def client_manager(url: str | None, channel: str) -> socketio.PubSubManager | None:

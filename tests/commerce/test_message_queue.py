@@ -112,8 +112,10 @@ def test_after_a_crash_the_listener_is_back_within_a_second_and_clients_resync(
 ):
     manager, server, received = manager_for(redis_server.url, retry_seconds=0.2)
     managers.append(manager)
+    hooked: list[str] = []
+    manager.resync_hooks.append(lambda: hooked.append(threading.current_thread().name))
     publish_until_heard(redis_server.url, received, 5)
-    assert server.resyncs() == []  # the first subscription is no reconnect
+    assert server.resyncs() == [] and hooked == []  # the first subscription is no reconnect
 
     redis_server.kill()
     time.sleep(1.0)  # the outage: longer than a retry, so the listener has failed for sure
@@ -125,6 +127,7 @@ def test_after_a_crash_the_listener_is_back_within_a_second_and_clients_resync(
     wait_for(lambda: server.resyncs(), 1.0)
     assert server.resyncs() == [[{"reason": "reconnected"}]]
     assert manager.reconnects == 1
+    wait_for(lambda: hooked == ["socketio-resync-hook"], 1.0)  # on a thread of its own
 
 
 def test_a_publish_while_redis_is_down_returns_at_once_and_everyone_resyncs_once_it_is_back(
