@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import secrets
@@ -11,7 +12,7 @@ from flask import Flask, jsonify
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from commerce import config, errors, inputs, realtime, security
+from commerce import config, errors, inputs, message_queue, realtime, security
 from commerce.accounts import api as accounts_api
 from commerce.accounts import views as accounts_views
 from commerce.accounts.auth import current_user, load_user
@@ -37,6 +38,7 @@ from commerce.live import events as live_events  # noqa: F401  (registers handle
 from commerce.live import fanout as live_fanout
 from commerce.live import ingest as live_ingest
 from commerce.live import replay_api as live_replay_api
+from commerce.live import resync as live_resync
 from commerce.live import streams as live_streams
 from commerce.live import views as live_views
 from commerce.money import format_money
@@ -81,12 +83,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     babel.init_app(app, locale_selector=select_locale)
     csrf.init_app(app)
     queue = app.config["SOCKETIO_MESSAGE_QUEUE"]
-    socketio_options: dict[str, Any] = {
-        "message_queue": queue,
-        "channel": config.socketio_channel(app.config),
-    }
-    if not queue:
-        socketio_options["client_manager"] = None  # forget a queue an earlier app configured
+    channel = config.socketio_channel(app.config)
+    socketio_options: dict[str, Any] = {"message_queue": queue, "channel": channel}
+    manager = message_queue.client_manager(queue, channel)
+    if manager is not None or not queue:  # None without a queue: forget an earlier app's
+        socketio_options["client_manager"] = manager
     socketio.init_app(app, async_mode=app.config["SOCKETIO_ASYNC_MODE"], **socketio_options)
     if proxies := app.config["TRUSTED_PROXIES"]:  # outermost, so Socket.IO sees the client too
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
@@ -102,6 +103,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     visitor.init_app(app)
     attribution_hooks.init_app(app)
     live_fanout.init_app(app)
+    if manager is not None:  # after an outage, live rooms get their snapshot pushed
+        manager.resync_hooks.append(functools.partial(live_resync.push_snapshots, app))
     live_ingest.init_app(app)
 
     for module in (

@@ -52,6 +52,7 @@ class Processes:
         self.folder = folder
         self.env = base_env(database_url, folder)
         self.started: list[tuple[subprocess.Popen[str], IO[str], Path]] = []
+        self.served: dict[str, tuple[subprocess.Popen[str], dict[str, str]]] = {}  # url ->
 
     def _spawn(self, args: list[str], name: str, env: dict[str, str]) -> subprocess.Popen[str]:
         path = self.folder / f"{name}.log"
@@ -67,11 +68,14 @@ class Processes:
         self.started.append((process, log, path))
         return process
 
-    def serve(self, **env: str) -> str:
+    def serve(self, port: int | None = None, **env: str) -> str:
         """A web process (with its in-process jobs unless JOBS_MODE=worker); returns its URL."""
-        port = free_port()
-        process = self._spawn(["serve", "--port", str(port)], f"web-{port}", env)
+        port = port or free_port()
+        process = self._spawn(
+            ["serve", "--port", str(port)], f"web-{port}-{len(self.started)}", env
+        )
         url = f"http://127.0.0.1:{port}"
+        self.served[url] = (process, env)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and process.poll() is None:
             try:
@@ -80,6 +84,12 @@ class Processes:
             except requests.ConnectionError:
                 time.sleep(0.1)
         raise AssertionError(self.log_of(process))
+
+    def stop(self, url: str) -> None:
+        """Stop the web process at url (SIGTERM, as a deploy does); serve(port) starts it again."""
+        process, _env = self.served.pop(url)
+        process.terminate()
+        process.wait(30)
 
     def worker(self, *args: str, **env: str) -> subprocess.Popen[str]:
         """`flask worker` with its options (e.g. "--queues", "media")."""

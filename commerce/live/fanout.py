@@ -128,6 +128,11 @@ class LiveFanout:
             local = {r: len(self._rooms[r].members) if r in self._rooms else 0 for r in rooms}
         return self._presence.totals(local)
 
+    def local_rooms(self) -> list[str]:
+        """Rooms with a viewer connected to this process."""
+        with self._lock:
+            return [room for room, buffer in self._rooms.items() if buffer.members]
+
     def sids_of(self, room: str, user_id: int) -> list[str]:
         with self._lock:
             members = self._rooms[room].members if room in self._rooms else {}

@@ -6,6 +6,7 @@
 // the paid state when the order's "order.updated" event arrives (polling as a fallback).
 
 import { ApiError, csrfToken, errorFromBody, formatMoney } from "./api.js";
+import { connection, onResync } from "./realtime.js";
 
 const drawer = document.getElementById("checkout-drawer");
 let strings = null;
@@ -82,6 +83,7 @@ const state = {
   timer: null,
   poll: null,
   socket: null,
+  stopResync: null, // removes the drawer's resync handler
   returnFocus: null,
 };
 
@@ -280,28 +282,32 @@ function showOrder(order) {
   $(".drawer-order-link").focus();
 }
 
+async function refreshOrder() {
+  if (!state.order) return;
+  try {
+    showOrder(await call("GET", `/api/v1/orders/${state.order.id}`));
+  } catch {
+    // keep waiting; the next poll or the event will tell
+  }
+}
+
 function watchOrder() {
   stopWatching();
-  if (typeof window.io === "function") {
-    state.socket = window.io({ withCredentials: true });
-    state.socket.on("order.updated", showOrder);
-  }
-  // Events can be missed while reconnecting: ask now and then as well.
-  state.poll = setInterval(async () => {
-    if (!state.order) return;
-    try {
-      showOrder(await call("GET", `/api/v1/orders/${state.order.id}`));
-    } catch {
-      // keep waiting; the next poll or the event will tell
-    }
-  }, 3000);
+  // The page's connection, shared with the live room under the drawer: never closed here.
+  state.socket = connection();
+  if (state.socket) state.socket.on("order.updated", showOrder);
+  state.stopResync = onResync(refreshOrder); // events were missed: ask at once
+  // A paid order is the one thing the drawer waits for: ask now and then as well.
+  state.poll = setInterval(refreshOrder, 3000);
 }
 
 function stopWatching() {
   if (state.poll) clearInterval(state.poll);
   state.poll = null;
-  if (state.socket) state.socket.close();
+  if (state.socket) state.socket.off("order.updated", showOrder);
   state.socket = null;
+  if (state.stopResync) state.stopResync();
+  state.stopResync = null;
 }
 
 async function addToCart() {

@@ -1,8 +1,10 @@
 // What the live pages share: the room's Socket.IO connection (join -> snapshot, again after every
-// reconnect), the chat list (textContent only; links only where the server made them), the
-// server's clock, and local times. Needs /static/vendor/socket.io.min.js for connectRoom().
+// reconnect, and the snapshot from the JSON API after the server's resync), the chat list
+// (textContent only; links only where the server made them), the server's clock, and local
+// times. Needs /static/vendor/socket.io.min.js for connectRoom().
 
-import { pageLang } from "./api.js";
+import { api, pageLang } from "./api.js";
+import { connection, onResync } from "./realtime.js";
 
 export { formatMoney } from "./api.js";
 
@@ -84,6 +86,9 @@ export function wsUrl(path) {
 
 // ---------------------------------------------------------------- the room's connection
 
+// After the server's resync, how long to wait for its pushed snapshot before asking for one.
+const PUSH_WAIT_MS = 1500;
+
 /**
  * Join a room and follow it. handlers: snapshot(snap, isReconnect), refused(error), pins(list),
  * chat(messages), chatDeleted(ids), counters(payload), state(payload), settings(payload),
@@ -92,28 +97,68 @@ export function wsUrl(path) {
  * Returns { socket, emit(name, data) -> Promise(ack) }, or null without the client library.
  */
 export function connectRoom(room, handlers) {
-  if (typeof window.io !== "function") return null;
-  const socket = window.io({ withCredentials: true });
+  const socket = connection();
+  if (!socket) return null;
   const call = (name, ...args) => {
     const handler = handlers[name];
     if (typeof handler === "function") handler(...args);
   };
   let joins = 0;
   let pinsVersion = -1;
+  let permissions = null; // this viewer's, from the last join or permissions event
+  let pushes = 0;
   const mine = (payload) => payload && payload.room === room;
+  const apply = (snapshot) => {
+    joins += 1;
+    pinsVersion = snapshot.pins.version;
+    permissions = snapshot.permissions;
+    clock.sync(snapshot.server_now);
+    call("snapshot", snapshot, joins > 1);
+  };
 
-  socket.on("connect", () => {
+  const join = () => {
     call("status", "online");
     socket.emit("live.join", { room }, (ack) => {
       if (!ack || !ack.ok) {
         call("refused", (ack && ack.error) || {});
         return;
       }
-      joins += 1;
-      pinsVersion = ack.snapshot.pins.version;
-      clock.sync(ack.snapshot.server_now);
-      call("snapshot", ack.snapshot, joins > 1);
+      apply(ack.snapshot);
     });
+  };
+  socket.on("connect", join);
+  if (socket.connected) join();
+
+  // The connection stayed up but the server's message queue was away: events of other
+  // processes are lost, so redraw from a snapshot (a reconnect re-joins, which gives one). The
+  // server pushes the room's snapshot to all its viewers at once (live.snapshot, without
+  // permissions: ours are kept); without a push soon, ask the JSON API.
+  async function fetchSnapshot() {
+    for (let attempt = 0; attempt < 3; attempt += 1) {
+      let snapshot;
+      try {
+        snapshot = await api("GET", `/api/v1/live/rooms/${encodeURIComponent(room)}/snapshot`);
+      } catch {
+        return; // a refused or failed read: the next event or resync tells
+      }
+      // A pins event newer than the snapshot may have come meanwhile: read again.
+      if (snapshot.pins.version >= pinsVersion) {
+        apply(snapshot);
+        return;
+      }
+    }
+  }
+  socket.on("live.snapshot", (snapshot) => {
+    if (!snapshot || !snapshot.room || snapshot.room.id !== room || permissions === null) return;
+    pushes += 1;
+    if (snapshot.pins.version >= pinsVersion) apply({ ...snapshot, permissions });
+  });
+  onResync((reason) => {
+    if (reason !== "resync") return;
+    const before = pushes;
+    setTimeout(() => {
+      if (pushes === before) fetchSnapshot();
+    }, PUSH_WAIT_MS);
   });
   socket.on("disconnect", () => call("status", "offline"));
   socket.on("live.pins", (payload) => {
@@ -128,7 +173,11 @@ export function connectRoom(room, handlers) {
   socket.on("live.counters", (payload) => mine(payload) && call("counters", payload));
   socket.on("live.state", (payload) => mine(payload) && call("state", payload));
   socket.on("live.settings", (payload) => mine(payload) && call("settings", payload));
-  socket.on("live.permissions", (payload) => mine(payload) && call("permissions", payload));
+  socket.on("live.permissions", (payload) => {
+    if (!mine(payload)) return;
+    permissions = payload;
+    call("permissions", payload);
+  });
   socket.on("live.stream", (payload) => mine(payload) && call("stream", payload));
   socket.on("live.replay", (payload) => mine(payload) && call("replay", payload));
 

@@ -1,6 +1,7 @@
 // Order pages: actions through the JSON API, and live updates from "order.updated" events.
 
 import { ApiError, csrfToken, errorFromBody } from "./api.js";
+import { connection, onResync } from "./realtime.js";
 
 const page = document.getElementById("order");
 let strings = null;
@@ -148,26 +149,41 @@ function bind() {
 }
 
 function listen(onOrder) {
-  if (typeof window.io !== "function") return;
-  const socket = window.io({ withCredentials: true });
-  socket.on("order.updated", onOrder);
+  const socket = connection();
+  if (socket) socket.on("order.updated", onOrder);
+}
+
+function showOrder(order) {
+  if (order.id !== page.dataset.order) return;
+  document.getElementById("order-data").textContent = JSON.stringify(order);
+  render(order);
+}
+
+function showRowState(order) {
+  const cell = document.querySelector(`tr[data-order="${order.id}"] .order-state`);
+  if (cell) {
+    cell.textContent = order.state;
+    cell.dataset.state = order.state;
+  }
 }
 
 if (page) {
   bind();
   render(JSON.parse(document.getElementById("order-data").textContent));
-  listen((order) => {
-    if (order.id !== page.dataset.order) return;
-    document.getElementById("order-data").textContent = JSON.stringify(order);
-    render(order);
+  listen(showOrder);
+  // Events may have been missed: read the order again.
+  onResync(() => {
+    call("GET", `/api/v1/orders/${page.dataset.order}`).then(showOrder, () => {});
   });
 } else {
   // A list of orders: update the state of the rows shown.
-  listen((order) => {
-    const cell = document.querySelector(`tr[data-order="${order.id}"] .order-state`);
-    if (cell) {
-      cell.textContent = order.state;
-      cell.dataset.state = order.state;
-    }
+  listen(showRowState);
+  // Events may have been missed: read this page of the list again (the same role, filter, page).
+  onResync(() => {
+    const table = document.querySelector(".orders-table");
+    const query = new URLSearchParams(location.search);
+    const params = new URLSearchParams({ role: (table && table.dataset.role) || "buyer" });
+    for (const name of ["state", "page"]) if (query.get(name)) params.set(name, query.get(name));
+    call("GET", `/api/v1/orders?${params}`).then((list) => list.items.forEach(showRowState), () => {});
   });
 }
