@@ -59,11 +59,11 @@ def test_segments_are_published_while_ffmpeg_encodes(tmp_path: Path) -> None:
         while process.poll() is None:
             if growing.refresh():
                 playlist = parse_media_playlist(growing.public_playlist)
-                assert not playlist.ended
                 # Every listed segment is whole: ffmpeg renames it into place when done.
                 for segment in playlist.segments:
                     assert (tmp_path / segment.uri).stat().st_size > 0
-                seen_while_running.append(len(playlist.segments))
+                if not playlist.ended:  # ffmpeg may finish between two looks on a busy machine
+                    seen_while_running.append(len(playlist.segments))
             time.sleep(0.1)
     finally:
         process.kill()
