@@ -206,6 +206,10 @@ class LiveIngest:
         with self._session() as session:
             public_id = authorize_stream_key(session, stream_key)
         if public_id is None or not self.claim(public_id):
+            import time as _t
+            with self._session() as session:
+                r = session.scalar(select(LiveRoom))
+                log.warning("DEBUG refused %s %s %r %s %s", _t.time(), public_id, stream_key, r.state if r else None, r.stream_key_hash if r else None)
             return None
         return public_id
 

@@ -130,4 +130,5 @@ def end_folder_playlists(out_dir: str | os.PathLike[str]) -> int:
         names = sorted(os.listdir(out_dir))
     except FileNotFoundError:
         return 0
-    return sum(end_playlist(os.path.join(out_dir, name, "index.m3u8")) for name in names)
+    playlists = [os.path.join(out_dir, name, "index.m3u8") for name in names]
+    return sum(end_playlist(path) for path in playlists if os.path.isfile(path))
