@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
@@ -105,6 +106,10 @@ def register_commands(app: Flask) -> None:
     @app.cli.command("live-ingest")
     def live_ingest_command() -> None:
         """Run the RTMP ingest alone (one ingest node; LIVE_ROOT shared with the web nodes)."""
+        # An operator reads here which publishes were refused and why, and rooms taken over.
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for name in ("media.live", "commerce.live"):
+            logging.getLogger(name).setLevel(logging.INFO)
         live = ingest()
         rtmp = live.start_rtmp()
         if rtmp is None:

@@ -205,11 +205,10 @@ class LiveIngest:
     def _authorize(self, stream_key: str) -> str | None:
         with self._session() as session:
             public_id = authorize_stream_key(session, stream_key)
-        if public_id is None or not self.claim(public_id):
-            import time as _t
-            with self._session() as session:
-                r = session.scalar(select(LiveRoom))
-                log.warning("DEBUG refused %s %s %r %s %s", _t.time(), public_id, stream_key, r.state if r else None, r.stream_key_hash if r else None)
+        if public_id is None:
+            return None
+        if not self.claim(public_id):
+            log.info("room %s: another node streams into it, or its grace is over", public_id)
             return None
         return public_id
 
@@ -286,6 +285,7 @@ class LiveIngest:
             for public_id in lost:  # resumed on another node: its folder is that node's now
                 room = hub.room(public_id) if hub is not None else None
                 if room is not None:
+                    log.info("room %s: taken over by another ingest node", public_id)
                     threading.Thread(target=room.release, daemon=True).start()
 
 

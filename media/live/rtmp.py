@@ -105,7 +105,7 @@ class _Controller(SimpleRTMPController):
                     None, self.server.hub.publish_with_key, key, "flv"
                 )
             except IngestRefused as exc:
-                log.warning("RTMP publish refused: %s", exc)
+                log.info("RTMP publish refused: %s", exc)
             except Exception:
                 log.exception("RTMP publish failed")
         if publisher is None:
