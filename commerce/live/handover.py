@@ -182,7 +182,7 @@ def holds_ingest(session: Session, public_id: str, node: str) -> bool:
 def do_end_abandoned_rooms(
     session: Session, now: datetime, *, live_root: str, lease_s: float, grace_s: float
 ) -> list[LiveRoom]:
-    """End the live rooms no node holds whose grace is over; queue their replays.
+    """End the live rooms no node renews whose grace is over; queue their replays.
 
     Each is read again under its row lock: a broadcaster reconnecting at that moment either
     claimed first (the room is held again, left alone) or finds it ended.
@@ -192,7 +192,7 @@ def do_end_abandoned_rooms(
         select(LiveRoom.id).where(
             LiveRoom.state == rules.LIVE,
             LiveRoom.ingest_seen_at.is_not(None),
-            or_(LiveRoom.ingest_dropped_at.is_not(None), LiveRoom.ingest_seen_at < lease_cutoff),
+            LiveRoom.ingest_seen_at < lease_cutoff,
         )
     ).all()
     ended = []
@@ -206,10 +206,9 @@ def do_end_abandoned_rooms(
         room = session.get(LiveRoom, room_id, populate_existing=True)
         if room is None or room.state != rules.LIVE:
             continue
-        status = rules.ingest_status(
+        if not rules.ingest_abandoned(
             room.ingest_seen_at, room.ingest_dropped_at, now, lease_s=lease_s, grace_s=grace_s
-        )
-        if status != rules.INGEST_LAPSED:
+        ):
             continue
         folder = room_folder(live_root, room.public_id)
         end_folder_playlists(folder)  # rewritten by nobody now: players see the end

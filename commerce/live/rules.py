@@ -258,3 +258,21 @@ def may_take_ingest(holder: str | None, node: str, status: str) -> bool:
     if status == INGEST_HELD:
         return holder in (None, node)
     return status != INGEST_LAPSED
+
+
+def ingest_abandoned(
+    seen_at: datetime | None,
+    dropped_at: datetime | None,
+    now: datetime,
+    *,
+    lease_s: float,
+    grace_s: float,
+) -> bool:
+    """The grace is over and no node renews the room: the deployment's sweep ends it. A live
+    node's dropped room is left to that node's own timer, which finalises the recording."""
+    status = ingest_status(seen_at, dropped_at, now, lease_s=lease_s, grace_s=grace_s)
+    return (
+        status == INGEST_LAPSED
+        and seen_at is not None
+        and now - seen_at > timedelta(seconds=lease_s)
+    )

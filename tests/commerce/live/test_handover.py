@@ -63,6 +63,23 @@ def test_may_take_ingest(holder, status, allowed):
     assert rules.may_take_ingest(holder, "a", status) is allowed
 
 
+@pytest.mark.parametrize(
+    ("seen", "dropped", "abandoned"),
+    [
+        (None, None, False),
+        (16, None, True),  # killed, grace over
+        (9, None, False),  # killed, within the grace
+        (20, 16, True),  # stopped, grace over
+        (0, 16, False),  # dropped on a node still alive: its own timer ends the room
+    ],
+)
+def test_ingest_abandoned(seen, dropped, abandoned):
+    assert (
+        rules.ingest_abandoned(ago(seen), ago(dropped), T0, lease_s=LEASE, grace_s=GRACE)
+        is abandoned
+    )
+
+
 def _set(app, public_id: str, **values) -> None:
     with app.app_context():
         db.session.execute(update(LiveRoom).where(LiveRoom.public_id == public_id).values(**values))
@@ -139,6 +156,7 @@ def test_an_ended_room_is_never_claimed(app, make_room):
         (GRACE + 1, None, True),  # killed, grace over
         (1, 3, False),  # stopped or dropped 3 s ago
         (GRACE + 5, GRACE + 1, True),  # stopped, grace over
+        (1, GRACE + 1, False),  # dropped on a node still alive: its own timer ends it
     ],
 )
 def test_the_sweep_ends_rooms_whose_ingest_stayed_away(
