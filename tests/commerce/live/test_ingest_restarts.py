@@ -26,7 +26,7 @@ from tests.processes import free_port
 
 pytestmark = pytest.mark.ffmpeg
 
-GRACE_S = 8
+GRACE_S = 6
 TIMERS = {
     "LIVE_GRACE_SECONDS": str(GRACE_S),
     "LIVE_INGEST_LEASE_SECONDS": "1.5",
@@ -130,7 +130,7 @@ def test_kill_sigterm_and_restart_keep_one_show_and_its_replay(
         first.wait(10)
         before = last_sequence(client, room_id)
         push_until_taken(other_port, key, pushes)
-        wait_for(lambda: last_sequence(client, room_id) >= before + 3, what="the playlist again")
+        wait_for(lambda: last_sequence(client, room_id) >= before + 2, what="the playlist again")
         row = room_row(app, room_id)
         assert (row.state, row.ingest_node) == ("live", node_of(processes, second))
         assert parts(folder) == ["part_0001.ts", "part_0002.ts"]
@@ -150,7 +150,7 @@ def test_kill_sigterm_and_restart_keep_one_show_and_its_replay(
         assert "#EXT-X-ENDLIST" not in playlist
         before = last_sequence(client, room_id)
         push_until_taken(port, key, pushes)
-        wait_for(lambda: last_sequence(client, room_id) >= before + 3, what="the resumed show")
+        wait_for(lambda: last_sequence(client, room_id) >= before + 2, what="the resumed show")
         assert room_row(app, room_id).state == "live"
         assert parts(folder) == ["part_0001.ts", "part_0002.ts", "part_0003.ts"]
 

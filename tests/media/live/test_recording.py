@@ -10,12 +10,14 @@ from pathlib import Path
 import pytest
 
 from media.live.recording import (
+    RECORDING_NAME,
     finalise_recording,
     last_part,
     read_part_starts,
     write_part_start,
 )
-from tests.media.live.conftest import probe_duration
+from media.live.session import IngestRefused, LiveHub
+from tests.media.live.conftest import TEST_OPTIONS, probe_duration
 
 pytestmark = pytest.mark.ffmpeg
 
@@ -62,3 +64,19 @@ def test_no_readable_part_makes_no_recording(tmp_path):
     (tmp_path / "recording" / "part_0001.ts").write_bytes(b"\x00" * 100)
     assert finalise_recording(str(tmp_path)) == (None, ())
     assert not (tmp_path / "recording.mp4").exists()
+
+
+# Not asked to adopt (a stale folder of an ended room), or the folder holds a finished recording.
+@pytest.mark.parametrize(("adopt", "finished"), [(False, False), (True, True)])
+def test_a_folder_is_adopted_only_when_asked_and_never_once_finished(tmp_path, adopt, finished):
+    (tmp_path / "room-a" / "recording").mkdir(parents=True)
+    if finished:
+        (tmp_path / "room-a" / RECORDING_NAME).write_bytes(b"mp4")
+    hub = LiveHub(tmp_path, options=TEST_OPTIONS, adopt_folders=adopt)
+    try:
+        with pytest.raises(IngestRefused):
+            hub.publish("room-a", "flv")
+        assert hub.room("room-a") is None
+        assert not (tmp_path / "room-a" / "360p").exists()  # no ffmpeg, nothing written
+    finally:
+        hub.close()
