@@ -86,6 +86,8 @@ def do_stream_ended(
     publish_stream(session, room, "ended")
     if has_recording and room.started_at is not None and room.replay_video_id is None:
         enqueue(session, REPLAY_JOB, {"room_id": room.id})
+    # The ingest is over: nothing holds the room, and the sweep never takes it up again.
+    room.ingest_node = room.ingest_seen_at = room.ingest_dropped_at = None
     return room
 
 
@@ -182,7 +184,8 @@ def holds_ingest(session: Session, public_id: str, node: str) -> bool:
 def do_end_abandoned_rooms(
     session: Session, now: datetime, *, live_root: str, lease_s: float, grace_s: float
 ) -> list[LiveRoom]:
-    """End the live rooms no node renews whose grace is over; queue their replays.
+    """End the live rooms no node renews whose grace is over, and finish the rooms ended (End
+    pressed) while no node held their ingest: ENDLIST, and their replays queued.
 
     Each is read again under its row lock: a broadcaster reconnecting at that moment either
     claimed first (the room is held again, left alone) or finds it ended.
@@ -190,7 +193,7 @@ def do_end_abandoned_rooms(
     lease_cutoff = now - timedelta(seconds=lease_s)
     candidates = session.scalars(
         select(LiveRoom.id).where(
-            LiveRoom.state == rules.LIVE,
+            LiveRoom.state.in_((rules.LIVE, rules.ENDED)),
             LiveRoom.ingest_seen_at.is_not(None),
             LiveRoom.ingest_seen_at < lease_cutoff,
         )
@@ -204,10 +207,13 @@ def do_end_abandoned_rooms(
             .execution_options(synchronize_session=False)
         )
         room = session.get(LiveRoom, room_id, populate_existing=True)
-        if room is None or room.state != rules.LIVE:
-            continue
-        if not rules.ingest_abandoned(
-            room.ingest_seen_at, room.ingest_dropped_at, now, lease_s=lease_s, grace_s=grace_s
+        if room is None or not rules.ingest_abandoned(
+            room.ingest_seen_at,
+            room.ingest_dropped_at,
+            now,
+            lease_s=lease_s,
+            grace_s=grace_s,
+            ended=room.state == rules.ENDED,
         ):
             continue
         folder = room_folder(live_root, room.public_id)

@@ -263,12 +263,15 @@ class LiveIngest:
         media of rooms ended in the database (by the creator, on any web node)."""
         while not self._stop.wait(float(self.app.config["LIVE_RECONCILE_SECONDS"])):
             hub = self._hub
-            live = [r.room_id for r in hub.rooms() if r.state is not RoomState.ENDED] if hub else []
-            if not live:
+            rooms = hub.rooms() if hub is not None else []
+            live = [r.room_id for r in rooms if r.state is not RoomState.ENDED]
+            if not rooms:
                 continue
             try:
                 with self._session() as session:
-                    lost = do_heartbeat(session, live, self.node, utcnow())
+                    # Ended rooms still finalising count too: the sweep must not finish them.
+                    held = [r.room_id for r in rooms]
+                    lost = do_heartbeat(session, held, self.node, utcnow())
                     session.commit()
                     ended = list(
                         session.scalars(

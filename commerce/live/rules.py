@@ -267,12 +267,18 @@ def ingest_abandoned(
     *,
     lease_s: float,
     grace_s: float,
+    ended: bool = False,
 ) -> bool:
-    """The grace is over and no node renews the room: the deployment's sweep ends it. A live
-    node's dropped room is left to that node's own timer, which finalises the recording."""
-    status = ingest_status(seen_at, dropped_at, now, lease_s=lease_s, grace_s=grace_s)
-    return (
-        status == INGEST_LAPSED
-        and seen_at is not None
-        and now - seen_at > timedelta(seconds=lease_s)
+    """No node renews the room any more and nobody will finish it: the deployment's sweep does.
+
+    A live room once its grace is over (a live node's dropped room is left to that node's own
+    timer, which finalises the recording); an ended room (End pressed while its ingest was
+    away) as soon as its lease lapsed. The ingest's end clears seen_at, so neither is swept twice.
+    """
+    if seen_at is None or now - seen_at <= timedelta(seconds=lease_s):
+        return False
+    if ended:
+        return True
+    return ingest_status(seen_at, dropped_at, now, lease_s=lease_s, grace_s=grace_s) == (
+        INGEST_LAPSED
     )

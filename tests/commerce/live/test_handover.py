@@ -64,20 +64,23 @@ def test_may_take_ingest(holder, status, allowed):
 
 
 @pytest.mark.parametrize(
-    ("seen", "dropped", "abandoned"),
+    ("seen", "dropped", "ended", "abandoned"),
     [
-        (None, None, False),
-        (16, None, True),  # killed, grace over
-        (9, None, False),  # killed, within the grace
-        (20, 16, True),  # stopped, grace over
-        (0, 16, False),  # dropped on a node still alive: its own timer ends the room
+        (None, None, False, False),
+        (16, None, False, True),  # killed, grace over
+        (9, None, False, False),  # killed, within the grace
+        (20, 16, False, True),  # stopped, grace over
+        (0, 16, False, False),  # dropped on a node still alive: its own timer ends the room
+        (9, 3, True, True),  # End pressed while the ingest was away: finish it at once
+        (1, None, True, False),  # ended, its node finalising the recording (still renewing)
+        (None, None, True, False),  # ended and finished (the ingest's end clears seen_at)
     ],
 )
-def test_ingest_abandoned(seen, dropped, abandoned):
-    assert (
-        rules.ingest_abandoned(ago(seen), ago(dropped), T0, lease_s=LEASE, grace_s=GRACE)
-        is abandoned
+def test_ingest_abandoned(seen, dropped, ended, abandoned):
+    found = rules.ingest_abandoned(
+        ago(seen), ago(dropped), T0, lease_s=LEASE, grace_s=GRACE, ended=ended
     )
+    assert found is abandoned
 
 
 def _set(app, public_id: str, **values) -> None:
@@ -147,43 +150,60 @@ def test_an_ended_room_is_never_claimed(app, make_room):
     assert not _claim(app, room_id, "node-a")
 
 
-@pytest.mark.parametrize(
-    ("seen_ago", "dropped_ago", "ends"),
-    [
-        (None, None, False),  # went live from the API, never streamed: not the sweep's
-        (1, None, False),  # held
-        (LEASE + 1, None, False),  # killed, within the grace: a broadcaster may come back
-        (GRACE + 1, None, True),  # killed, grace over
-        (1, 3, False),  # stopped or dropped 3 s ago
-        (GRACE + 5, GRACE + 1, True),  # stopped, grace over
-        (1, GRACE + 1, False),  # dropped on a node still alive: its own timer ends it
-    ],
-)
-def test_the_sweep_ends_rooms_whose_ingest_stayed_away(
-    app, make_room, tmp_path, seen_ago, dropped_ago, ends
-):
-    _api, room_id = make_room(live=True)
+# (seen ago, dropped ago, End pressed, swept), one room each, all in one sweep.
+SWEEP_CASES = [
+    (None, None, False, False),  # went live from the API, never streamed: not the sweep's
+    (1, None, False, False),  # held
+    (LEASE + 1, None, False, False),  # killed, within the grace: it may come back
+    (GRACE + 1, None, False, True),  # killed, grace over
+    (1, 3, False, False),  # stopped or dropped 3 s ago
+    (GRACE + 5, GRACE + 1, False, True),  # stopped, grace over
+    (1, GRACE + 1, False, False),  # dropped on a node still alive: its own timer ends it
+    (LEASE + 1, 3, True, True),  # End pressed while nobody held the ingest
+    (1, None, True, False),  # End pressed; its node is finalising the recording
+]
+
+
+def test_the_sweep_ends_rooms_whose_ingest_stayed_away(app, make_room, tmp_path):
     now = utcnow()
-    _set(
-        app,
-        room_id,
-        ingest_node="node-a" if seen_ago is not None else None,
-        ingest_seen_at=now - timedelta(seconds=seen_ago) if seen_ago is not None else None,
-        ingest_dropped_at=now - timedelta(seconds=dropped_ago) if dropped_ago else None,
-    )
     live_root = tmp_path / "live-sweep"
-    playlist = live_root / room_id / "360p" / "index.m3u8"
-    playlist.parent.mkdir(parents=True)
-    playlist.write_text("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nseg_00001.ts\n")
-    (live_root / room_id / "recording").mkdir()
-    (live_root / room_id / "recording" / "part_0001.ts").write_bytes(b"\x47" * 188)
+    rooms = []
+    for seen_ago, dropped_ago, ended, _swept in SWEEP_CASES:
+        api, room_id = make_room(live=True)
+        if ended:
+            assert api.post(f"/api/v1/live/rooms/{room_id}/end").status_code == 200
+        _set(
+            app,
+            room_id,
+            ingest_node="node-a" if seen_ago is not None else None,
+            ingest_seen_at=now - timedelta(seconds=seen_ago) if seen_ago is not None else None,
+            ingest_dropped_at=now - timedelta(seconds=dropped_ago) if dropped_ago else None,
+        )
+        playlist = live_root / room_id / "360p" / "index.m3u8"
+        playlist.parent.mkdir(parents=True)
+        playlist.write_text("#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1.0,\nseg_00001.ts\n")
+        (live_root / room_id / "recording").mkdir()
+        (live_root / room_id / "recording" / "part_0001.ts").write_bytes(b"\x47" * 188)
+        rooms.append(room_id)
     with app.app_context():
-        ended = do_end_abandoned_rooms(
+        swept = do_end_abandoned_rooms(
             db.session(), now, live_root=str(live_root), lease_s=LEASE, grace_s=GRACE
         )
+        swept_ids = sorted(room.public_id for room in swept)
         db.session.commit()
-        assert [room.public_id for room in ended] == ([room_id] if ends else [])
         jobs = db.session.scalars(select(Job).where(Job.kind == REPLAY_JOB)).all()
-        assert len(jobs) == (1 if ends else 0)
-    assert _row(app, room_id).state == ("ended" if ends else "live")
-    assert playlist.read_text().rstrip().endswith("#EXT-X-ENDLIST") is ends
+        queued = {job.payload["room_id"] for job in jobs}
+    expected = [room_id for room_id, case in zip(rooms, SWEEP_CASES, strict=True) if case[3]]
+    assert swept_ids == sorted(expected)
+    for room_id, (seen_ago, _dropped, ended, was_swept) in zip(rooms, SWEEP_CASES, strict=True):
+        row = _row(app, room_id)
+        assert row.state == ("ended" if was_swept or ended else "live"), room_id
+        playlist = live_root / room_id / "360p" / "index.m3u8"
+        assert playlist.read_text().rstrip().endswith("#EXT-X-ENDLIST") is was_swept
+        assert (row.id in queued) is was_swept
+        assert (row.ingest_seen_at is None) is (was_swept or seen_ago is None)  # swept once
+    with app.app_context():  # a second turn finds nothing more to do
+        again = do_end_abandoned_rooms(
+            db.session(), now, live_root=str(live_root), lease_s=LEASE, grace_s=GRACE
+        )
+        assert again == []
