@@ -22,6 +22,7 @@ from commerce.live.models import LiveRoom
 from commerce.videos.models import READY, Video
 from media.live.playlist import parse_live_playlist
 from tests.commerce.live.ingest_support import room_row, stream_key, wait_for
+from tests.media.live.conftest import probe_duration
 from tests.processes import free_port
 
 pytestmark = pytest.mark.ffmpeg
@@ -142,8 +143,11 @@ def test_kill_sigterm_and_restart_keep_one_show_and_its_replay(
         # SIGTERM (a deploy): the part is closed, the room waits, the show is not ended; the
         # restarted process on the first port takes the broadcaster back.
         third = processes.ingest(port)
+        transcoders = ffmpeg_children(second.pid)
         second.send_signal(signal.SIGTERM)
         assert second.wait(30) == 0, processes.log_of(second)
+        assert transcoders and not any(alive(pid) for pid in transcoders)  # waited for
+        assert probe_duration(str(folder / "recording" / "part_0002.ts")) > 1.0  # closed
         row = room_row(app, room_id)
         assert row.state == "live" and row.ingest_dropped_at is not None
         playlist = client.get(f"/live/{room_id}/hls/360p/index.m3u8").get_data(as_text=True)
