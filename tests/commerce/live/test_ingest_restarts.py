@@ -159,6 +159,7 @@ def test_kill_sigterm_and_restart_keep_one_show_and_its_replay(
         assert parts(folder) == ["part_0001.ts", "part_0002.ts", "part_0003.ts"]
 
         # kill -9 and nobody comes back: past the grace the sweep ends the room.
+        spare = processes.ingest(other_port)  # where a late reconnect will knock
         orphans = ffmpeg_children(third.pid)
         third.send_signal(signal.SIGKILL)
         third.wait(10)
@@ -167,6 +168,12 @@ def test_kill_sigterm_and_restart_keep_one_show_and_its_replay(
         assert time.monotonic() - killed_at >= GRACE_S - 1  # not before its grace
         ended = client.get(f"/live/{room_id}/hls/360p/index.m3u8").get_data(as_text=True)
         assert ended.rstrip().endswith("#EXT-X-ENDLIST")
+        # Reconnecting after the grace is refused: the show is over, nothing new is recorded.
+        late = push(other_port, key)
+        pushes.append(late)
+        assert late.wait(15) != 0
+        assert "unknown stream key" in processes.log_of(spare)
+        assert not (folder / "recording" / "part_0004.ts").exists()
 
         video = wait_for(lambda: replay_of(app, room_id), timeout=90, what="the replay")
         timeline = room_row(app, room_id).media_timeline
