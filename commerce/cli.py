@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import signal
@@ -119,23 +120,33 @@ def register_commands(app: Flask) -> None:
         try:
             socketio.run(flask_app, host=host, port=port, allow_unsafe_werkzeug=True)
         finally:
-            live.close()  # ends the rooms streaming here: recordings finalised, replays queued
+            live.close()  # rooms streaming here wait out their grace: a deploy ends no show
             stop_workers(workers, flask_app.config["JOB_DRAIN_SECONDS"])
 
     @app.cli.command("live-ingest")
     def live_ingest_command() -> None:
         """Run the RTMP ingest alone (one ingest node; LIVE_ROOT shared with the web nodes)."""
+        # An operator reads here which publishes were refused and why, and rooms taken over.
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        for name in ("media.live", "commerce.live"):
+            logging.getLogger(name).setLevel(logging.INFO)
         live = ingest()
         rtmp = live.start_rtmp()
         if rtmp is None:
             raise click.ClickException("LIVE_RTMP_PORT is 0: nothing to run")
-        click.echo(f"RTMP ingest on rtmp://{rtmp.host}:{rtmp.port}/live/<stream key>; Ctrl-C stops")
+        # SIGTERM (a deploy) stops like Ctrl-C: without it the rooms' parts were cut unclosed.
+        signal.signal(signal.SIGTERM, _interrupt)
+        click.echo(
+            f"RTMP ingest on rtmp://{rtmp.host}:{rtmp.port}/live/<stream key> (node {live.node}); "
+            "SIGTERM or Ctrl-C stops"
+        )
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
-            click.echo("stopping: ending the rooms live here")
+            click.echo("stopping: the rooms live here wait for their broadcasters to reconnect")
         finally:
             live.close()
+        click.echo("stopped")
 
     @app.cli.command("demo")
     def demo_command() -> None:

@@ -169,7 +169,14 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "LIVE_HLS_BLOCKING_WAITS": _int("LIVE_HLS_BLOCKING_WAITS", 16),
         "LIVE_INGEST_MAX_MESSAGE_BYTES": _int("LIVE_INGEST_MAX_MESSAGE_BYTES", 8 * 1024 * 1024),
         # How often the ingest checks the database for rooms ended elsewhere (another web node).
-        "LIVE_RECONCILE_SECONDS": _int("LIVE_RECONCILE_SECONDS", 2),
+        # It also renews the ingest node's lease on its rooms then (commerce/live/handover.py).
+        "LIVE_RECONCILE_SECONDS": float(os.environ.get("LIVE_RECONCILE_SECONDS") or 2.0),
+        # An ingest node silent this long (killed) no longer holds its rooms: they wait out their
+        # grace, and the same stream key may resume them on any node.
+        "LIVE_INGEST_LEASE_SECONDS": float(os.environ.get("LIVE_INGEST_LEASE_SECONDS") or 8.0),
+        # How often the deployment ends rooms whose ingest stayed away past the grace (one process
+        # runs each turn).
+        "LIVE_SWEEP_SECONDS": float(os.environ.get("LIVE_SWEEP_SECONDS") or 5.0),
         # A replay is as long as the show: allow more than an upload (MAX_VIDEO_SECONDS).
         "LIVE_REPLAY_MAX_SECONDS": _int("LIVE_REPLAY_MAX_SECONDS", 6 * 3600),
     }

@@ -96,6 +96,17 @@ class Processes:
         name = f"worker-{len(self.started)}"
         return self._spawn(["worker", *args], name, {"JOBS_MODE": "worker", **env})
 
+    def ingest(self, port: int, **env: str) -> subprocess.Popen[str]:
+        """`flask live-ingest` (one ingest node) listening for RTMP on `port`."""
+        name = f"ingest-{len(self.started)}"
+        process = self._spawn(["live-ingest"], name, {"LIVE_RTMP_PORT": str(port), **env})
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and process.poll() is None:
+            if "RTMP ingest on" in self.log_of(process):
+                return process
+            time.sleep(0.1)
+        raise AssertionError(self.log_of(process))
+
     def log_of(self, process: subprocess.Popen[str]) -> str:
         return next(path.read_text() for p, _log, path in self.started if p is process)
 

@@ -5,16 +5,22 @@ from its own threads. Each callback here pushes an app context, runs one use cas
 (events leave after the commit) and removes the session. Nothing starts in create_app: the
 hub is made on first use (a browser ingest, an HTTP-FLV viewer) or by `flask serve` /
 `flask live-ingest`, which also start the RTMP server.
+
+This process is one ingest node (handover.py): it claims each room it streams into, renews
+that claim every LIVE_RECONCILE_SECONDS, and on a graceful stop lets its rooms go without
+ending them, so a broadcaster reconnecting to the next process resumes the same show.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import secrets
+import socket
 import threading
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
 
 from flask import Flask, current_app
 from sqlalchemy import select
@@ -22,19 +28,23 @@ from sqlalchemy.orm import Session
 
 from commerce.errors import DomainError
 from commerce.extensions import db
-from commerce.jobs.runner import enqueue
 from commerce.live import rules
-from commerce.live.fanout import channel
+from commerce.live.handover import (
+    do_claim_ingest,
+    do_drop_ingest,
+    do_heartbeat,
+    do_stream_ended,
+    do_stream_started,
+    holds_ingest,
+    publish_stream,
+)
 from commerce.live.models import LiveRoom
-from commerce.live.replay import REPLAY_JOB
-from commerce.live.services import authorize_stream_key, do_end_room, do_go_live
-from commerce.realtime import publish
+from commerce.live.services import authorize_stream_key
 from commerce.timeutil import utcnow
 from media.live import (
     LiveCallbacks,
     LiveHub,
     LiveOptions,
-    RecordingPart,
     RoomEnded,
     RoomState,
     RtmpIngestServer,
@@ -44,66 +54,6 @@ from media.live import LiveRoom as MediaRoom
 log = logging.getLogger(__name__)
 
 EXTENSION = "live_ingest"
-STREAM_EVENT = "live.stream"
-
-
-def stream_urls(public_id: str) -> dict[str, str]:
-    """Where players find a room's media (same paths on every web node)."""
-    return {
-        "hls_url": f"/live/{public_id}/hls/master.m3u8",
-        "flv_url": f"/live/{public_id}/flv",
-    }
-
-
-def publish_stream(session: Session, room: LiveRoom, stream: str) -> None:
-    """Tell the room's viewers the media state: live (playable), waiting (dropped) or ended."""
-    payload = {"room": room.public_id, "stream": stream, **stream_urls(room.public_id)}
-    publish(session, STREAM_EVENT, payload, room=channel(room.public_id))
-
-
-# Use cases the callbacks run ----------------------------------------------------------------------
-
-
-def do_stream_started(session: Session, public_id: str, now: datetime) -> LiveRoom | None:
-    """The media became playable: the room goes live unless the creator already did that."""
-    room = session.scalar(select(LiveRoom).where(LiveRoom.public_id == public_id))
-    if room is None:
-        return None
-    if room.state == rules.SCHEDULED:
-        do_go_live(session, room, now)
-    if room.state == rules.LIVE:
-        publish_stream(session, room, "live")
-    return room
-
-
-def do_stream_ended(
-    session: Session,
-    public_id: str,
-    now: datetime,
-    *,
-    has_recording: bool,
-    timeline: tuple[RecordingPart, ...] = (),
-) -> LiveRoom | None:
-    """The media ended (grace expired, or ended): so does the room; its replay is queued."""
-    room = session.scalar(select(LiveRoom).where(LiveRoom.public_id == public_id))
-    if room is None:
-        return None
-    if timeline:
-        room.media_timeline = [
-            {
-                "started_at": datetime.fromtimestamp(part.started_at, UTC)
-                .replace(tzinfo=None)
-                .isoformat(),
-                "duration_ms": round(part.duration_s * 1000),
-            }
-            for part in timeline
-        ]
-    if room.state != rules.ENDED:
-        do_end_room(session, room, now)
-    publish_stream(session, room, "ended")
-    if has_recording and room.started_at is not None and room.replay_video_id is None:
-        enqueue(session, REPLAY_JOB, {"room_id": room.id})
-    return room
 
 
 def live_options(config: dict) -> LiveOptions:
@@ -124,6 +74,10 @@ class LiveIngest:
         self._lock = threading.Lock()
         self._viewers: dict[str, int] = defaultdict(int)
         self._stop = threading.Event()
+        self._closing = False
+        # Unique per process: a restarted process is another node, which takes a killed one's
+        # rooms over once that node's lease lapses.
+        self.node = f"{socket.gethostname()[:50]}-{os.getpid()}-{secrets.token_hex(4)}"
 
     # The hub --------------------------------------------------------------------------------------
 
@@ -143,12 +97,14 @@ class LiveIngest:
                     options=live_options(config),
                     callbacks=LiveCallbacks(
                         on_started=self._on_started,
-                        on_dropped=lambda room: self._on_media_state(room, "waiting"),
-                        on_resumed=lambda room: self._on_media_state(room, "live"),
+                        on_dropped=self._on_dropped,
+                        on_resumed=self._on_resumed,
                         on_ended=self._on_ended,
+                        confirm_end=self._confirm_end,
                     ),
                     grace_s=float(config["LIVE_GRACE_SECONDS"]),
                     idle_timeout_s=float(config["LIVE_IDLE_TIMEOUT_SECONDS"]),
+                    adopt_folders=True,  # rooms are claimed first (claim below)
                 )
                 threading.Thread(
                     target=self._reconcile_loop, daemon=True, name="live-reconcile"
@@ -168,13 +124,43 @@ class LiveIngest:
         return self._rtmp.start()
 
     def close(self) -> None:
-        """Stop RTMP and end every room (their recordings are finalised, replays queued)."""
+        """A graceful stop: let every room go without ending it, then stop RTMP.
+
+        New publishes are refused first (OBS retries, and reaches the next process); each
+        room's ingest is cut and its ffmpeg closes the recording part; the rooms then wait out
+        their grace in the database, for a reconnect to any node or for the periodic sweep.
+        """
+        self._closing = True
         self._stop.set()
+        hub = self._hub
+        if hub is not None:
+            released = hub.release_all()
+            try:
+                with self._session() as session:
+                    do_drop_ingest(session, released, self.node, utcnow())
+                    session.commit()
+            except Exception:  # the database is away: the rooms' leases lapse by themselves
+                log.exception("live rooms %s not marked waiting", released)
         if self._rtmp is not None:
             self._rtmp.stop()
             self._rtmp = None
-        if self._hub is not None:
-            self._hub.close()
+
+    def claim(self, public_id: str) -> bool:
+        """Take the room's ingest for this node, unless another node streams into it."""
+        if self._closing:
+            return False
+        config = self.app.config
+        with self._session() as session:
+            claimed = do_claim_ingest(
+                session,
+                public_id,
+                self.node,
+                utcnow(),
+                lease_s=float(config["LIVE_INGEST_LEASE_SECONDS"]),
+                grace_s=float(config["LIVE_GRACE_SECONDS"]),
+            )
+            session.commit()
+        return claimed
 
     def end_media(self, public_id: str, *, wait: bool) -> None:
         """The room ended in the database: stop its ingest, finalise the recording."""
@@ -218,7 +204,13 @@ class LiveIngest:
 
     def _authorize(self, stream_key: str) -> str | None:
         with self._session() as session:
-            return authorize_stream_key(session, stream_key)
+            public_id = authorize_stream_key(session, stream_key)
+        if public_id is None:
+            return None
+        if not self.claim(public_id):
+            log.info("room %s: another node streams into it, or its grace is over", public_id)
+            return None
+        return public_id
 
     def _on_started(self, media: MediaRoom) -> None:
         with self._session() as session:
@@ -232,12 +224,21 @@ class LiveIngest:
         if ended:  # ended (or deleted) before its media became playable
             self.end_media(media.room_id, wait=False)
 
-    def _on_media_state(self, media: MediaRoom, stream: str) -> None:
+    def _on_resumed(self, media: MediaRoom) -> None:
         with self._session() as session:
             room = session.scalar(select(LiveRoom).where(LiveRoom.public_id == media.room_id))
             if room is not None and room.state == rules.LIVE:
-                publish_stream(session, room, stream)
+                publish_stream(session, room, "live")
                 session.commit()
+
+    def _on_dropped(self, media: MediaRoom) -> None:
+        with self._session() as session:
+            do_drop_ingest(session, [media.room_id], self.node, utcnow())
+            session.commit()
+
+    def _confirm_end(self, media: MediaRoom) -> bool:
+        with self._session() as session:
+            return holds_ingest(session, media.room_id, self.node)
 
     def _on_ended(self, event: RoomEnded) -> None:
         def end(session: Session) -> None:
@@ -258,14 +259,20 @@ class LiveIngest:
             session.commit()
 
     def _reconcile_loop(self) -> None:
-        """End the media of rooms ended in the database (by the creator, on any web node)."""
+        """Renew this node's lease on its rooms; let go of rooms another node took over; end the
+        media of rooms ended in the database (by the creator, on any web node)."""
         while not self._stop.wait(float(self.app.config["LIVE_RECONCILE_SECONDS"])):
             hub = self._hub
-            live = [r.room_id for r in hub.rooms() if r.state is not RoomState.ENDED] if hub else []
-            if not live:
+            rooms = hub.rooms() if hub is not None else []
+            live = [r.room_id for r in rooms if r.state is not RoomState.ENDED]
+            if not rooms:
                 continue
             try:
                 with self._session() as session:
+                    # Ended rooms still finalising count too: the sweep must not finish them.
+                    held = [r.room_id for r in rooms]
+                    lost = do_heartbeat(session, held, self.node, utcnow())
+                    session.commit()
                     ended = list(
                         session.scalars(
                             select(LiveRoom.public_id).where(
@@ -278,6 +285,11 @@ class LiveIngest:
                 continue
             for public_id in ended:
                 self.end_media(public_id, wait=False)
+            for public_id in lost:  # resumed on another node: its folder is that node's now
+                room = hub.room(public_id) if hub is not None else None
+                if room is not None:
+                    log.info("room %s: taken over by another ingest node", public_id)
+                    threading.Thread(target=room.release, daemon=True).start()
 
 
 def ingest() -> LiveIngest:

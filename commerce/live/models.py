@@ -54,6 +54,12 @@ class LiveRoom(db.Model):
     peak_viewers: Mapped[int] = mapped_column(default=0)
     hearts_total: Mapped[int] = mapped_column(BigInteger, default=0)
     replay_video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id"))
+    # Who streams into the room (commerce/live/handover.py): the ingest node's id, its last
+    # heartbeat, and when its connection dropped. A room outlives its ingest process: another
+    # process may take it over while the node is silent or the room waits out its grace.
+    ingest_node: Mapped[str | None] = mapped_column(String(80))
+    ingest_seen_at: Mapped[datetime | None]
+    ingest_dropped_at: Mapped[datetime | None]
     # The recording's parts as [{"started_at": ISO UTC, "duration_ms": n}]: the replay leaves out
     # the gaps between ingest connections and the wait before the first one.
     media_timeline: Mapped[list[dict[str, Any]] | None] = mapped_column(JSON)

@@ -6,7 +6,7 @@ import logging
 import os
 import secrets
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from flask import current_app
@@ -26,7 +26,7 @@ from commerce.videos import pipeline
 from commerce.videos.models import FAILED, PROCESSING, READY, Video, VideoPin
 from commerce.videos.services import do_publish
 from media.live import remove_room_folder, room_folder
-from media.live.session import RECORDING_NAME
+from media.live.recording import RECORDING_NAME, RecordingPart, finalise_recording
 from media.probe import probe_video
 from media.storage import Storage
 
@@ -112,6 +112,19 @@ def replay_pin_window(
     return start, end
 
 
+def timeline_json(timeline: tuple[RecordingPart, ...]) -> list[dict[str, Any]]:
+    """The recording's parts as stored in LiveRoom.media_timeline (naive UTC, milliseconds)."""
+    return [
+        {
+            "started_at": datetime.fromtimestamp(part.started_at, UTC)
+            .replace(tzinfo=None)
+            .isoformat(),
+            "duration_ms": round(part.duration_s * 1000),
+        }
+        for part in timeline
+    ]
+
+
 def recording_path(live_root: str, room: LiveRoom) -> str:
     """Where the media layer leaves the finalised recording of a room."""
     return os.path.join(room_folder(live_root, room.public_id), RECORDING_NAME)
@@ -188,6 +201,15 @@ def make_replay(payload: dict[str, Any], ctx: JobContext) -> None:
         remove_live_media(config["LIVE_ROOT"], room)
         return
     recording = recording_path(config["LIVE_ROOT"], room)
+    if video is None and not os.path.exists(recording):
+        # No process finalised it (the ingest was killed, the room ended by the sweep): make it
+        # from every readable part, in order, and place them in the show.
+        made, timeline = finalise_recording(room_folder(config["LIVE_ROOT"], room.public_id))
+        if made is None:
+            log.error("live replay of room %s: no readable recording", room.public_id)
+            return
+        if timeline and not room.media_timeline:
+            room.media_timeline = timeline_json(timeline)
     if video is None:
         video = do_create_replay_video(
             session,

@@ -224,3 +224,61 @@ def flash_phase(now: datetime, starts_at: datetime, ends_at: datetime, remaining
 
 def seconds_until(now: datetime, moment: datetime) -> float:
     return max(0.0, (moment - now).total_seconds())
+
+
+# Who holds a room's ingest ------------------------------------------------------------------------
+
+INGEST_NONE, INGEST_HELD, INGEST_WAITING, INGEST_LAPSED = "none", "held", "waiting", "lapsed"
+
+
+def ingest_status(
+    seen_at: datetime | None,
+    dropped_at: datetime | None,
+    now: datetime,
+    *,
+    lease_s: float,
+    grace_s: float,
+) -> str:
+    """none: no ingest ever; held: a node streams (heartbeat within the lease, no drop);
+    waiting: dropped, or its node went silent (killed), within the grace; lapsed: grace over.
+
+    A killed node writes no drop: its grace counts from its last heartbeat.
+    """
+    if seen_at is None:
+        return INGEST_NONE
+    if dropped_at is None and now - seen_at <= timedelta(seconds=lease_s):
+        return INGEST_HELD
+    since = dropped_at or seen_at
+    return INGEST_WAITING if now - since <= timedelta(seconds=grace_s) else INGEST_LAPSED
+
+
+def may_take_ingest(holder: str | None, node: str, status: str) -> bool:
+    """A node may stream into a room no other node holds, until its grace is over (the room
+    then ends; handover.py mirrors this in SQL)."""
+    if status == INGEST_HELD:
+        return holder in (None, node)
+    return status != INGEST_LAPSED
+
+
+def ingest_abandoned(
+    seen_at: datetime | None,
+    dropped_at: datetime | None,
+    now: datetime,
+    *,
+    lease_s: float,
+    grace_s: float,
+    ended: bool = False,
+) -> bool:
+    """No node renews the room any more and nobody will finish it: the deployment's sweep does.
+
+    A live room once its grace is over (a live node's dropped room is left to that node's own
+    timer, which finalises the recording); an ended room (End pressed while its ingest was
+    away) as soon as its lease lapsed. The ingest's end clears seen_at, so neither is swept twice.
+    """
+    if seen_at is None or now - seen_at <= timedelta(seconds=lease_s):
+        return False
+    if ended:
+        return True
+    return ingest_status(seen_at, dropped_at, now, lease_s=lease_s, grace_s=grace_s) == (
+        INGEST_LAPSED
+    )

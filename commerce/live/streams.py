@@ -301,6 +301,8 @@ def ingest_socket(public_id: str) -> Response:
             raise Conflict(_("Record the camera as WebM or MP4."), code="container")
         room = _check_ingest(public_id)
         room_id, user_id = room.public_id, room.creator_id
+        if not ingest().claim(room_id):  # another ingest node is streaming into it
+            raise IngestRefused(room_id)
         publisher = ingest().hub.publish(room_id, cast(Container, container))
     except DomainError as error:
         policy = error.code in {"origin", "csrf"}

@@ -25,7 +25,8 @@ callbacks are called from those threads: hand off to your event system, do not b
     for chunk in room.low_latency.subscribe(): # HTTP-FLV bytes for an MSE player (mpegts.js);
         ws.send(chunk)                         #   starts with header + GOP cache, ends with room
     room.end()                                 # creator pressed End: ENDLIST, recording, on_ended
-    rtmp.stop(); hub.close()
+    hub.release_all()                          # graceful stop: parts closed, rooms NOT ended
+    rtmp.stop(); hub.close()                   # close() ends every room
 
     remove_room_folder("instance/live", room_id)  # once the recording is kept elsewhere
 
@@ -40,7 +41,12 @@ the media sequence continuing; the end appends EXT-X-ENDLIST.
 
 Rules: one publisher per room at a time (a second one gets IngestRefused); an ended room id
 can never be published to again (use a new room id per live; a hub refuses one it ended, or
-whose folder it finds, so once the folder is removed that rule is the app's to keep); a refused
+whose folder it finds, so once the folder is removed that rule is the app's to keep). With
+adopt_folders=True a hub continues a folder another process left (stopped, killed, another
+node) unless it holds recording.mp4: the next part number, the playlists appended to; the app
+must first make sure no other process streams into it. A part's wall-clock start is written
+beside it (part_NNNN.ts.start), and finalise_recording() (media.live.recording) turns every
+readable part of a folder into recording.mp4 wherever it runs; a refused
 or unknown stream key never creates a folder or starts ffmpeg. Key rotation is the app's:
 change what authorize() accepts; live connections are not cut (call room.end() or
 publisher.abort() for that).

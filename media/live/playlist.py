@@ -118,3 +118,17 @@ def render_live_master(
         )
         lines.append(f"{rung.name}/index.m3u8")
     return "\n".join(lines) + "\n"
+
+
+def end_folder_playlists(out_dir: str | os.PathLike[str]) -> int:
+    """ENDLIST on every rendition playlist of a room folder; returns how many were found.
+
+    For a room that ends while no process holds it (its ingest was killed): what any node
+    serves from the folder then tells players the show is over.
+    """
+    try:
+        names = sorted(os.listdir(out_dir))
+    except FileNotFoundError:
+        return 0
+    playlists = [os.path.join(out_dir, name, "index.m3u8") for name in names]
+    return sum(end_playlist(path) for path in playlists if os.path.isfile(path))

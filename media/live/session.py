@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import enum
 import logging
 import os
 import subprocess
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from media.hls import write_atomic
 from media.live.commands import (
@@ -18,8 +16,12 @@ from media.live.commands import (
     RECORDING_DIR,
     Container,
     LiveOptions,
-    build_concat_argv,
 )
+from media.live.events import IngestRefused as IngestRefused
+from media.live.events import LiveCallbacks as LiveCallbacks
+from media.live.events import RoomEnded as RoomEnded
+from media.live.events import RoomState as RoomState
+from media.live.events import SegmentEvent as SegmentEvent
 from media.live.flv import LowLatencyFeed
 from media.live.folders import ROOM_ID, room_folder
 from media.live.pipeline import EXIT_TIMEOUT_S, IngestPipeline, Publisher, safe_call
@@ -30,65 +32,23 @@ from media.live.playlist import (
     render_live_master,
     segment_facts,
 )
-from media.live.recording import RecordingPart, part_timeline
+from media.live.recording import RECORDING_NAME as RECORDING_NAME
+from media.live.recording import (
+    RecordingPart,
+    finalise_recording,
+    last_part,
+    write_part_start,
+)
 
 log = logging.getLogger(__name__)
 
-RECORDING_NAME = "recording.mp4"
 _POLL_S = 0.1
-
-
-class RoomState(enum.StrEnum):
-    """LIVE: an ingest is connected. WAITING: dropped, within the grace. ENDED: final."""
-
-    LIVE = "live"
-    WAITING = "waiting"
-    ENDED = "ended"
-
-
-class IngestRefused(Exception):
-    """A publish was refused (unknown stream key, room ended or already publishing)."""
-
-
-@dataclass(frozen=True)
-class SegmentEvent:
-    """A new segment became available in one rendition's live playlist."""
-
-    room_id: str
-    rendition: str
-    uri: str  # relative to the rendition playlist, e.g. "seg_00012.ts"
-    sequence: int
-    duration_s: float
-    program_date_time: str | None
-    discontinuity: bool
-
-
-@dataclass(frozen=True)
-class RoomEnded:
-    """What on_ended receives."""
-
-    room_id: str
-    reason: str  # "grace_expired" | "ended" (LiveRoom.end / LiveHub.close)
-    recording: str | None  # absolute path of the finalised MP4, None when nothing was recorded
-    parts: int  # ingest connections the room had
-    timeline: tuple[RecordingPart, ...] = ()  # the recording's parts in wall-clock time
-
-
-@dataclass
-class LiveCallbacks:
-    """Hooks the app uses to emit events; each is called from a library thread."""
-
-    on_started: Callable[[LiveRoom], None] | None = None  # first time the master is playable
-    on_dropped: Callable[[LiveRoom], None] | None = None  # ingest lost, grace period begins
-    on_resumed: Callable[[LiveRoom], None] | None = None  # a new ingest within the grace
-    on_segment: Callable[[SegmentEvent], None] | None = None
-    on_ended: Callable[[RoomEnded], None] | None = None
 
 
 class LiveRoom:
     """One room's live output: HLS ladder, low-latency FLV feed and recording."""
 
-    def __init__(self, hub: LiveHub, room_id: str) -> None:
+    def __init__(self, hub: LiveHub, room_id: str, *, adopt: bool = False) -> None:
         self.hub = hub
         self.room_id = room_id
         self.out_dir = room_folder(hub.root_dir, room_id)
@@ -106,9 +66,18 @@ class LiveRoom:
         self._finished = threading.Event()
         self._seen: dict[str, int] = {}
         self._poll_lock = threading.Lock()
+        self._released = False
+        self._closed = threading.Event()  # ended or released: the watcher stops
         for rung in hub.options.rungs:
             os.makedirs(os.path.join(self.out_dir, rung.name), exist_ok=True)
         os.makedirs(os.path.join(self.out_dir, RECORDING_DIR), exist_ok=True)
+        if adopt:  # a folder another process streamed into: continue after its parts
+            self.parts = last_part(self.out_dir)
+            self.started = os.path.exists(self.master_playlist)
+            for rung in hub.options.rungs:
+                playlist = read_live_playlist(self.playlist(rung.name))
+                if playlist is not None and playlist.segments:
+                    self._seen[rung.name] = playlist.segments[-1].sequence
         self._watcher = threading.Thread(target=self._watch, daemon=True, name=f"live-{room_id}")
 
     # -- paths ---------------------------------------------------------------------------
@@ -152,7 +121,7 @@ class LiveRoom:
                         on_first_bytes=self._part_began,
                         on_exit=self._part_exited,
                     )
-                    if not self._watcher.is_alive() and not resumed:
+                    if self._watcher.ident is None:
                         self._watcher.start()
                     publisher = self._pipeline.publisher
                     break
@@ -166,14 +135,18 @@ class LiveRoom:
         return publisher
 
     def _part_began(self, part: int) -> None:
-        self.part_started.setdefault(part, time.time())
+        started = self.part_started.setdefault(part, time.time())
+        try:  # for whoever finalises the recording if this process does not
+            write_part_start(self.out_dir, part, started)
+        except OSError:
+            log.warning("room %s: start of part %d not written", self.room_id, part)
 
     def _part_exited(self, pipeline: IngestPipeline) -> None:
         with self._lock:
             if pipeline is not self._pipeline or self.state is RoomState.ENDED:
                 return
-            if self.end_reason is not None:
-                return  # end() finalises
+            if self.end_reason is not None or self._released:
+                return  # end() finalises; a released room is no longer this hub's
             self.state = RoomState.WAITING
             self._grace = threading.Timer(self.hub.grace_s, self._grace_expired)
             self._grace.daemon = True
@@ -184,8 +157,44 @@ class LiveRoom:
         with self._lock:
             if self.state is not RoomState.WAITING or self.end_reason is not None:
                 return
+        confirm = self.hub.callbacks.confirm_end
+        try:
+            ending = confirm is None or confirm(self)
+        except Exception:  # cannot tell: ending is what the grace promised
+            log.exception("room %s: confirm_end failed", self.room_id)
+            ending = True
+        if not ending:
+            self.release()
+            return
+        with self._lock:
+            if self.state is not RoomState.WAITING or self.end_reason is not None:
+                return  # resumed (or ended) while we asked
             self.end_reason = "grace_expired"
         self._finalise()
+
+    def release(self, timeout: float = EXIT_TIMEOUT_S) -> bool:
+        """Let go of the room without ending it (shutdown, or another node took it over).
+
+        The ingest is cut (the broadcaster reconnects, here or elsewhere), ffmpeg finishes its
+        recording part and exits; no ENDLIST, no recording.mp4, no on_dropped or on_ended: the
+        room's grace is the app's to keep. Returns False when the room had already ended.
+        """
+        with self._lock:
+            if self.end_reason is not None or self.state is RoomState.ENDED:
+                return False
+            self._released = True
+            if self._grace is not None:
+                self._grace.cancel()
+                self._grace = None
+            pipeline = self._pipeline
+        if pipeline is not None:
+            pipeline.publisher.abort()
+            pipeline.stop(timeout)
+        self._poll_segments()  # the last segments of this process, for on_segment
+        self._closed.set()
+        self.low_latency.end()
+        self.hub._forget(self, ended=False)
+        return True
 
     def end(self, timeout: float = 60.0) -> None:
         """End the room now (creator pressed "End"): stop the ingest, finalise, on_ended."""
@@ -218,8 +227,9 @@ class LiveRoom:
             for rung in self.hub.options.rungs:
                 end_playlist(self.playlist(rung.name))
             self.low_latency.end()
-            self.recording = self._finalise_recording()
+            self.recording, self.timeline = finalise_recording(self.out_dir, self.part_started)
         finally:
+            self._closed.set()
             self._finished.set()
         safe_call(
             self.hub.callbacks.on_ended,
@@ -233,29 +243,10 @@ class LiveRoom:
         )
         self.hub._forget(self)
 
-    def _finalise_recording(self) -> str | None:
-        folder = os.path.join(self.out_dir, RECORDING_DIR)
-        parts = sorted(
-            os.path.join(folder, n)
-            for n in os.listdir(folder)
-            if n.startswith("part_") and os.path.getsize(os.path.join(folder, n)) > 0
-        )
-        if not parts:
-            return None
-        self.timeline = part_timeline(parts, self.part_started)
-        out = os.path.join(self.out_dir, RECORDING_NAME)
-        argv = build_concat_argv(parts, os.path.join(folder, "parts.txt"), out)
-        try:
-            subprocess.run(argv, capture_output=True, timeout=300, check=True)
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-            log.error("room %s: recording not finalised: %s", self.room_id, exc)
-            return None
-        return out
-
     # -- segment watcher -----------------------------------------------------------------
     def _watch(self) -> None:
         idle = self.hub.idle_timeout_s
-        while not self._finished.is_set():
+        while not self._closed.is_set():
             self._poll_segments()
             pipeline = self._pipeline
             if (
@@ -266,7 +257,7 @@ class LiveRoom:
             ):
                 log.warning("room %s: no ingest data for %.0fs, dropping", self.room_id, idle)
                 pipeline.publisher.abort()
-            self._finished.wait(_POLL_S)
+            self._closed.wait(_POLL_S)
 
     def _poll_segments(self) -> None:
         with self._poll_lock:
@@ -331,6 +322,7 @@ class LiveHub:
         callbacks: LiveCallbacks | None = None,
         grace_s: float = 15.0,
         idle_timeout_s: float = 10.0,
+        adopt_folders: bool = False,
     ) -> None:
         if grace_s < 0:
             raise ValueError("grace_s must be >= 0")
@@ -341,6 +333,10 @@ class LiveHub:
         self.callbacks = callbacks or LiveCallbacks()
         self.grace_s = grace_s
         self.idle_timeout_s = idle_timeout_s
+        # True: a publish to a room whose folder exists (left by a stopped or killed process,
+        # or another node) continues it, when the folder has no finalised recording. The app
+        # must then know the room is not ended and that no other node is streaming into it.
+        self.adopt_folders = adopt_folders
         self._rooms: dict[str, LiveRoom] = {}
         self._ended: set[str] = set()
         self._lock = threading.Lock()
@@ -354,9 +350,13 @@ class LiveHub:
                 raise IngestRefused(f"room {room_id} has ended")
             room = self._rooms.get(room_id)
             if room is None:
-                if os.path.exists(room_folder(self.root_dir, room_id)):
+                folder = room_folder(self.root_dir, room_id)
+                adopt = os.path.exists(folder)
+                if adopt and (
+                    not self.adopt_folders or os.path.exists(os.path.join(folder, RECORDING_NAME))
+                ):
                     raise IngestRefused(f"room {room_id} already has output")
-                room = self._rooms[room_id] = LiveRoom(self, room_id)
+                room = self._rooms[room_id] = LiveRoom(self, room_id, adopt=adopt)
         return room._attach(container)
 
     def publish_with_key(self, stream_key: str, container: Container = "flv") -> Publisher:
@@ -376,13 +376,30 @@ class LiveHub:
         with self._lock:
             return list(self._rooms.values())
 
-    def _forget(self, room: LiveRoom) -> None:
+    def _forget(self, room: LiveRoom, *, ended: bool = True) -> None:
         with self._lock:
             if self._rooms.get(room.room_id) is room:
                 del self._rooms[room.room_id]
-            self._ended.add(room.room_id)
+            if ended:
+                self._ended.add(room.room_id)
 
     def close(self) -> None:
         """End every room (finalising recordings)."""
         for room in self.rooms():
             room.end()
+
+    def release_all(self, timeout: float = EXIT_TIMEOUT_S) -> list[str]:
+        """Let go of every room without ending any (a graceful shutdown): their ingests are
+        cut and their parts closed, at once for all rooms. Returns the rooms released."""
+        rooms = self.rooms()
+        results: dict[str, bool] = {}
+
+        def release(room: LiveRoom) -> None:
+            results[room.room_id] = room.release(timeout)
+
+        threads = [threading.Thread(target=release, args=(room,), daemon=True) for room in rooms]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout + 5)
+        return [room_id for room_id, released in results.items() if released]
