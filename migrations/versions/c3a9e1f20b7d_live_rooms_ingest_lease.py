@@ -1,7 +1,7 @@
 """live rooms: ingest lease (node, heartbeat, dropped at)
 
 Revision ID: c3a9e1f20b7d
-Revises: f211082df6b6
+Revises: c4e8a1f0b7d2
 Create Date: 2026-12-05 07:40:00.000000
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3a9e1f20b7d'
-down_revision = 'f211082df6b6'
+down_revision = "c4e8a1f0b7d2"
 branch_labels = None
 depends_on = None
 
