@@ -97,6 +97,8 @@ def drain_on_sigterm(worker: Any) -> None:
     another process through the balancer)."""
     import signal
 
+    if not gevent_patched():  # a threaded worker (-k gthread): gunicorn's own SIGTERM handling
+        return
     import gevent
 
     app = worker.wsgi

@@ -40,7 +40,7 @@ def _page_times(url: str, paths: list[str]) -> list[float]:
 @pytest.fixture
 def live_folder(app, make_room):
     """A live room whose 720p playlist lists segments 10-12, as ffmpeg would have written it."""
-    api, room_id = make_room(live=True)
+    _api, room_id = make_room(live=True)
     folder = Path(app.config["LIVE_ROOT"]) / room_id
     (folder / "720p").mkdir(parents=True)
     (folder / "master.m3u8").write_text("#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n720p/index.m3u8\n")
