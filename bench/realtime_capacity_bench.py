@@ -225,9 +225,7 @@ def run_ours(
         payload_url = f"{urls[0]}/api/v1/live/rooms/{facts['room']}/pins"
         outcome["payload"] = requests.get(payload_url, timeout=10).json()
         rss_before = sum(worker_rss_kib(s) for s in servers)
-        audience = Audience(
-            urls, args.viewers, args.clients, "live.join", {"room": facts["room"]}
-        )
+        audience = Audience(urls, args.viewers, args.clients, "live.join", {"room": facts["room"]})
         try:
             ok, failed, outcome["connect_s"] = audience.joined()
             audience.expected = ok
