@@ -325,6 +325,7 @@ def gthread_check(
                 str(ROOT / "bench" / "socketio_viewers.py"),
                 *("--urls", url, "--viewers", str(viewers), "--join", "live.join"),
                 *("--data", json.dumps({"room": facts["room"]}), "--concurrency", "64"),
+                *("--timeout", "10"),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -332,7 +333,7 @@ def gthread_check(
         )
         joined = 0
         try:
-            line = viewers_process.stdout.readline().split()  # joins time out after 60 s
+            line = viewers_process.stdout.readline().split()  # joins give up after 20 s
             joined = int(line[1]) if line and line[0] == "joined" else 0
             try:
                 answered = requests.get(f"{url}/live/{facts['room']}", timeout=5).ok
@@ -393,6 +394,7 @@ def main() -> int:
         f"realtime capacity: {args.viewers} Socket.IO viewers in one room across two web "
         f"processes, {args.rounds} pin rounds ({url_db.split(':')[0]}, open files {hard})"
     )
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run the finally blocks: no leftovers
     try:
         facts = prepare(url_db)
         gthread = None

@@ -84,8 +84,8 @@ async def run(urls: list[str], count: int, event: str, data: Any, concurrency: i
 
         async def join(viewer: Viewer) -> Viewer | None:
             async with gate:
-                try:
-                    await viewer.join(event, data)
+                try:  # a server that stopped answering must not hold the bench for long
+                    await asyncio.wait_for(viewer.join(event, data), 2 * OPEN_TIMEOUT_S)
                     return viewer
                 except Exception as exc:  # counted and shown: a bench reports, it does not stop
                     failures.append(repr(exc)[:200])
@@ -111,13 +111,16 @@ async def run(urls: list[str], count: int, event: str, data: Any, concurrency: i
 
 
 def main() -> int:
+    global OPEN_TIMEOUT_S
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--urls", required=True)
     parser.add_argument("--viewers", type=int, required=True)
     parser.add_argument("--join", required=True)
     parser.add_argument("--data", required=True)
     parser.add_argument("--concurrency", type=int, default=100)
+    parser.add_argument("--timeout", type=float, default=OPEN_TIMEOUT_S, help="per join step")
     args = parser.parse_args()
+    OPEN_TIMEOUT_S = args.timeout
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # one descriptor per viewer
     asyncio.run(
