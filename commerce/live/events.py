@@ -101,7 +101,7 @@ def on_join(data: RoomRef) -> dict[str, Any]:
     """Join the room's broadcasts and get the snapshot (also what a reconnecting client does)."""
     with _joins:
         user = session_user()
-        room = services.access_room(db.session, data.room)
+        room = services.access_room_to_watch(db.session, data.room)
         permissions, banned = services.permissions_of(db.session, room, user)
         if banned:
             raise Forbidden(_("You have been banned from this room."), code="banned")
