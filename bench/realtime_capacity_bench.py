@@ -8,9 +8,10 @@ broadcasts `live.pins` through Redis. Meanwhile a loader GETs the room's page fr
 processes, ten times a second. Reported: pin delivery to the last viewer (p50/p99 over the
 rounds), every delivery, the page's p50/p95/p99, the server memory per connection.
 The reference, same run: two bare python-socketio processes in the same async mode (gevent)
-behind the same Redis (bench/socketio_bare.py), broadcasting the same payload to the same
-viewers, and serving a static page. First, the threaded worker the README ran before
-(`-k gthread --threads 32`) is offered 64 viewers and then a page.
+behind the same Redis (bench/socketio_bare.py), broadcasting the same payload to as many
+viewers of their own, and serving a static page. Both audiences stay connected and the rounds
+alternate between the two, so both see the same load on a shared machine. First, the threaded
+worker the README ran before (`-k gthread --threads 32`) is offered 64 viewers, then a page.
 
     python bench/realtime_capacity_bench.py [--viewers 5000] [--rounds 20]
         [--database-url URL] [--redis-url URL] [--clients 4] [--no-gthread]
@@ -182,26 +183,43 @@ class PageLoader(threading.Thread):
 # Runs -------------------------------------------------------------------------------------
 
 
-def rounds(audience: Audience, rounds: int, trigger: Any) -> dict[str, list[float]]:
-    last: list[float] = []
-    each: list[float] = []
-    missing = 0
-    for number in range(rounds):
+class Setup:
+    """Two web processes of one kind (ours or bare), their audience and their page loader."""
+
+    def __init__(self, name: str, servers: list[subprocess.Popen], urls: list[str]) -> None:
+        self.name, self.servers, self.urls = name, servers, urls
+        self.audience: Audience | None = None
+        self.pages: PageLoader | None = None
+        self.outcome: dict[str, Any] = {"last": [], "each": [], "missing": [0]}
+        self.trigger: Any = None
+
+    def connect(self, args: Any, join: str, data: Any) -> None:
+        self.audience = Audience(self.urls, args.viewers, args.clients, join, data)
+        ok, failed, self.outcome["connect_s"] = self.audience.joined()
+        self.audience.expected = ok
+        self.outcome["joined"], self.outcome["failed"] = ok, failed
+
+    def round(self, number: int) -> None:
+        assert self.audience is not None
         sent = time.monotonic()
-        trigger(number)
-        arrivals = audience.arrivals(number)
-        expected = audience.expected
-        missing += expected - len(arrivals)
+        self.trigger(number)
+        arrivals = self.audience.arrivals(number)
+        self.outcome["missing"][0] += self.audience.expected - len(arrivals)
         delays = [moment - sent for moment in arrivals]
-        last.append(max(delays) if delays else float("inf"))
-        each.extend(delays)
-        time.sleep(0.5)  # the counters' ticks and acks settle between rounds
-    return {"last": last, "each": each, "missing": [missing]}
+        self.outcome["last"].append(max(delays) if delays else float("inf"))
+        self.outcome["each"].extend(delays)
+
+    def stop(self) -> None:
+        if self.pages is not None:
+            self.outcome["pages"], self.outcome["page_errors"] = self.pages.times, self.pages.errors
+        if self.audience is not None:
+            self.audience.close()
+        for server in self.servers:
+            if server.poll() is None:
+                stop(server)
 
 
-def run_ours(
-    args: Any, url_db: str, facts: dict[str, Any], redis_url: str, work: Path
-) -> dict[str, Any]:
+def start_ours(url_db: str, facts: dict[str, Any], redis_url: str, work: Path) -> Setup:
     env = {
         "DATABASE_URL": url_db,
         "SECRET_KEY": SECRET,
@@ -217,57 +235,32 @@ def run_ours(
         gunicorn(["-b", f"127.0.0.1:{p}", "app:create_app()"], env, ROOT, work / f"web-{p}.log")
         for p in ports
     ]
-    urls = [f"http://127.0.0.1:{p}" for p in ports]
-    outcome: dict[str, Any] = {}
-    try:
-        for url, server in zip(urls, servers, strict=True):
-            wait_up(url, server, "/api/v1/auth/csrf")
-        payload_url = f"{urls[0]}/api/v1/live/rooms/{facts['room']}/pins"
-        outcome["payload"] = requests.get(payload_url, timeout=10).json()
-        rss_before = sum(worker_rss_kib(s) for s in servers)
-        audience = Audience(urls, args.viewers, args.clients, "live.join", {"room": facts["room"]})
-        try:
-            ok, failed, outcome["connect_s"] = audience.joined()
-            audience.expected = ok
-            outcome["joined"], outcome["failed"] = ok, failed
-            time.sleep(2)  # the last joins' counters go out
-            outcome["kib_per_conn"] = (sum(worker_rss_kib(s) for s in servers) - rss_before) / max(
-                ok, 1
-            )
-            http = requests.Session()
-            headers = {
-                "Cookie": f"session={facts['cookie']}",
-                "X-CSRFToken": facts["csrf"],
-                "Content-Type": "application/json",
-            }
+    setup = Setup("ours", servers, [f"http://127.0.0.1:{p}" for p in ports])
+    for url, server in zip(setup.urls, servers, strict=True):
+        wait_up(url, server, "/api/v1/auth/csrf")
+    pins = f"{setup.urls[0]}/api/v1/live/rooms/{facts['room']}/pins"
+    setup.outcome["payload"] = requests.get(pins, timeout=10).json()
+    http = requests.Session()
+    headers = {
+        "Cookie": f"session={facts['cookie']}",
+        "X-CSRFToken": facts["csrf"],
+        "Content-Type": "application/json",
+    }
 
-            def trigger(number: int) -> None:
-                if number % 2 == 0:
-                    body = json.dumps({"product_id": facts["product"]})
-                    response = http.post(payload_url, data=body, headers=headers, timeout=30)
-                else:
-                    response = http.delete(
-                        f"{payload_url}/{facts['product']}", headers=headers, timeout=30
-                    )
-                assert response.status_code in (200, 201), (response.status_code, response.text)
+    def trigger(number: int) -> None:
+        if number % 2 == 0:
+            body = json.dumps({"product_id": facts["product"]})
+            response = http.post(pins, data=body, headers=headers, timeout=30)
+        else:
+            response = http.delete(f"{pins}/{facts['product']}", headers=headers, timeout=30)
+        assert response.status_code in (200, 201), (response.status_code, response.text)
 
-            pages = PageLoader([f"{url}/live/{facts['room']}" for url in urls])
-            pages.start()
-            outcome.update(rounds(audience, args.rounds, trigger))
-            pages.finish()
-            outcome["pages"], outcome["page_errors"] = pages.times, pages.errors
-        finally:
-            audience.close()
-        outcome["drain_s"] = max(stop(s) for s in servers)
-    finally:
-        for server in servers:
-            if server.poll() is None:
-                server.kill()
-                server.wait(10)
-    return outcome
+    setup.trigger = trigger
+    setup.pages = PageLoader([f"{url}/live/{facts['room']}" for url in setup.urls])
+    return setup
 
 
-def run_bare(args: Any, redis_url: str, payload: Any, work: Path) -> dict[str, Any]:
+def start_bare(redis_url: str, payload: Any, work: Path) -> Setup:
     ports = [free_port(), free_port()]
     options = ["-k", "gevent", "--worker-connections", "10000", "--no-control-socket"]
     servers = [
@@ -279,33 +272,47 @@ def run_bare(args: Any, redis_url: str, payload: Any, work: Path) -> dict[str, A
         )
         for p in ports
     ]
-    urls = [f"http://127.0.0.1:{p}" for p in ports]
-    outcome: dict[str, Any] = {}
+    setup = Setup("bare", servers, [f"http://127.0.0.1:{p}" for p in ports])
+    for url, server in zip(setup.urls, servers, strict=True):
+        wait_up(url, server, "/page")
+    http, body = requests.Session(), json.dumps(payload)
+
+    def trigger(_number: int) -> None:
+        assert http.post(setup.urls[0], data=body, timeout=30).status_code == 201
+
+    setup.trigger = trigger
+    setup.pages = PageLoader([f"{url}/page" for url in setup.urls])
+    return setup
+
+
+def run_both(args: Any, url_db: str, facts: dict[str, Any], redis_url: str, work: Path):
+    """Both audiences connected at once; rounds alternate ours, bare, ours...: a shared machine's
+    load changes from minute to minute, and both then see the same."""
+    ours = bare = None
     try:
-        for url, server in zip(urls, servers, strict=True):
-            wait_up(url, server, "/page")
-        audience = Audience(urls, args.viewers, args.clients, "join", "room")
-        try:
-            ok, failed, outcome["connect_s"] = audience.joined()
-            audience.expected = ok
-            outcome["joined"], outcome["failed"] = ok, failed
-            http = requests.Session()
-            body = json.dumps(payload)
-
-            def trigger(_number: int) -> None:
-                assert http.post(urls[0], data=body, timeout=30).status_code == 201
-
-            pages = PageLoader([f"{url}/page" for url in urls])
-            pages.start()
-            outcome.update(rounds(audience, args.rounds, trigger))
-            pages.finish()
-            outcome["pages"], outcome["page_errors"] = pages.times, pages.errors
-        finally:
-            audience.close()
+        ours = start_ours(url_db, facts, redis_url, work)
+        rss_before = sum(worker_rss_kib(s) for s in ours.servers)
+        ours.connect(args, "live.join", {"room": facts["room"]})
+        time.sleep(2)  # the last joins' counters go out
+        rss = sum(worker_rss_kib(s) for s in ours.servers) - rss_before
+        ours.outcome["kib_per_conn"] = rss / max(ours.outcome["joined"], 1)
+        bare = start_bare(redis_url, ours.outcome["payload"], work)
+        bare.connect(args, "join", "room")
+        for setup in (ours, bare):
+            setup.pages.start()
+        for number in range(args.rounds):
+            for setup in (ours, bare):
+                setup.round(number)
+                time.sleep(0.4)  # the counters' ticks and acks settle between rounds
+        for setup in (ours, bare):
+            setup.pages.finish()
+        # A deploy: SIGTERM with every viewer still connected; seconds until both have exited.
+        ours.outcome["drain_s"] = max(stop(server) for server in ours.servers)
     finally:
-        for server in servers:
-            stop(server)
-    return outcome
+        for setup in (ours, bare):
+            if setup is not None:
+                setup.stop()
+    return ours.outcome, bare.outcome
 
 
 def gthread_check(
@@ -404,8 +411,7 @@ def main() -> int:
                 f"  gunicorn -k gthread --threads 32: {gthread[0]} of 64 viewers joined; a page "
                 f"{'answered' if gthread[1] else 'did not answer within 5 s'}"
             )
-        ours = run_ours(args, url_db, facts, redis_url, work)
-        bare = run_bare(args, redis_url, ours["payload"], work)
+        ours, bare = run_both(args, url_db, facts, redis_url, work)
     finally:
         if redis_server is not None:
             redis_server.terminate()
