@@ -14,7 +14,9 @@ alternate between the two, so both see the same load on a shared machine. First,
 worker the README ran before (`-k gthread --threads 32`) is offered 64 viewers, then a page.
 
     python bench/realtime_capacity_bench.py [--viewers 5000] [--rounds 20]
-        [--database-url URL] [--redis-url URL] [--clients 4] [--no-gthread]
+        [--database-url URL] [--redis-url URL] [--clients 4] [--processes 2] [--no-gthread]
+
+`--processes 1` puts every viewer on one web process (the per-process capacity).
 """
 
 from __future__ import annotations
@@ -184,7 +186,7 @@ class PageLoader(threading.Thread):
 
 
 class Setup:
-    """Two web processes of one kind (ours or bare), their audience and their page loader."""
+    """The web processes of one kind (ours or bare), their audience and their page loader."""
 
     def __init__(self, name: str, servers: list[subprocess.Popen], urls: list[str]) -> None:
         self.name, self.servers, self.urls = name, servers, urls
@@ -219,7 +221,9 @@ class Setup:
                 stop(server)
 
 
-def start_ours(url_db: str, facts: dict[str, Any], redis_url: str, work: Path) -> Setup:
+def start_ours(
+    url_db: str, facts: dict[str, Any], redis_url: str, work: Path, processes: int
+) -> Setup:
     env = {
         "DATABASE_URL": url_db,
         "SECRET_KEY": SECRET,
@@ -230,7 +234,7 @@ def start_ours(url_db: str, facts: dict[str, Any], redis_url: str, work: Path) -
         "LIVE_ROOT": str(work / "live"),
         "STORAGE_LOCAL_ROOT": str(work / "storage"),
     }
-    ports = [free_port(), free_port()]
+    ports = [free_port() for _ in range(processes)]
     servers = [
         gunicorn(["-b", f"127.0.0.1:{p}", "app:create_app()"], env, ROOT, work / f"web-{p}.log")
         for p in ports
@@ -260,8 +264,8 @@ def start_ours(url_db: str, facts: dict[str, Any], redis_url: str, work: Path) -
     return setup
 
 
-def start_bare(redis_url: str, payload: Any, work: Path) -> Setup:
-    ports = [free_port(), free_port()]
+def start_bare(redis_url: str, payload: Any, work: Path, processes: int) -> Setup:
+    ports = [free_port() for _ in range(processes)]
     options = ["-k", "gevent", "--worker-connections", "10000", "--no-control-socket"]
     servers = [
         gunicorn(
@@ -290,13 +294,13 @@ def run_both(args: Any, url_db: str, facts: dict[str, Any], redis_url: str, work
     load changes from minute to minute, and both then see the same."""
     ours = bare = None
     try:
-        ours = start_ours(url_db, facts, redis_url, work)
+        ours = start_ours(url_db, facts, redis_url, work, args.processes)
         rss_before = sum(worker_rss_kib(s) for s in ours.servers)
         ours.connect(args, "live.join", {"room": facts["room"]})
         time.sleep(2)  # the last joins' counters go out
         rss = sum(worker_rss_kib(s) for s in ours.servers) - rss_before
         ours.outcome["kib_per_conn"] = rss / max(ours.outcome["joined"], 1)
-        bare = start_bare(redis_url, ours.outcome["payload"], work)
+        bare = start_bare(redis_url, ours.outcome["payload"], work, args.processes)
         bare.connect(args, "join", "room")
         for setup in (ours, bare):
             setup.pages.start()
@@ -386,6 +390,7 @@ def main() -> int:
     parser.add_argument("--viewers", type=int, default=5000)
     parser.add_argument("--rounds", type=int, default=20)
     parser.add_argument("--clients", type=int, default=4, help="viewer processes")
+    parser.add_argument("--processes", type=int, default=2, help="web processes of each kind")
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
     parser.add_argument("--no-gthread", action="store_true")
@@ -398,8 +403,9 @@ def main() -> int:
     if not redis_url:
         redis_url, redis_server = start_redis(work)
     print(
-        f"realtime capacity: {args.viewers} Socket.IO viewers in one room across two web "
-        f"processes, {args.rounds} pin rounds ({url_db.split(':')[0]}, open files {hard})"
+        f"realtime capacity: {args.viewers} Socket.IO viewers in one room across "
+        f"{args.processes} web process(es), {args.rounds} pin rounds "
+        f"({url_db.split(':')[0]}, open files {hard})"
     )
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))  # run the finally blocks: no leftovers
     try:
