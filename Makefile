@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -109,6 +109,10 @@ bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python
 
 bench-redis-outage: setup ## A 20 s Redis outage under two web processes: events flowing again and pages converged, ours vs stock Flask-SocketIO
 	$(PY) bench/redis_outage_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
+
+bench-realtime: setup ## 5,000 Socket.IO viewers across two gunicorn (gevent) web processes vs bare python-socketio (BENCH_DATABASE_URL, BENCH_VIEWERS)
+	@command -v redis-server >/dev/null || { echo "needs redis-server (apt-get install redis-server) or BENCH_REDIS_URL"; test -n "$$BENCH_REDIS_URL"; }
+	$(PY) bench/realtime_capacity_bench.py --viewers $${BENCH_VIEWERS:-5000} $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 live-bench-deps: setup
 	@command -v nginx >/dev/null && test -f /usr/lib/nginx/modules/ngx_rtmp_module.so || { \

@@ -12,7 +12,7 @@ from flask import Flask, jsonify
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from commerce import config, errors, inputs, message_queue, realtime, security
+from commerce import config, errors, inputs, message_queue, realtime, security, webprocess
 from commerce.accounts import api as accounts_api
 from commerce.accounts import views as accounts_views
 from commerce.accounts.auth import current_user, load_user
@@ -74,6 +74,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if test_config:
         app.config.from_mapping(test_config)
     config.validate(app.config)
+    webprocess.configure(app.config)  # gevent or threads, and the pool to match
     if not app.config["SECRET_KEY"]:
         app.config["SECRET_KEY"] = _secret_key(app)
     app.config["DEPLOYMENT_NAME"] = config.deployment_name(app.config)

@@ -92,7 +92,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # prefix. Redis pub/sub ignores database numbers, so two deployments on one Redis must
         # differ here; empty: derived from SECRET_KEY, which every node of a deployment shares.
         "DEPLOYMENT_NAME": os.environ.get("DEPLOYMENT_NAME", ""),
-        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "threading"),
+        # auto: gevent under gunicorn's gevent worker, threading elsewhere (commerce/webprocess.py).
+        "SOCKETIO_ASYNC_MODE": os.environ.get("SOCKETIO_ASYNC_MODE", "auto"),
         # Login throttle (commerce/accounts/rules.py): failures per address in 15 min before its
         # wrong guesses get 429; per account, failures allowed before an exponential backoff.
         "LOGIN_RATE_LIMIT": _int("LOGIN_RATE_LIMIT", 10),

@@ -54,11 +54,13 @@ class Processes:
         self.started: list[tuple[subprocess.Popen[str], IO[str], Path]] = []
         self.served: dict[str, tuple[subprocess.Popen[str], dict[str, str]]] = {}  # url ->
 
-    def _spawn(self, args: list[str], name: str, env: dict[str, str]) -> subprocess.Popen[str]:
+    def _spawn(
+        self, args: list[str], name: str, env: dict[str, str], module: str = "flask"
+    ) -> subprocess.Popen[str]:
         path = self.folder / f"{name}.log"
         log = open(path, "w")  # noqa: SIM115  (closed by stop_all)
         process = subprocess.Popen(
-            [sys.executable, "-m", "flask", *args],
+            [sys.executable, "-m", module, *args],
             cwd=ROOT,
             env={**self.env, **env},
             stdout=log,
@@ -76,12 +78,22 @@ class Processes:
         )
         url = f"http://127.0.0.1:{port}"
         self.served[url] = (process, env)
+        return self._wait_until_up(url, process)
+
+    def gunicorn(self, **env: str) -> tuple[str, subprocess.Popen[str]]:
+        """A production web process as the README runs it (gunicorn.conf.py: gevent worker)."""
+        port = free_port()
+        args = ["-b", f"127.0.0.1:{port}", "app:create_app()"]
+        process = self._spawn(args, f"gunicorn-{port}", {"JOBS_MODE": "worker", **env}, "gunicorn")
+        return self._wait_until_up(f"http://127.0.0.1:{port}", process), process
+
+    def _wait_until_up(self, url: str, process: subprocess.Popen[str]) -> str:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline and process.poll() is None:
             try:
                 if requests.get(f"{url}/api/v1/auth/csrf", timeout=1).ok:
                     return url
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # gunicorn binds first
                 time.sleep(0.1)
         raise AssertionError(self.log_of(process))
 

@@ -7,6 +7,7 @@ refused action changes nothing (the session is rolled back). Broadcasts leave af
 from __future__ import annotations
 
 import functools
+import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -22,7 +23,9 @@ from commerce.extensions import db, socketio
 from commerce.live import chat, services
 from commerce.live.broadcast import fanout
 from commerce.live.fanout import channel
+from commerce.live.models import LiveRoom
 from commerce.live.present import message_out, permissions_out, snapshot_out
+from commerce.live.rules import Permissions
 from commerce.live.schemas import (
     MessageRefIn,
     RoomChatIn,
@@ -39,6 +42,13 @@ from commerce.timeutil import rfc3339, utcnow
 from commerce.validation import Schema
 
 Model = TypeVar("Model", bound=Schema)
+
+# Joins building their snapshot at once, per process. An audience arriving together (thousands
+# of greenlets under gevent) would otherwise take every pooled database connection and hold it
+# while the others compute, until joins time out waiting for one and pages stall behind them;
+# queued here, joins take turns and the rest of the pool stays free for pages.
+JOINS_AT_ONCE = 8
+_joins = threading.BoundedSemaphore(JOINS_AT_ONCE)  # a greenlet semaphore under gevent
 
 
 def _signed_in() -> User:
@@ -72,10 +82,10 @@ def live_event(
     return decorator
 
 
-def _snapshot(room_id: str, user: User | None, viewers: int) -> SnapshotOut:
+def _snapshot(
+    room: LiveRoom, user: User | None, permissions: Permissions, banned: bool, viewers: int
+) -> SnapshotOut:
     now = utcnow()
-    room = services.access_room(db.session, room_id)
-    permissions, banned = services.permissions_of(db.session, room, user)
     muted = services.current_mute(db.session, room, user.id, now) if user else None
     return snapshot_out(
         db.session,
@@ -89,16 +99,18 @@ def _snapshot(room_id: str, user: User | None, viewers: int) -> SnapshotOut:
 @live_event("live.join", RoomRef)
 def on_join(data: RoomRef) -> dict[str, Any]:
     """Join the room's broadcasts and get the snapshot (also what a reconnecting client does)."""
-    user = session_user()
-    room = services.access_room(db.session, data.room)
-    _permissions, banned = services.permissions_of(db.session, room, user)
-    if banned:
-        raise Forbidden(_("You have been banned from this room."), code="banned")
-    hub = fanout()
-    join_room(channel(room.public_id))
-    viewers = hub.join(room.public_id, request.sid, user.id if user else None)  # type: ignore[attr-defined]
-    hub.start(current_app._get_current_object(), socketio.start_background_task)  # type: ignore[attr-defined]
-    snapshot = _snapshot(room.public_id, user, viewers)
+    with _joins:
+        user = session_user()
+        room = services.access_room_to_watch(db.session, data.room)
+        permissions, banned = services.permissions_of(db.session, room, user)
+        if banned:
+            raise Forbidden(_("You have been banned from this room."), code="banned")
+        hub = fanout()
+        join_room(channel(room.public_id))
+        viewers = hub.join(room.public_id, request.sid, user.id if user else None)  # type: ignore[attr-defined]
+        hub.start(current_app._get_current_object(), socketio.start_background_task)  # type: ignore[attr-defined]
+        snapshot = _snapshot(room, user, permissions, banned, viewers)
+        db.session.close()  # read only: its connection goes back to the pool for the next turn
     for pin in snapshot.pins.pins:
         if pin.flash is not None:
             hub.watch_flash(room.public_id, pin.flash.id)

@@ -6,7 +6,9 @@ tick (~150 ms) sends at most one `live.chat` (a batch) and one `live.counters` p
 
 Viewer counts come from a `Presence` (presence.py): this process's connections in the embedded
 setup, the sum over every process when the app has a Redis. The count sent and the peak recorded
-are that total; each process with viewers in a room sends it (the same absolute value).
+are that total; each process with viewers in a room sends it to its own viewers only (the same
+absolute value everywhere: through the message queue, N processes would each reach everyone),
+and big rooms get it less often (rules.viewer_count_interval; a joining viewer's snapshot has it).
 
 A ban takes the banned user's connections out of the room at once on the process that made it,
 and on every other process at its next tick: the tick looks for bans of the last
@@ -36,6 +38,7 @@ from sqlalchemy.orm import Session
 
 from commerce.live.models import LiveBan, LiveMinute, LiveProductClick, LiveRoom
 from commerce.live.presence import InProcessPresence, Presence, make_presence
+from commerce.live.rules import viewer_count_interval
 from commerce.live.selling import flash_counters
 from commerce.locking import insert_ignore
 from commerce.timeutil import utcnow
@@ -69,6 +72,7 @@ class _RoomBuffer:
     clicks: dict[int, int] = field(default_factory=lambda: defaultdict(int))
     flash: dict[int, int | None] = field(default_factory=dict)  # id -> last remaining sent
     sent_viewers: int = 0
+    viewers_sent_at: datetime | None = None
     recorded_peak: tuple[datetime, int] | None = None
 
     def idle(self) -> bool:
@@ -84,8 +88,10 @@ class LiveFanout:
         interval_s: float,
         presence: Presence | None = None,
         kick: Kick | None = None,
+        emit_local: Emit | None = None,
     ) -> None:
         self._emit = emit
+        self._emit_local = emit_local  # this process's connections only (None: use emit)
         self._kick = kick or (lambda _sid, _room: None)
         self.interval_s = interval_s
         self._presence = presence or InProcessPresence()
@@ -189,6 +195,7 @@ class LiveFanout:
                     clicks=dict(buffer.clicks),
                     flash=dict(buffer.flash),
                     sent_viewers=buffer.sent_viewers,
+                    viewers_sent_at=buffer.viewers_sent_at,
                     recorded_peak=buffer.recorded_peak,
                 )
                 buffer.chat = buffer.chat[MAX_CHAT_PER_TICK:]
@@ -211,7 +218,7 @@ class LiveFanout:
         )
         banned = self._banned_members(session, ids, taken, now)
         counters: dict[str, dict[str, Any]] = {}
-        remember: list[tuple[str, int, tuple[datetime, int], list[dict[str, Any]]]] = []
+        remember: list[tuple[str, int | None, tuple[datetime, int], list[dict[str, Any]]]] = []
         for room, buffer in taken.items():
             room_id = ids.get(room)
             if room_id is None:
@@ -220,10 +227,10 @@ class LiveFanout:
                 session, room_id, buffer, viewers[room], now
             )
             counters[room] = changed
-            remember.append((room, viewers[room], peak, flash))
+            remember.append((room, changed.get("viewers"), peak, flash))
         session.commit()
         for args in remember:
-            self._remember(*args)
+            self._remember(*args, now)
         for room, sid in banned:
             self._kick(sid, channel(room))
             self.leave(room, sid)
@@ -236,8 +243,16 @@ class LiveFanout:
                     {"room": room, "ids": buffer.deleted},
                     channel(room),
                 )
-            if counters.get(room):
-                self._emit("live.counters", {"room": room, **counters[room]}, channel(room))
+            self._send_counters(room, counters.get(room) or {})
+
+    def _send_counters(self, room: str, changed: dict[str, Any]) -> None:
+        shared = changed
+        if self._emit_local is not None and "viewers" in changed:
+            shared = {key: value for key, value in changed.items() if key != "viewers"}
+            local = {"room": room, "viewers": changed["viewers"]}
+            self._emit_local("live.counters", local, channel(room))
+        if shared:
+            self._emit("live.counters", {"room": room, **shared}, channel(room))
 
     def _banned_members(
         self, session: Session, ids: dict[str, int], taken: dict[str, _RoomBuffer], now: datetime
@@ -280,7 +295,9 @@ class LiveFanout:
             changed["hearts"] = session.scalar(
                 select(LiveRoom.hearts_total).where(LiveRoom.id == room_id)
             )
-        if viewers != buffer.sent_viewers:
+        since = (now - buffer.viewers_sent_at).total_seconds() if buffer.viewers_sent_at else None
+        due = since is None or since >= viewer_count_interval(viewers)
+        if viewers != buffer.sent_viewers and due:
             changed["viewers"] = viewers
         last_minute, last_peak = buffer.recorded_peak or (None, 0)
         floor = last_peak if last_minute == minute else 0
@@ -324,14 +341,20 @@ class LiveFanout:
         )
 
     def _remember(
-        self, room: str, viewers: int, peak: tuple[datetime, int], flash: list[dict[str, Any]]
+        self,
+        room: str,
+        viewers: int | None,
+        peak: tuple[datetime, int],
+        flash: list[dict[str, Any]],
+        now: datetime,
     ) -> None:
         """Write back what was sent, to the live buffer (the tick worked on a copy)."""
         with self._lock:
             buffer = self._rooms.get(room)
             if buffer is None:
                 return
-            buffer.sent_viewers = viewers
+            if viewers is not None:
+                buffer.sent_viewers, buffer.viewers_sent_at = viewers, now
             buffer.recorded_peak = peak
             for change in flash:
                 if change["over"]:
@@ -378,9 +401,16 @@ def init_app(app: Flask) -> None:
     def emit(event: str, payload: dict[str, Any], room: str) -> None:
         socketio.emit(event, payload, to=room)
 
+    def emit_local(event: str, payload: dict[str, Any], room: str) -> None:
+        socketio.emit(event, payload, to=room, ignore_queue=True)
+
     def kick(sid: str, room: str) -> None:
         socketio.server.leave_room(sid, room, namespace="/")  # sids of this process only
 
     app.extensions["live_fanout"] = LiveFanout(
-        emit, app.config["LIVE_FANOUT_INTERVAL_MS"] / 1000, make_presence(app.config), kick
+        emit,
+        app.config["LIVE_FANOUT_INTERVAL_MS"] / 1000,
+        make_presence(app.config),
+        kick,
+        emit_local if app.config["SOCKETIO_MESSAGE_QUEUE"] else None,
     )

@@ -282,3 +282,18 @@ def ingest_abandoned(
     return ingest_status(seen_at, dropped_at, now, lease_s=lease_s, grace_s=grace_s) == (
         INGEST_LAPSED
     )
+
+
+# A room's viewer count goes out at most this often, by audience: every update is one message
+# per viewer, so a room of 5,000 updated each 150 ms tick while people come and go would cost
+# 33,000 messages a second, for a number shown as "5.0k". Small rooms see every change.
+VIEWER_COUNT_CADENCE = ((100, 0.0), (1000, 1.0))  # (up to this many viewers, seconds apart)
+BIG_ROOM_VIEWER_COUNT_SECONDS = 3.0
+
+
+def viewer_count_interval(viewers: int) -> float:
+    """Seconds between two viewer-count updates of a room with this audience."""
+    for ceiling, seconds in VIEWER_COUNT_CADENCE:
+        if viewers <= ceiling:
+            return seconds
+    return BIG_ROOM_VIEWER_COUNT_SECONDS

@@ -114,7 +114,7 @@ def control(public_id: str) -> str:
 @bp.get("/live/<public_id>")
 def room_page(public_id: str) -> str:
     user = current_user()
-    room = services.access_room(db.session, public_id)
+    room = services.access_room_to_watch(db.session, public_id)  # what the snapshot shows
     now = utcnow()
     permissions, banned = services.permissions_of(db.session, room, user)
     muted = services.current_mute(db.session, room, user.id, now) if user else None
