@@ -46,10 +46,10 @@ class Deployment:
         }
 
     def start_web(self, name: str) -> str:
-        """The README's production web command on that host."""
+        """The README's production web command on that host (gunicorn.conf.py: gevent)."""
         node = self.web[name]
         argv = [
-            sys.executable, "-m", "gunicorn", "-k", "gthread", "--threads", "32", "-w", "1",
+            sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
             "-b", f"{node.address}:{WEB_PORT}", "--chdir", str(ROOT), "app:create_app()",
         ]  # fmt: skip
         self.webs[name] = node.spawn(argv, self.node_env(node), "web")
