@@ -106,6 +106,9 @@ def register_commands(app: Flask) -> None:
             click.echo("JOBS_BACKEND=procrastinate: jobs run in `flask worker` processes")
         elif flask_app.config["JOBS_MODE"] == "inprocess":
             workers = [worker.start() for worker in in_process_workers(flask_app)]
+        if not flask_app.config["LIVE_INTERNAL_URL"] and host not in ("0.0.0.0", "::"):
+            # Where the other nodes fetch the rooms ingested here (commerce/live/relay.py).
+            flask_app.config["LIVE_INTERNAL_URL"] = f"http://{host}:{port}"
         live = ingest()
         rtmp = live.start_rtmp()
         if rtmp is not None:

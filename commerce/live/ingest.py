@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from commerce.errors import DomainError
 from commerce.extensions import db
 from commerce.jobs.runner import enqueue
-from commerce.live import rules
+from commerce.live import relay, rules
 from commerce.live.fanout import channel
 from commerce.live.models import LiveRoom
 from commerce.live.replay import REPLAY_JOB
@@ -227,6 +227,7 @@ class LiveIngest:
             except DomainError:  # the creator pressed Go live at the same moment: read again
                 session.rollback()
                 room = do_stream_started(session, media.room_id, utcnow())
+            relay.claim_origin(session, room, self.app.config)  # other nodes fetch it here
             session.commit()
             ended = room is None or room.state == rules.ENDED
         if ended:  # ended (or deleted) before its media became playable
@@ -240,6 +241,8 @@ class LiveIngest:
                 session.commit()
 
     def _on_ended(self, event: RoomEnded) -> None:
+        relay.store_recording(self.app, event.room_id, event.recording)  # before the replay job
+
         def end(session: Session) -> None:
             do_stream_ended(
                 session,
