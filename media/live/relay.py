@@ -58,12 +58,16 @@ class Upstream:
         finally:
             self.close()
 
-    def close(self) -> None:
-        """Close the connection, also from another thread (a blocked read then ends)."""
+    def interrupt(self) -> None:
+        """From another thread: a read blocked on this connection ends (the reader closes it)."""
         sock = self._connection.sock
         if sock is not None:
             with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        """Close the connection (from the thread that reads it)."""
+        self.interrupt()
         self._connection.close()
 
 
@@ -165,7 +169,7 @@ class FlvRelay:
     def stop(self) -> None:
         """Close the upstream: the relay ends, and so do its viewers' streams."""
         if self._upstream is not None:
-            self._upstream.close()
+            self._upstream.interrupt()
 
 
 class RelayHub:
