@@ -1,4 +1,4 @@
-"""A web node serving a room ingested on another node: proxied HLS, relayed FLV, the token, one hop."""
+"""A web node serving a room ingested elsewhere: proxied HLS, relayed FLV, the token, one hop."""
 
 from __future__ import annotations
 
@@ -67,9 +67,7 @@ def test_a_missing_or_malformed_token_opens_nothing(token):
     assert token_opens("s3cret", token, "room1") is False
 
 
-def test_hls_the_node_lacks_is_fetched_from_the_origin_with_a_token(
-    app, client, live_room, origin
-):
+def test_hls_the_node_lacks_is_fetched_from_the_origin_with_a_token(app, client, live_room, origin):
     public_id, set_origin = live_room
     set_origin(origin.url)
     path = f"/live/{public_id}/hls/360p/index.m3u8"

@@ -26,7 +26,7 @@ class Seen:
 
 @dataclass
 class OriginStub:
-    """GET <anything>/flv streams what tests put in `flv` (None ends it); other paths get `files`."""
+    """GET .../flv streams what tests put in `flv` (None ends it); other paths get `files`."""
 
     files: dict[str, tuple[int, str, bytes]] = field(default_factory=dict)
     seen: list[Seen] = field(default_factory=list)
@@ -44,7 +44,7 @@ class OriginStub:
             def log_message(self, *args: Any) -> None:
                 pass
 
-            def do_GET(self) -> None:  # noqa: N802  (http.server's name)
+            def do_GET(self) -> None:
                 stub.seen.append(Seen(self.path, dict(self.headers)))
                 if self.path.split("?")[0].endswith("/flv"):
                     self._stream()
