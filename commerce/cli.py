@@ -6,10 +6,12 @@ import os
 import secrets
 import signal
 import threading
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
 from commerce.extensions import socketio
 from commerce.jobs.cli import jobs_group
@@ -126,19 +128,36 @@ def register_commands(app: Flask) -> None:
             stop_workers(workers, flask_app.config["JOB_DRAIN_SECONDS"])
 
     @app.cli.command("live-ingest")
-    def live_ingest_command() -> None:
-        """Run the RTMP ingest alone (one ingest node; LIVE_ROOT shared with the web nodes)."""
+    @click.option(
+        "--http-host",
+        default="0.0.0.0",
+        show_default=True,
+        help="With LIVE_INTERNAL_URL: the address its port is served on (the web nodes fetch "
+        "the rooms' FLV feed and HLS there).",
+    )
+    def live_ingest_command(http_host: str) -> None:
+        """Run the RTMP ingest alone (one ingest node); with LIVE_INTERNAL_URL it also serves
+        the rooms' media to the web nodes on that URL's port (no shared LIVE_ROOT needed)."""
+        flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
         live = ingest()
         rtmp = live.start_rtmp()
         if rtmp is None:
             raise click.ClickException("LIVE_RTMP_PORT is 0: nothing to run")
         click.echo(f"RTMP ingest on rtmp://{rtmp.host}:{rtmp.port}/live/<stream key>; Ctrl-C stops")
+        server = None
+        if internal := flask_app.config["LIVE_INTERNAL_URL"]:
+            port = urlsplit(internal).port or 80
+            server = make_server(http_host, port, flask_app, threaded=True)
+            threading.Thread(target=server.serve_forever, daemon=True, name="origin").start()
+            click.echo(f"live media for the web nodes on {http_host}:{port} ({internal})")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             click.echo("stopping: ending the rooms live here")
         finally:
             live.close()
+            if server is not None:
+                server.shutdown()
 
     @app.cli.command("demo")
     def demo_command() -> None:

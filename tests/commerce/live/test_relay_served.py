@@ -39,6 +39,14 @@ def wait_for(check, what: str, processes: Processes, timeout: float = WAIT_S):
     raise AssertionError(f"timed out waiting for {what}\n{processes.logs()}")
 
 
+def port_open(url: str) -> bool:
+    try:
+        requests.get(f"{url}/api/v1/auth/csrf", timeout=1)
+    except requests.ConnectionError:
+        return False
+    return True
+
+
 def files_in(folder: Path) -> list[str]:
     return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
 
@@ -72,16 +80,23 @@ def test_a_room_ingested_on_one_node_is_watched_through_another_and_replayed_fro
         "TRANSCODE_PRESET": "ultrafast",
         "HLS_SEGMENT_SECONDS": "2",
     }
-    rtmp_port = free_port()
-    ingest_url = processes.serve(LIVE_RTMP_PORT=str(rtmp_port), LIVE_ROOT=str(live["a"]), **common)
+    # The README's ingest node: `flask live-ingest`, serving its rooms' media on its internal URL.
+    rtmp_port, ingest_url = free_port(), f"http://127.0.0.1:{free_port()}"
+    ingest_env = {"LIVE_RTMP_PORT": str(rtmp_port), "LIVE_INTERNAL_URL": ingest_url}
+    ingest = processes._spawn(
+        ["live-ingest", "--http-host", "127.0.0.1"],
+        "ingest",
+        {**common, **ingest_env, "LIVE_ROOT": str(live["a"])},
+    )
     web_url = processes.serve(LIVE_ROOT=str(live["b"]), **common)
+    wait_for(lambda: ingest.poll() is None and port_open(ingest_url), "the ingest", processes)
     processes.worker("--queues", "media", LIVE_ROOT=str(live["c"]), **common)
 
     creator = create_user(creator=True)
-    studio = log_in(ingest_url, creator.email)
-    token = studio.get(f"{ingest_url}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
+    studio = log_in(web_url, creator.email)
+    token = studio.get(f"{web_url}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
     made = studio.post(
-        f"{ingest_url}/api/v1/live/rooms",
+        f"{web_url}/api/v1/live/rooms",
         json={"title": "Tea tasting", "featured_product_ids": []},
         headers={"X-CSRFToken": token},
         timeout=10,
@@ -89,7 +104,7 @@ def test_a_room_ingested_on_one_node_is_watched_through_another_and_replayed_fro
     assert made.status_code == 201, made.text
     room = made.json()["id"]
     key = studio.post(
-        f"{ingest_url}/api/v1/live/rooms/{room}/stream-key",
+        f"{web_url}/api/v1/live/rooms/{room}/stream-key",
         headers={"X-CSRFToken": token},
         timeout=10,
     ).json()["stream_key"]
