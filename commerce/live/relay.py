@@ -19,13 +19,14 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Iterator
 from datetime import datetime
 
 from flask import Flask, Response, current_app, request
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from commerce.errors import NotFound
@@ -33,6 +34,7 @@ from commerce.extensions import db
 from commerce.files.services import storage
 from commerce.live.models import LiveRoom
 from commerce.timeutil import utcnow
+from commerce.videos.models import READY, Video
 from media.live import remove_room_folder, room_folder
 from media.live.commands import RECORDING_DIR
 from media.live.relay import RelayedFeed, RelayHub, UpstreamError, fetch
@@ -44,7 +46,8 @@ TOKEN_SALT = "liveshop.live-relay"
 TOKEN_MAX_AGE_S = 30  # a token only opens the request it came with
 FETCH_TIMEOUT_S = 10.0  # a blocked playlist reload on the origin waits up to 3 segments
 RECORDING_OBJECT = "recording.mp4"
-ENDED_HLS_KEEP_S = 120.0  # the origin keeps an ended room's HLS (ENDLIST) this long for players
+FOLDER_POLL_S = 5.0  # how often an origin asks whether an ended room's replay is out
+FOLDER_WAIT_MAX_S = 24 * 3600.0  # a replay that never comes: the HLS folder goes after this
 EXTENSION = "live_relays"
 _PASSED_HEADERS = ("Content-Type", "Cache-Control", "Content-Length", "ETag", "Last-Modified")
 
@@ -189,15 +192,40 @@ def store_recording(app: Flask, public_id: str, recording: str | None) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(recording)  # the local backend may have copied across file systems
     shutil.rmtree(os.path.join(room_folder(root, public_id), RECORDING_DIR), ignore_errors=True)
-    # Nothing else ever removes this node's HLS folder when the replay is made elsewhere.
-    timer = threading.Timer(ENDED_HLS_KEEP_S, _remove_folder, (root, public_id))
-    timer.daemon = True
-    timer.start()
+    # The replay job removes the live folder of the machine it runs on: this node's HLS folder
+    # (ENDLIST, served until the replay is out) must go by itself once the replay is published.
+    threading.Thread(
+        target=_remove_folder_after_replay,
+        args=(app, public_id),
+        daemon=True,
+        name=f"live-folder-{public_id}",
+    ).start()
 
 
-def _remove_folder(root: str, public_id: str) -> None:
+def replay_published(session: Session, public_id: str) -> bool:
+    """The room's replay is out (or the room is gone): its live media is served no more."""
+    room = session.scalar(select(LiveRoom).where(LiveRoom.public_id == public_id))
+    if room is None:
+        return True
+    video = session.get(Video, room.replay_video_id) if room.replay_video_id else None
+    return video is not None and video.state == READY and video.is_published
+
+
+def _remove_folder_after_replay(app: Flask, public_id: str) -> None:
+    deadline = time.monotonic() + FOLDER_WAIT_MAX_S
+    while time.monotonic() < deadline:
+        try:
+            with app.app_context():
+                done = replay_published(db.session(), public_id)
+                db.session.remove()
+        except Exception:  # a database hiccup: ask again next turn
+            log.exception("live folder of room %s: replay state unknown", public_id)
+            done = False
+        if done:
+            break
+        time.sleep(FOLDER_POLL_S)
     try:
-        remove_room_folder(root, public_id)
+        remove_room_folder(app.config["LIVE_ROOT"], public_id)
     except (OSError, ValueError):
         log.exception("live folder of room %s not removed", public_id)
 
