@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from commerce.attribution.rules import DepthNotAllowed, check_paid_levels
 
@@ -208,3 +209,7 @@ def validate(settings: dict[str, Any]) -> None:
     except DepthNotAllowed as exc:
         raise RuntimeError(str(exc)) from exc
     check_jobs_backend(settings["JOBS_BACKEND"], settings["SQLALCHEMY_DATABASE_URI"])
+    internal = settings.get("LIVE_INTERNAL_URL")
+    parts = urlsplit(internal) if internal else None
+    if parts is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
+        raise RuntimeError(f"LIVE_INTERNAL_URL must be http(s)://host[:port], not {internal!r}")

@@ -119,3 +119,9 @@ def test_an_unreachable_origin_is_a_404_with_a_message(client, live_room):
         answer = client.get(f"/live/{public_id}/{path}")
         assert answer.status_code == 404, path
         assert "This live is not on air." in answer.get_data(as_text=True)
+
+
+@pytest.mark.parametrize("url", ["10.0.0.5:8000", "ftp://10.0.0.5", "http://"])
+def test_a_node_url_the_others_could_not_use_is_refused_at_start(make_app, url):
+    with pytest.raises(RuntimeError, match="LIVE_INTERNAL_URL"):
+        make_app(LIVE_INTERNAL_URL=url)
