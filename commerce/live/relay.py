@@ -18,8 +18,6 @@ import logging
 import os
 import shutil
 import tempfile
-import threading
-import time
 from collections.abc import Iterator
 from datetime import datetime
 
@@ -37,6 +35,7 @@ from commerce.timeutil import utcnow
 from commerce.videos.models import READY, Video
 from media.live import remove_room_folder, room_folder
 from media.live.commands import RECORDING_DIR
+from media.live.folders import ROOM_ID
 from media.live.relay import RelayedFeed, RelayHub, UpstreamError, fetch
 
 log = logging.getLogger(__name__)
@@ -46,8 +45,7 @@ TOKEN_SALT = "liveshop.live-relay"
 TOKEN_MAX_AGE_S = 30  # a token only opens the request it came with
 FETCH_TIMEOUT_S = 10.0  # a blocked playlist reload on the origin waits up to 3 segments
 RECORDING_OBJECT = "recording.mp4"
-FOLDER_POLL_S = 5.0  # how often an origin asks whether an ended room's replay is out
-FOLDER_WAIT_MAX_S = 24 * 3600.0  # a replay that never comes: the HLS folder goes after this
+SWEEP_BATCH = 500  # room ids per query when an origin looks for folders it may remove
 EXTENSION = "live_relays"
 _PASSED_HEADERS = ("Content-Type", "Cache-Control", "Content-Length", "ETag", "Last-Modified")
 
@@ -192,42 +190,39 @@ def store_recording(app: Flask, public_id: str, recording: str | None) -> None:
     with contextlib.suppress(FileNotFoundError):
         os.unlink(recording)  # the local backend may have copied across file systems
     shutil.rmtree(os.path.join(room_folder(root, public_id), RECORDING_DIR), ignore_errors=True)
-    # The replay job removes the live folder of the machine it runs on: this node's HLS folder
-    # (ENDLIST, served until the replay is out) must go by itself once the replay is published.
-    threading.Thread(
-        target=_remove_folder_after_replay,
-        args=(app, public_id),
-        daemon=True,
-        name=f"live-folder-{public_id}",
-    ).start()
-
-
-def replay_published(session: Session, public_id: str) -> bool:
-    """The room's replay is out (or the room is gone): its live media is served no more."""
-    room = session.scalar(select(LiveRoom).where(LiveRoom.public_id == public_id))
-    if room is None:
-        return True
-    video = session.get(Video, room.replay_video_id) if room.replay_video_id else None
-    return video is not None and video.state == READY and video.is_published
-
-
-def _remove_folder_after_replay(app: Flask, public_id: str) -> None:
-    deadline = time.monotonic() + FOLDER_WAIT_MAX_S
-    while time.monotonic() < deadline:
+    # The replay job removes the live folder of the machine it runs on, not this one's: the
+    # folders of this node's earlier rooms whose replays are out go now (this room's HLS, with
+    # its ENDLIST, is served until its own replay is out, and goes at a later room's end).
+    with app.app_context():
         try:
-            with app.app_context():
-                done = replay_published(db.session(), public_id)
-                db.session.remove()
-        except Exception:  # a database hiccup: ask again next turn
-            log.exception("live folder of room %s: replay state unknown", public_id)
-            done = False
-        if done:
-            break
-        time.sleep(FOLDER_POLL_S)
+            sweep_ended_folders(db.session(), root)
+        finally:
+            db.session.remove()
+
+
+def sweep_ended_folders(session: Session, root: str) -> list[str]:
+    """Remove this node's live folders of rooms whose replay is published; their ids."""
     try:
-        remove_room_folder(app.config["LIVE_ROOT"], public_id)
-    except (OSError, ValueError):
-        log.exception("live folder of room %s not removed", public_id)
+        names = [name for name in os.listdir(root) if ROOM_ID.fullmatch(name)]
+    except FileNotFoundError:
+        return []
+    done: list[str] = []
+    for start in range(0, len(names), SWEEP_BATCH):
+        done += session.scalars(
+            select(LiveRoom.public_id)
+            .join(Video, Video.id == LiveRoom.replay_video_id)
+            .where(
+                LiveRoom.public_id.in_(names[start : start + SWEEP_BATCH]),
+                Video.state == READY,
+                Video.published_at.is_not(None),
+            )
+        )
+    for public_id in done:
+        try:
+            remove_room_folder(root, public_id)
+        except (OSError, ValueError):
+            log.exception("live folder of room %s not removed", public_id)
+    return done
 
 
 @contextlib.contextmanager

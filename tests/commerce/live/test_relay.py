@@ -14,8 +14,11 @@ from commerce.live.relay import (
     RELAY_HEADER,
     LiveMediaOrigin,
     relay_token,
+    sweep_ended_folders,
     token_opens,
 )
+from commerce.timeutil import utcnow
+from commerce.videos.models import Video
 from media.live.flv import FlvParser
 from tests.media.live.origin_stub import OriginStub, video_tag
 
@@ -125,3 +128,28 @@ def test_an_unreachable_origin_is_a_404_with_a_message(client, live_room):
 def test_a_node_url_the_others_could_not_use_is_refused_at_start(make_app, url):
     with pytest.raises(RuntimeError, match="LIVE_INTERNAL_URL"):
         make_app(LIVE_INTERNAL_URL=url)
+
+
+def test_an_origin_sweeps_the_folders_of_rooms_whose_replay_is_out(app, make_room, tmp_path):
+    rooms = [make_room(live=True)[1] for _ in range(3)]
+    root = tmp_path / "origin-live"
+    for public_id in [*rooms, "not-a-room"]:
+        (root / public_id / "360p").mkdir(parents=True)
+        (root / public_id / "360p" / "index.m3u8").write_text("#EXTM3U\n")
+    with app.app_context():
+        found = {r.public_id: r for r in db.session.scalars(select(LiveRoom))}
+        for public_id, state, published in [(rooms[0], "ready", True), (rooms[1], "ready", False)]:
+            video = Video(
+                public_id=f"rp{public_id[:10]}",
+                creator_id=found[public_id].creator_id,
+                title="Replay",
+                state=state,
+                published_at=utcnow() if published else None,
+            )
+            db.session.add(video)
+            db.session.flush()
+            found[public_id].replay_video_id = video.id
+        db.session.commit()
+        assert sweep_ended_folders(db.session(), str(root)) == [rooms[0]]
+    # Published: gone. Unpublished replay, no replay yet, unknown folder: kept.
+    assert sorted(p.name for p in root.iterdir()) == sorted([rooms[1], rooms[2], "not-a-room"])
