@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -121,6 +121,9 @@ live-bench-deps: setup
 
 bench-live: live-bench-deps ## Live glass-to-glass latency: our HLS + low-latency FLV vs bare ffmpeg and nginx-rtmp
 	$(PY) bench/live_latency_bench.py 30
+
+bench-live-relay: setup ## Low-latency FLV through another web node (the relay) vs read directly from the ingest node
+	$(PY) bench/live_relay_bench.py $${BENCH_SECONDS:-20} $${BENCH_VIEWERS:-10}
 
 bench-live-browser: live-bench-deps ## Live latency seen in Chromium: the room page (mpegts.js, hls.js), then our HLS vs nginx-rtmp's played alike
 	$(if $(BENCH_ARGS),$(PY) bench/live_browser_latency_bench.py $(BENCH_ARGS),$(PY) bench/live_browser_latency_bench.py 40 --pages ll,hlsjs && $(PY) bench/live_browser_latency_bench.py 40 --pages hlsjs,nginx)

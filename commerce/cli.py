@@ -7,10 +7,12 @@ import os
 import secrets
 import signal
 import threading
+from urllib.parse import urlsplit
 
 import click
 from flask import Flask, current_app
 from flask_migrate import upgrade
+from werkzeug.serving import make_server
 
 from commerce.extensions import socketio
 from commerce.jobs.cli import jobs_group
@@ -107,6 +109,9 @@ def register_commands(app: Flask) -> None:
             click.echo("JOBS_BACKEND=procrastinate: jobs run in `flask worker` processes")
         elif flask_app.config["JOBS_MODE"] == "inprocess":
             workers = [worker.start() for worker in in_process_workers(flask_app)]
+        if not flask_app.config["LIVE_INTERNAL_URL"] and host not in ("0.0.0.0", "::"):
+            # Where the other nodes fetch the rooms ingested here (commerce/live/relay.py).
+            flask_app.config["LIVE_INTERNAL_URL"] = f"http://{host}:{port}"
         live = ingest()
         rtmp = live.start_rtmp()
         if rtmp is not None:
@@ -124,8 +129,17 @@ def register_commands(app: Flask) -> None:
             stop_workers(workers, flask_app.config["JOB_DRAIN_SECONDS"])
 
     @app.cli.command("live-ingest")
-    def live_ingest_command() -> None:
-        """Run the RTMP ingest alone (one ingest node; LIVE_ROOT shared with the web nodes)."""
+    @click.option(
+        "--http-host",
+        default="0.0.0.0",
+        show_default=True,
+        help="With LIVE_INTERNAL_URL: the address its port is served on (the web nodes fetch "
+        "the rooms' FLV feed and HLS there).",
+    )
+    def live_ingest_command(http_host: str) -> None:
+        """Run the RTMP ingest alone (an ingest node); with LIVE_INTERNAL_URL it also serves
+        the rooms' media to the web nodes on that URL's port (no shared LIVE_ROOT needed)."""
+        flask_app = current_app._get_current_object()  # type: ignore[attr-defined]
         # An operator reads here which publishes were refused and why, and rooms taken over.
         logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         for name in ("media.live", "commerce.live"):
@@ -140,12 +154,20 @@ def register_commands(app: Flask) -> None:
             f"RTMP ingest on rtmp://{rtmp.host}:{rtmp.port}/live/<stream key> (node {live.node}); "
             "SIGTERM or Ctrl-C stops"
         )
+        server = None
+        if internal := flask_app.config["LIVE_INTERNAL_URL"]:
+            port = urlsplit(internal).port or 80
+            server = make_server(http_host, port, flask_app, threaded=True)
+            threading.Thread(target=server.serve_forever, daemon=True, name="origin").start()
+            click.echo(f"live media for the web nodes on {http_host}:{port} ({internal})")
         try:
             threading.Event().wait()
         except KeyboardInterrupt:
             click.echo("stopping: the rooms live here wait for their broadcasters to reconnect")
         finally:
             live.close()
+            if server is not None:
+                server.shutdown()
         click.echo("stopped")
 
     @app.cli.command("demo")

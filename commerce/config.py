@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 from typing import Any
+from urllib.parse import urlsplit
 
 from commerce.attribution.rules import DepthNotAllowed, check_paid_levels
 
@@ -152,9 +153,12 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # With Redis (REDIS_URL or a redis:// message queue) viewer counts are shared between
         # processes; a process that stops ticking stops counting after this (presence.py).
         "LIVE_PRESENCE_TTL_SECONDS": float(os.environ.get("LIVE_PRESENCE_TTL_SECONDS") or 5.0),
-        # Live ingest (commerce/live/ingest.py): room folders under LIVE_ROOT, shared by every web
-        # node that serves /live/<id>/hls; RTMP for OBS on LIVE_RTMP_PORT (0 = off).
+        # Live ingest (commerce/live/ingest.py): room folders under LIVE_ROOT, this node's own
+        # (other nodes fetch them through LIVE_INTERNAL_URL); RTMP on LIVE_RTMP_PORT (0 = off).
         "LIVE_ROOT": os.environ.get("LIVE_ROOT", os.path.join(instance_path, "live")),
+        # This process's base URL as the other nodes reach it: a room ingested here is recorded
+        # with it, and the other web nodes fetch the room's FLV feed and HLS from it.
+        "LIVE_INTERNAL_URL": os.environ.get("LIVE_INTERNAL_URL") or None,
         "LIVE_RTMP_HOST": os.environ.get("LIVE_RTMP_HOST", "127.0.0.1"),
         "LIVE_RTMP_PORT": _int("LIVE_RTMP_PORT", 1935),
         "LIVE_SEGMENT_SECONDS": float(os.environ.get("LIVE_SEGMENT_SECONDS") or 1.0),
@@ -213,3 +217,7 @@ def validate(settings: dict[str, Any]) -> None:
     except DepthNotAllowed as exc:
         raise RuntimeError(str(exc)) from exc
     check_jobs_backend(settings["JOBS_BACKEND"], settings["SQLALCHEMY_DATABASE_URI"])
+    internal = settings.get("LIVE_INTERNAL_URL")
+    parts = urlsplit(internal) if internal else None
+    if parts is not None and (parts.scheme not in ("http", "https") or not parts.hostname):
+        raise RuntimeError(f"LIVE_INTERNAL_URL must be http(s)://host[:port], not {internal!r}")

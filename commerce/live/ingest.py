@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from commerce.errors import DomainError
 from commerce.extensions import db
-from commerce.live import rules
+from commerce.live import relay, rules
 from commerce.live.handover import (
     do_claim_ingest,
     do_drop_ingest,
@@ -219,6 +219,7 @@ class LiveIngest:
             except DomainError:  # the creator pressed Go live at the same moment: read again
                 session.rollback()
                 room = do_stream_started(session, media.room_id, utcnow())
+            relay.claim_origin(session, room, self.app.config)  # other nodes fetch it here
             session.commit()
             ended = room is None or room.state == rules.ENDED
         if ended:  # ended (or deleted) before its media became playable
@@ -228,6 +229,8 @@ class LiveIngest:
         with self._session() as session:
             room = session.scalar(select(LiveRoom).where(LiveRoom.public_id == media.room_id))
             if room is not None and room.state == rules.LIVE:
+                # Resumed here, maybe after another node died: the other nodes now fetch it here.
+                relay.claim_origin(session, room, self.app.config)
                 publish_stream(session, room, "live")
                 session.commit()
 
@@ -241,6 +244,8 @@ class LiveIngest:
             return holds_ingest(session, media.room_id, self.node)
 
     def _on_ended(self, event: RoomEnded) -> None:
+        relay.store_recording(self.app, event.room_id, event.recording)  # before the replay job
+
         def end(session: Session) -> None:
             do_stream_ended(
                 session,

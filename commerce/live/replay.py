@@ -16,7 +16,7 @@ from commerce.files.models import StoredObject
 from commerce.files.services import storage
 from commerce.jobs.registry import MEDIA
 from commerce.jobs.runner import JobContext, job_handler
-from commerce.live import rules
+from commerce.live import relay, rules
 from commerce.live.fanout import channel
 from commerce.live.models import LiveRoom
 from commerce.live.queries import pin_history
@@ -211,13 +211,14 @@ def make_replay(payload: dict[str, Any], ctx: JobContext) -> None:
         if timeline and not room.media_timeline:
             room.media_timeline = timeline_json(timeline)
     if video is None:
-        video = do_create_replay_video(
-            session,
-            storage(),
-            room,
-            recording,
-            max_seconds=config["LIVE_REPLAY_MAX_SECONDS"],
-        )
+        with relay.recording_file(recording, room) as local:  # the live folder's, or storage's
+            video = do_create_replay_video(
+                session,
+                storage(),
+                room,
+                local,
+                max_seconds=config["LIVE_REPLAY_MAX_SECONDS"],
+            )
         session.commit()  # the source is stored and linked: a retry resumes from here
     pipeline.transcode(
         {"video_id": video.id, "max_seconds": config["LIVE_REPLAY_MAX_SECONDS"]}, ctx
@@ -240,3 +241,4 @@ def remove_live_media(live_root: str, room: LiveRoom) -> None:
         remove_room_folder(live_root, room.public_id)
     except (OSError, ValueError):  # the replay is safe: a folder left over is an operator's
         log.exception("live folder of room %s not removed", room.public_id)
+    relay.forget_recording(room)

@@ -37,7 +37,7 @@ from commerce.errors import (
     ValidationFailed,
 )
 from commerce.extensions import db
-from commerce.live import rules, services
+from commerce.live import relay, rules, services
 from commerce.live.ingest import ingest
 from commerce.live.models import LiveRoom
 from commerce.timeutil import utcnow
@@ -149,6 +149,9 @@ def hls(public_id: str, path: str) -> Response:
     full = safe_join(folder, path) if folder else None
     if full is None:
         raise NotFound(_("Not found."))
+    if not os.path.exists(full) and (origin := relay.relay_origin(db.session(), room)):
+        db.session.remove()  # held by neither the proxied wait nor the transfer
+        return relay.proxy_hls(room.public_id, path, origin)  # ingested on another node
     mimetype = HLS_TYPES[os.path.splitext(path)[1]]
     if path.endswith(".m3u8"):
         db.session.remove()  # a blocked reload holds no database connection
@@ -212,19 +215,24 @@ def flv(public_id: str) -> Response:
     websocket = is_websocket()
     room = db.session.scalar(db.select(LiveRoom).where(LiveRoom.public_id == public_id))
     live = ingest()
-    media = live.media_room(public_id) if room is not None and room.state == rules.LIVE else None
-    if media is None:
+    on_air = room if room is not None and room.state == rules.LIVE else None
+    media = live.media_room(public_id) if on_air else None
+    feed = media.low_latency if media is not None else None
+    if feed is None and on_air and (origin := relay.relay_origin(db.session(), on_air)):
+        feed = relay.relayed_feed(public_id, origin)  # ingested on another node
+    if feed is None:
         message = _("This live is not on air.")
         if websocket:
             return _refuse(4404, message)
         raise NotFound(message)
-    if not live.take_viewer_slot(public_id):
+    counted = not relay.from_relay(public_id)  # another node's relay is not a viewer here
+    if counted and not live.take_viewer_slot(public_id):
         message = _("This live is full: try the standard player.")
         if websocket:
             return _refuse(4503, message)
         raise LiveFull(message)
     db.session.remove()  # no database connection held for the whole show
-    subscription = media.low_latency.subscribe()
+    subscription = feed.subscribe()
     released = False
 
     def release() -> None:
@@ -232,7 +240,8 @@ def flv(public_id: str) -> Response:
         if not released:
             released = True
             subscription.close()
-            live.release_viewer_slot(public_id)
+            if counted:
+                live.release_viewer_slot(public_id)
 
     if not websocket:
 

@@ -52,8 +52,10 @@ class Deployment:
             sys.executable, "-m", "gunicorn", "-c", str(ROOT / "gunicorn.conf.py"),
             "-b", f"{node.address}:{WEB_PORT}", "--chdir", str(ROOT), "app:create_app()",
         ]  # fmt: skip
-        self.webs[name] = node.spawn(argv, self.node_env(node), "web")
         url = f"http://{node.address}:{WEB_PORT}"
+        # Where the other nodes fetch the media of a room whose camera streams into this node.
+        env = {**self.node_env(node), "LIVE_INTERNAL_URL": url}
+        self.webs[name] = node.spawn(argv, env, "web")
         wait_http(f"{url}/api/v1/auth/csrf", what=f"web node {name}")
         self.urls[name] = url
         return url
