@@ -244,6 +244,11 @@ def recording_file(local_path: str, room: LiveRoom) -> Iterator[str]:
         yield copy
 
 
+def recording_stored(room: LiveRoom) -> bool:
+    """Whether the ingest node that ended the room put its recording in storage."""
+    return storage().exists(recording_key(room.public_id))
+
+
 def forget_recording(room: LiveRoom) -> None:
     """The replay is published (it holds its own copy): the stored recording goes."""
     try:

@@ -201,7 +201,7 @@ def make_replay(payload: dict[str, Any], ctx: JobContext) -> None:
         remove_live_media(config["LIVE_ROOT"], room)
         return
     recording = recording_path(config["LIVE_ROOT"], room)
-    if video is None and not os.path.exists(recording):
+    if video is None and not os.path.exists(recording) and not relay.recording_stored(room):
         # No process finalised it (the ingest was killed, the room ended by the sweep): make it
         # from every readable part, in order, and place them in the show.
         made, timeline = finalise_recording(room_folder(config["LIVE_ROOT"], room.public_id))
