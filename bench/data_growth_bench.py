@@ -25,7 +25,7 @@ import requests
 from werkzeug.security import generate_password_hash
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import growth_seed as seed  # noqa: E402
+import growth_seed as seed
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/growth_bench"
@@ -46,7 +46,9 @@ def reset_and_migrate(url: str, env: dict[str, str]) -> None:
     )
 
 
-def grow(url: str, orders: tuple[int, int], videos: tuple[int, int], shares: tuple[int, int]) -> float:
+def grow(
+    url: str, orders: tuple[int, int], videos: tuple[int, int], shares: tuple[int, int]
+) -> float:
     """Add orders, videos and shares with ids in the given ranges; returns the seconds taken."""
     started = time.monotonic()
     with psycopg.connect(libpq(url), autocommit=False) as conn, conn.cursor() as cur:
@@ -138,7 +140,9 @@ def pages(url: str) -> dict[str, tuple[str, str]]:
     }
 
 
-def measure(base: str, targets: dict[str, tuple[str, str]], n: int, warm: int) -> dict[str, dict[str, float]]:
+def measure(
+    base: str, targets: dict[str, tuple[str, str]], n: int, warm: int
+) -> dict[str, dict[str, float]]:
     sessions: dict[str, requests.Session] = {}
     result = {}
     for name, (who, path) in targets.items():
@@ -158,7 +162,7 @@ def measure(base: str, targets: dict[str, tuple[str, str]], n: int, warm: int) -
         result[name] = {
             "first": first,
             "p50": statistics.median(times),
-            "p95": times[max(0, int(round(0.95 * len(times))) - 1)],
+            "p95": times[max(0, round(0.95 * len(times)) - 1)],
         }
         print(
             f"    {name:<19} p50 {result[name]['p50']:7.1f} ms  p95 {result[name]['p95']:7.1f} ms"
@@ -170,7 +174,9 @@ def measure(base: str, targets: dict[str, tuple[str, str]], n: int, warm: int) -
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL)
+    parser.add_argument(
+        "--database-url", default=os.environ.get("BENCH_DATABASE_URL") or DEFAULT_URL
+    )
     parser.add_argument("--small", type=int, default=10_000, help="orders at the reference size")
     parser.add_argument("--big", type=int, default=1_000_000, help="orders at the grown size")
     parser.add_argument("--requests", type=int, default=50, help="measured requests per page")
@@ -214,7 +220,9 @@ def main() -> int:
         finally:
             proc.terminate()
             proc.wait(20)
-    print(f"\n  {'page':<19} {'p95 10k (ref)':>14} {'p95 1M':>10} {'ratio':>7}  target <= {TARGET}x")
+    print(
+        f"\n  {'page':<19} {'p95 10k (ref)':>14} {'p95 1M':>10} {'ratio':>7}  target <= {TARGET}x"
+    )
     summary = []
     worst = 0.0
     for name in figures["10k"]:
@@ -223,7 +231,9 @@ def main() -> int:
         worst = max(worst, ratio)
         verdict = "OK" if ratio <= TARGET else "OVER"
         print(f"  {name:<19} {small:11.1f} ms {big:7.1f} ms {ratio:6.2f}x  {verdict}")
-        summary.append(f"{name}_p95_10k_ms={small:.1f} {name}_p95_1m_ms={big:.1f} {name}_ratio={ratio:.2f}")
+        summary.append(
+            f"{name}_p95_10k_ms={small:.1f} {name}_p95_1m_ms={big:.1f} {name}_ratio={ratio:.2f}"
+        )
     print(" ".join(summary) + f" worst_ratio={worst:.2f}")
     return 0 if worst <= TARGET else 1
 

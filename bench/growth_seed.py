@@ -36,7 +36,8 @@ def seed_people(cur: Any, password_hash: str) -> None:
         """
         INSERT INTO users (id, email, password_hash, display_name, bio, is_creator, is_merchant,
                            is_admin, created_at, session_version)
-        SELECT i, 'u' || i || '@bench.example', CASE WHEN i IN (%(c)s, %(m)s) THEN %(pw)s ELSE 'x' END,
+        SELECT i, 'u' || i || '@bench.example',
+               CASE WHEN i IN (%(c)s, %(m)s) THEN %(pw)s ELSE 'x' END,
                'User ' || i, '', i <= %(creators)s, i > %(creators)s AND i < %(buyer)s, false,
                now() - interval '400 days', 0
         FROM generate_series(1, %(last)s) AS i

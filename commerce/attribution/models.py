@@ -64,14 +64,18 @@ class Commission(db.Model):
     """One person credited for one order line, frozen at payment (paid or not, and why)."""
 
     __tablename__ = "commissions"
-    __table_args__ = (UniqueConstraint("order_line_id", "role", "level"),)
+    __table_args__ = (
+        UniqueConstraint("order_line_id", "role", "level"),
+        # A payee's newest commissions (dashboards, charts) without sorting all of them.
+        Index("ix_commissions_user_recent", "user_id", "created_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_line_id: Mapped[int] = mapped_column(ForeignKey("order_lines.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     role: Mapped[str] = mapped_column(String(16))  # creator | sharer
     level: Mapped[int]  # 0 creator, 1 direct sharer, 2 upline, ...
-    share_id: Mapped[int | None] = mapped_column(ForeignKey("shares.id"))
+    share_id: Mapped[int | None] = mapped_column(ForeignKey("shares.id"), index=True)
     base_minor: Mapped[int] = mapped_column(MONEY)
     rate_bp: Mapped[int]
     # As frozen at payment; refunds append ledger entries.

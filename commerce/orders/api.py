@@ -194,10 +194,16 @@ def place_order(body: OrderIn) -> Response:
 )
 def list_orders(query: OrderQuery) -> OrderPage:
     user = require_merchant() if query.role == "merchant" else require_user()
-    items, total = lifecycle.list_orders(
-        db.session, user, role=query.role, state=query.state, page=query.page
+    listing = lifecycle.list_orders(
+        db.session, user, role=query.role, state=query.state, cursor=query.cursor, page=query.page
     )
-    return OrderPage(items=[order_out(o) for o in items], page=query.page, total=total)
+    return OrderPage(
+        items=[order_out(o) for o in listing.items],
+        page=query.page,
+        total=listing.total,
+        total_exact=listing.total_exact,
+        next_cursor=listing.next_cursor,
+    )
 
 
 @endpoint(bp, "/orders/<order_id>", summary="An order of yours", response=OrderOut, errors=(404,))

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
 from flask_babel import gettext as _
-from sqlalchemy import CursorResult, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, and_, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from commerce.accounts.models import User
 from commerce.errors import Conflict, NotFound
@@ -23,6 +24,7 @@ from commerce.orders.rules import (
     IllegalTransition,
     check_transition,
 )
+from commerce.pagination import decode_cursor, encode_cursor
 
 STATE_NAMES = {
     "pending_payment": "awaiting payment",
@@ -57,20 +59,63 @@ def access_order_for_party(session: Session, public_id: str, user: User) -> Orde
     return order
 
 
+# Counting a heavy seller's orders grows with them: past this many the list says "more than".
+COUNT_LIMIT = 1000
+
+
+@dataclass
+class OrderList:
+    items: list[Order]
+    total: int  # exact up to COUNT_LIMIT
+    total_exact: bool
+    next_cursor: str | None  # the page after this one, if any
+
+
 def list_orders(
-    session: Session, user: User, *, role: str, state: str | None, page: int, per_page: int = 20
-) -> tuple[list[Order], int]:
+    session: Session,
+    user: User,
+    *,
+    role: str,
+    state: str | None,
+    cursor: str | None = None,
+    page: int = 1,
+    per_page: int = 20,
+) -> OrderList:
+    """Newest first; by keyset after `cursor`, or by `page` (OFFSET, kept for old links)."""
     owner = Order.buyer_id if role == "buyer" else Order.merchant_id
     query = select(Order).where(owner == user.id)
     if state:
         query = query.where(Order.state == state)
-    total = session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rows = session.scalars(
-        query.order_by(Order.created_at.desc(), Order.id.desc())
-        .offset((page - 1) * per_page)
-        .limit(per_page)
+    counted = (
+        session.scalar(
+            select(func.count()).select_from(
+                query.with_only_columns(Order.id).limit(COUNT_LIMIT + 1).subquery()
+            )
+        )
+        or 0
     )
-    return list(rows), total
+    if cursor:
+        stamp, ident = decode_cursor(cursor)
+        query = query.where(
+            or_(Order.created_at < stamp, and_(Order.created_at == stamp, Order.id < ident))
+        )
+    else:
+        query = query.offset((page - 1) * per_page)
+    rows = list(
+        session.scalars(
+            query.order_by(Order.created_at.desc(), Order.id.desc())
+            .limit(per_page + 1)
+            .options(selectinload(Order.lines))
+        )
+    )
+    items = rows[:per_page]
+    more = len(rows) > per_page
+    return OrderList(
+        items,
+        total=min(counted, COUNT_LIMIT),
+        total_exact=counted <= COUNT_LIMIT,
+        next_cursor=encode_cursor(items[-1].created_at, items[-1].id) if more else None,
+    )
 
 
 def illegal(error: IllegalTransition) -> Conflict:

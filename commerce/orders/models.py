@@ -93,6 +93,9 @@ class Order(db.Model):
     __table_args__ = (
         CheckConstraint("refunded_minor >= 0 AND refunded_minor <= total_minor", "refund_bounds"),
         Index("ix_orders_state_expires", "state", "expires_at"),
+        # The newest orders of one seller or buyer, read by keyset (lifecycle.list_orders).
+        Index("ix_orders_merchant_recent", "merchant_id", "created_at", "id"),
+        Index("ix_orders_buyer_recent", "buyer_id", "created_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -157,7 +160,8 @@ class OrderLine(db.Model):
     source_key: Mapped[str | None] = mapped_column(String(40))
     creator_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # Sharer attribution, frozen at payment: the click that won and the chain (nearest first).
-    click_id: Mapped[int | None] = mapped_column(ForeignKey("share_clicks.id"))
+    # Indexed: the dashboards count the orders won through a share's clicks.
+    click_id: Mapped[int | None] = mapped_column(ForeignKey("share_clicks.id"), index=True)
     chain: Mapped[list[int] | None] = mapped_column(JSON)  # sharer user ids, nearest first
     attributed_at: Mapped[datetime | None]
 

@@ -140,12 +140,16 @@ class OrderQuery(Schema):
     role: Literal["buyer", "merchant"] = "buyer"
     state: str | None = Field(default=None, max_length=20)
     page: int = Field(default=1, ge=1, le=10000)
+    # The `next_cursor` of the page before: keyset pages, as fast deep as on top (page is ignored).
+    cursor: str | None = Field(default=None, max_length=200)
 
 
 class OrderPage(Schema):
     items: list[OrderOut]
     page: int
-    total: int
+    total: int  # counted up to 1000: total_exact is false beyond
+    total_exact: bool
+    next_cursor: str | None  # pass as `cursor` for the next page; null on the last one
 
 
 class PlacedOrders(Schema):

@@ -23,21 +23,31 @@ def _state_filter() -> str | None:
 @bp.get("/orders")
 @login_required
 def my_orders() -> str:
-    page = page_arg()
-    items, total = lifecycle.list_orders(
-        db.session, require_user(), role="buyer", state=_state_filter(), page=page
+    listing = lifecycle.list_orders(
+        db.session,
+        require_user(),
+        role="buyer",
+        state=_state_filter(),
+        cursor=request.args.get("cursor") or None,
+        page=page_arg(),
     )
-    return render_template("orders/list.html", items=items, total=total, page=page, role="buyer")
+    return render_template("orders/list.html", listing=listing, role="buyer", state=_state_filter())
 
 
 @bp.get("/merchant/orders")
 @login_required
 def merchant_orders() -> str:
-    page = page_arg()
-    items, total = lifecycle.list_orders(
-        db.session, require_merchant(), role="merchant", state=_state_filter(), page=page
+    listing = lifecycle.list_orders(
+        db.session,
+        require_merchant(),
+        role="merchant",
+        state=_state_filter(),
+        cursor=request.args.get("cursor") or None,
+        page=page_arg(),
     )
-    return render_template("orders/list.html", items=items, total=total, page=page, role="merchant")
+    return render_template(
+        "orders/list.html", listing=listing, role="merchant", state=_state_filter()
+    )
 
 
 @bp.get("/orders/<public_id>")
