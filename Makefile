@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay bench-growth translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -103,6 +103,9 @@ bench-instant: setup ## Upload complete to playable: H.264 copied at once, HEVC 
 
 bench-jobs-procrastinate: setup ## The same with JOBS_BACKEND=procrastinate (BENCH_DATABASE_URL: a PostgreSQL database it empties)
 	$(PY) bench/jobs_priority_bench.py --backend procrastinate --database-url $${BENCH_DATABASE_URL:?set BENCH_DATABASE_URL=postgresql+psycopg://...}
+
+bench-growth: setup ## p95 of five pages at 10k and at 1M orders on PostgreSQL (BENCH_DATABASE_URL, default growth_bench: emptied); ~10 min
+	$(PY) bench/data_growth_bench.py --database-url $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/growth_bench}
 
 bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python-socketio broadcast
 	$(PY) bench/pin_fanout_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
