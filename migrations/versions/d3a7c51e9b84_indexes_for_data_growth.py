@@ -1,7 +1,7 @@
 """Indexes for data growth: newest orders and commissions per person, shares' orders
 
 Revision ID: d3a7c51e9b84
-Revises: c4e8a1f0b7d2
+Revises: d3a9e5b1c7f2
 Create Date: 2026-12-05 08:45:00.000000
 
 """
@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "d3a7c51e9b84"
-down_revision = "c4e8a1f0b7d2"
+down_revision = "d3a9e5b1c7f2"
 branch_labels = None
 depends_on = None
 
