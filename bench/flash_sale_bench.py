@@ -128,9 +128,9 @@ def start_servers(
 def prepare(url: str, buyers: int) -> tuple[int, list[dict[str, Any]]]:
     """A migrated, empty database; a product with 100 units; buyers with sessions and addresses."""
     from flask import g, session
-    from flask_migrate import upgrade
     from flask_wtf.csrf import generate_csrf
 
+    from bench.schema import fresh_schema
     from commerce.accounts.models import User
     from commerce.catalog.models import Product
     from commerce.extensions import db
@@ -138,10 +138,7 @@ def prepare(url: str, buyers: int) -> tuple[int, list[dict[str, Any]]]:
 
     app = bench_app(url, 5)
     with app.app_context():
-        if url.startswith("postgresql"):
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
+        fresh_schema()
         merchant = User(
             email="shop@bench", display_name="Shop", bio="", is_merchant=True, password_hash="!"
         )

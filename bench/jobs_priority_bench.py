@@ -111,10 +111,9 @@ class Deployment:
 
 def seed(database_url: str) -> dict[str, Any]:
     """Migrate, then a creator, a merchant with a product, and a buyer with an address."""
-    from flask_migrate import upgrade
-    from sqlalchemy import text
 
     from app import create_app
+    from bench.schema import fresh_schema
     from commerce.accounts.models import User
     from commerce.catalog.models import Product
     from commerce.extensions import db
@@ -122,10 +121,7 @@ def seed(database_url: str) -> dict[str, Any]:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "jobs-bench"})
     with app.app_context():
-        if database_url.startswith("postgresql"):
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
+        fresh_schema()
         people = {}
         for key, flags in {
             "creator": {"is_creator": True},

@@ -104,10 +104,9 @@ def free_port() -> int:
 def prepare(url: str) -> dict[str, Any]:
     """A migrated, empty database; a creator who is live with three products on the shelf."""
     from flask import g, session
-    from flask_migrate import upgrade
     from flask_wtf.csrf import generate_csrf
-    from sqlalchemy import text
 
+    from bench.schema import fresh_schema
     from commerce.accounts.models import User
     from commerce.catalog.models import Product
     from commerce.extensions import db
@@ -117,10 +116,7 @@ def prepare(url: str) -> dict[str, Any]:
 
     app = bench_app(url)
     with app.app_context():
-        if url.startswith("postgresql"):
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
+        fresh_schema()
         creator = User(
             email="live@bench",
             display_name="Live",

@@ -63,10 +63,9 @@ def serve(manager: str, port: int) -> None:
 
 def seed(database_url: str) -> dict[str, Any]:
     """Migrate, then a host (creator and merchant) with three products, a buyer with an address."""
-    from flask_migrate import upgrade
-    from sqlalchemy import text
 
     from app import create_app
+    from bench.schema import fresh_schema
     from commerce.accounts.models import User
     from commerce.catalog.models import Product
     from commerce.extensions import db
@@ -74,10 +73,7 @@ def seed(database_url: str) -> dict[str, Any]:
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": database_url, "SECRET_KEY": "outage-bench"})
     with app.app_context():
-        if database_url.startswith("postgresql"):
-            db.session.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
-            db.session.commit()
-        upgrade()
+        fresh_schema()
         host = User(
             email="host@bench.test", display_name="Host", bio="", is_creator=True, is_merchant=True
         )
