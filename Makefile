@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay bench-growth translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay bench-growth bench-feed bench-search bench-notify translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -70,10 +70,11 @@ worker: ## Run background jobs in this process (use with JOBS_MODE=worker for th
 demo: ## Add the demo content
 	$(FLASK) demo
 
-lint: $(VENV)/.installed ## ruff lint + format check, mypy on rules and services
+lint: $(VENV)/.installed ## ruff lint + format check, mypy on rules and services, areas import downward only
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
+	$(VENV)/bin/lint-imports --no-cache
 
 format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 	$(VENV)/bin/ruff check --fix .
@@ -106,6 +107,15 @@ bench-jobs-procrastinate: setup ## The same with JOBS_BACKEND=procrastinate (BEN
 
 bench-growth: setup ## p95 of five pages at 10k and at 1M orders on PostgreSQL (BENCH_DATABASE_URL, default growth_bench: emptied); ~10 min
 	$(PY) bench/data_growth_bench.py --database-url $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/growth_bench}
+
+bench-feed: setup ## For you and Following p95 at 100k videos next to an indexed ORDER BY created_at, and the watch-time beacon next to the view count, on PostgreSQL (BENCH_DATABASE_URL, default feed_bench: emptied); ~2 min
+	$(PY) bench/feed_rank_bench.py --database-url $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/feed_bench}
+
+bench-search: setup ## Search p95 (Chinese and English words) at 100k videos next to For you and an indexed ORDER BY created_at, on PostgreSQL (BENCH_DATABASE_URL, default search_bench: emptied); ~3 min
+	$(PY) bench/search_bench.py --database-url $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/search_bench}
+
+bench-notify: setup ## Go-live to 100,000 followers (1,000 online over Socket.IO): all stored and the last online event, next to a bare INSERT ... SELECT, on PostgreSQL (BENCH_DATABASE_URL, default notify_bench: emptied)
+	$(PY) bench/notify_bench.py --database-url $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/notify_bench}
 
 bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python-socketio broadcast
 	$(PY) bench/pin_fanout_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)

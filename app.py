@@ -12,7 +12,18 @@ from flask import Flask, jsonify
 from flask_babel import get_locale
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from commerce import config, errors, inputs, message_queue, realtime, security, webprocess
+from commerce import (
+    config,
+    errors,
+    inputs,
+    message_queue,
+    pwa,
+    realtime,
+    security,
+    shell,
+    visitor,
+    webprocess,
+)
 from commerce.accounts import api as accounts_api
 from commerce.accounts import views as accounts_views
 from commerce.accounts.auth import current_user, load_user
@@ -23,10 +34,10 @@ from commerce.attribution import hooks as attribution_hooks
 from commerce.attribution import jobs as attribution_jobs  # noqa: F401  (registers job kinds)
 from commerce.attribution import models as attribution_models  # noqa: F401  (registers tables)
 from commerce.attribution import views as attribution_views
-from commerce.attribution import visitor
 from commerce.catalog import api as catalog_api
 from commerce.catalog import views as catalog_views
 from commerce.cli import register_commands
+from commerce.comments import api as comments_api
 from commerce.extensions import babel, csrf, db, migrate, socketio
 from commerce.files import views as files_views
 from commerce.files.services import object_url
@@ -37,11 +48,20 @@ from commerce.live import chat_api as live_chat_api
 from commerce.live import events as live_events  # noqa: F401  (registers handlers)
 from commerce.live import fanout as live_fanout
 from commerce.live import ingest as live_ingest
+from commerce.live import reminders_api as live_reminders_api
 from commerce.live import replay_api as live_replay_api
 from commerce.live import resync as live_resync
 from commerce.live import streams as live_streams
 from commerce.live import views as live_views
+from commerce.moderation import admin as moderation_admin
+from commerce.moderation import api as moderation_api
+from commerce.moderation import labels as moderation_labels
 from commerce.money import format_money
+from commerce.notifications import api as notifications_api
+from commerce.notifications import email as notifications_email  # noqa: F401  (job kinds)
+from commerce.notifications import fanout as notifications_fanout  # noqa: F401  (job kinds)
+from commerce.notifications import hooks as notifications_hooks
+from commerce.notifications import views as notifications_views
 from commerce.orders import api as orders_api
 from commerce.orders import jobs as orders_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.orders import models as orders_models  # noqa: F401  (registers tables)
@@ -50,9 +70,17 @@ from commerce.payments import api as payments_api
 from commerce.payments import models as payments_models  # noqa: F401  (registers tables)
 from commerce.payments import views as payments_views
 from commerce.payments.webhooks import make_provider
+from commerce.reviews import api as reviews_api
+from commerce.reviews import views as reviews_views
+from commerce.search import api as search_api
+from commerce.search import indexing as search_indexing  # noqa: F401  (keeps documents current)
+from commerce.search import views as search_views
+from commerce.social import api as social_api
+from commerce.social import views as social_views
 from commerce.videos import api as videos_api
 from commerce.videos import events as videos_events  # noqa: F401  (registers handlers)
 from commerce.videos import pipeline as videos_pipeline  # noqa: F401  (registers job kinds)
+from commerce.videos import reactions_api as videos_reactions_api
 from commerce.videos import views as videos_views
 from media.storage import make_storage
 
@@ -107,14 +135,23 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     if manager is not None:  # after an outage, live rooms get their snapshot pushed
         manager.resync_hooks.append(functools.partial(live_resync.push_snapshots, app))
     live_ingest.init_app(app)
+    search_api.init_app(app)
+    notifications_views.init_app(app)
+    notifications_hooks.init_app(app)
+    live_reminders_api.init_app(app)
 
+    app.register_blueprint(live_reminders_api.bp)
+    app.register_blueprint(live_reminders_api.pages)
     for module in (
         accounts_views,
         accounts_api,
+        social_api,
+        social_views,
         catalog_views,
         catalog_api,
         videos_views,
         videos_api,
+        videos_reactions_api,
         files_views,
         attribution_views,
         attribution_api,
@@ -129,6 +166,16 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         live_views,
         live_replay_api,
         live_streams,
+        pwa,
+        comments_api,
+        moderation_api,
+        moderation_admin,
+        search_api,
+        search_views,
+        reviews_api,
+        reviews_views,
+        notifications_api,
+        notifications_views,
     ):
         app.register_blueprint(module.bp)
 
@@ -140,8 +187,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         current_user=current_user,
         object_url=object_url,
         format_money=format_money,
+        report_reasons=moderation_labels.REASONS,
         get_locale=get_locale,
         html_lang=lambda: html_lang(str(get_locale())),
     )
+    shell.init_app(app)
     register_commands(app)
     return app

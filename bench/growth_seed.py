@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from commerce.videos.rules import DECAY_SECONDS, EPOCH, VIEW
+
 CREATORS, MERCHANTS, BUYERS, PRODUCTS_PER_MERCHANT = 10_000, 1_000, 50_000, 10
 FIRST_MERCHANT = CREATORS + 1
 FIRST_BUYER = FIRST_MERCHANT + MERCHANTS
@@ -76,6 +78,14 @@ def seed_videos(cur: Any, first: int, last: int) -> None:
                now() - interval '365 days' * {u("v", "vt")},
                now() - interval '365 days' * {u("v", "vt")} + interval '5 minutes'
         FROM generate_series({first}, {last}) AS v
+        """
+    )
+    # Their For-you score (commerce/videos/rules.py: views only, no likes or products here).
+    cur.execute(
+        f"""
+        UPDATE videos SET rank_score = ln(1 + {VIEW} * view_count)
+            + extract(epoch FROM published_at - timestamp '{EPOCH.isoformat()}') / {DECAY_SECONDS}
+        WHERE id BETWEEN {first} AND {last}
         """
     )
 

@@ -14,11 +14,13 @@ from flask import Flask, current_app
 from flask_migrate import upgrade
 from werkzeug.serving import make_server
 
+from commerce.attribution.ledger_cli import ledger_group
 from commerce.extensions import socketio
 from commerce.jobs.cli import jobs_group
 from commerce.jobs.registry import PROCRASTINATE_BACKEND, QUEUES
 from commerce.jobs.runner import Worker, in_process_workers, stop_workers
 from commerce.live.ingest import ingest
+from commerce.search.cli import index_if_empty, search_group
 
 
 def _interrupt(_signum: int, _frame: object) -> None:
@@ -38,8 +40,11 @@ def register_commands(app: Flask) -> None:
             click.echo(f"wrote {key_path}")
         upgrade()
         click.echo("database is up to date")
+        index_if_empty()
 
     app.cli.add_command(jobs_group)
+    app.cli.add_command(ledger_group)
+    app.cli.add_command(search_group)
 
     @app.cli.command("worker")
     @click.option(

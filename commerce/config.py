@@ -107,6 +107,9 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # Other origins (scheme://host[:port]) whose pages may send state-changing requests here.
         "TRUSTED_ORIGINS": _list("TRUSTED_ORIGINS"),
         "SIGNUP_RATE_LIMIT": _int("SIGNUP_RATE_LIMIT", 20),
+        # Watch time (commerce/videos/watch.py): new viewings that may add watch time, per
+        # account or (anonymous) per network address, per hour; more are accepted and ignored.
+        "WATCH_VIEWS_PER_HOUR": _int("WATCH_VIEWS_PER_HOUR", 240),
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_HTTPONLY": True,
         # Set the session cookie only when it changes: refreshed on every response, any request
@@ -115,6 +118,17 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "SESSION_REFRESH_EACH_REQUEST": False,
         "SESSION_COOKIE_SECURE": _bool("SESSION_COOKIE_SECURE", False),
         "WTF_CSRF_TIME_LIMIT": None,
+        # Notification e-mail through SMTP (off while MAIL_SERVER is empty). PUBLIC_URL is the
+        # site's address as recipients reach it (https in production): links and one-click
+        # unsubscribe URLs in e-mails are built on it.
+        "MAIL_SERVER": os.environ.get("MAIL_SERVER", ""),
+        "MAIL_PORT": _int("MAIL_PORT", 587),
+        "MAIL_USE_TLS": _bool("MAIL_USE_TLS", True),
+        "MAIL_USERNAME": os.environ.get("MAIL_USERNAME", ""),
+        "MAIL_PASSWORD": os.environ.get("MAIL_PASSWORD", ""),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "LiveShop <no-reply@localhost>"),
+        "MAIL_TIMEOUT_SECONDS": _float("MAIL_TIMEOUT_SECONDS", 20),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL", ""),
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ["en", "zh_Hans"],
         "DEFAULT_CURRENCY": os.environ.get("DEFAULT_CURRENCY", "CNY"),
@@ -147,7 +161,11 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "FRAUD_BASELINE_DAYS": _int("FRAUD_BASELINE_DAYS", 7),
         # Cheap abuse: new share links per network per hour, recorded clicks per network per 10 min.
         "SHARE_RATE_LIMIT": _int("SHARE_RATE_LIMIT", 60),
+        # Follows, likes and favourites per account per 10 minutes (each is a write and a row).
+        "SOCIAL_RATE_LIMIT": _int("SOCIAL_RATE_LIMIT", 300),
         "CLICK_RATE_LIMIT": _int("CLICK_RATE_LIMIT", 30),
+        # Searches per client address per minute, counted in each web process's memory.
+        "SEARCH_RATE_LIMIT": _int("SEARCH_RATE_LIMIT", 120),
         # Live rooms: hearts, viewer counts, flash stock and chat go out once per tick per room.
         "LIVE_FANOUT_INTERVAL_MS": _int("LIVE_FANOUT_INTERVAL_MS", 150),
         # With Redis (REDIS_URL or a redis:// message queue) viewer counts are shared between
@@ -182,6 +200,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How often the deployment ends rooms whose ingest stayed away past the grace (one process
         # runs each turn).
         "LIVE_SWEEP_SECONDS": float(os.environ.get("LIVE_SWEEP_SECONDS") or 5.0),
+        # How often an ingest node stores recording parts left in its LIVE_ROOT (parts.py).
+        "LIVE_PARTS_SWEEP_SECONDS": float(os.environ.get("LIVE_PARTS_SWEEP_SECONDS") or 10.0),
         # A replay is as long as the show: allow more than an upload (MAX_VIDEO_SECONDS).
         "LIVE_REPLAY_MAX_SECONDS": _int("LIVE_REPLAY_MAX_SECONDS", 6 * 3600),
     }

@@ -19,8 +19,10 @@ from commerce.catalog.services import do_add_product_image, do_create_product
 from commerce.extensions import db
 from commerce.files.services import storage
 from commerce.jobs.runner import run_pending
+from commerce.social.services import do_follow
 from commerce.timeutil import utcnow
 from commerce.videos import services as video_services
+from commerce.videos.engagement import do_like
 from commerce.videos.models import Video
 from commerce.videos.schemas import PinIn, UploadIn
 from commerce.videos.uploads import do_finish_upload, do_start_upload, part_path
@@ -103,7 +105,7 @@ def seed_demo(app: Flask) -> Iterator[str]:
         if find_user_by_email(db.session, ACCOUNTS[1][0]) is not None:
             yield "demo content is already there"
             return
-        merchant, creator, _viewer = (_account(*spec) for spec in ACCOUNTS)
+        merchant, creator, viewer = (_account(*spec) for spec in ACCOUNTS)
         db.session.flush()
         products = []
         for title, description, price, colour in PRODUCTS:
@@ -135,6 +137,9 @@ def seed_demo(app: Flask) -> Iterator[str]:
                 db.session.commit()
         yield f"transcoding {len(videos)} videos..."
         run_pending(app)
+        # The shop follows the creator before her videos come out: its inbox tells of each one.
+        do_follow(db.session, merchant, creator, utcnow())
+        db.session.commit()
         for video, (title, description, pins, _colours) in zip(videos, VIDEOS, strict=True):
             video = db.session.get(Video, video.id, populate_existing=True)
             assert video is not None
@@ -145,6 +150,14 @@ def seed_demo(app: Flask) -> Iterator[str]:
                     video,
                     PinIn(product_id=products[product_index].id, start_ms=start_ms, end_ms=end_ms),
                 )
-            video_services.do_publish(video, utcnow())
+            video_services.do_publish(db.session, video, utcnow())
             db.session.commit()
             yield f"published {title!r} ({video.state})"
+        # A little more of the social graph: the shop likes the videos, the viewer follows the
+        # shop (and can try the "+" on the creator in the feed); the notices fan out.
+        do_follow(db.session, viewer, merchant, utcnow())
+        for video in videos:
+            do_like(db.session, merchant, video, utcnow())
+        db.session.commit()
+        run_pending(app)
+        yield "follows and likes added"

@@ -6,6 +6,7 @@ from typing import Any
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask_babel import gettext as _
+from flask_babel.speaklater import LazyString
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
@@ -13,12 +14,15 @@ from media.diskspace import is_out_of_space
 
 
 class DomainError(Exception):
-    """A use case refused: carries an HTTP status, a machine code and a translated message."""
+    """A use case refused: carries an HTTP status, a machine code and a message, translated or
+    lazy (a use case names it with lazy_gettext; it is translated when the response is made)."""
 
     status = 400
     code = "bad_request"
 
-    def __init__(self, message: str, *, code: str | None = None, fields: dict | None = None):
+    def __init__(
+        self, message: str | LazyString, *, code: str | None = None, fields: dict | None = None
+    ):
         super().__init__(message)
         self.message = message
         if code:
@@ -64,7 +68,7 @@ class RateLimited(DomainError):
 
     def __init__(
         self,
-        message: str,
+        message: str | LazyString,
         *,
         code: str | None = None,
         fields: dict | None = None,
@@ -121,7 +125,8 @@ def _respond(status: int, code: str, message: str, fields: dict | None = None) -
 def init_app(app: Flask) -> None:
     @app.errorhandler(DomainError)
     def handle_domain_error(error: DomainError) -> Response:
-        response = _respond(error.status, error.code, error.message, error.fields)
+        fields = {name: str(text) for name, text in error.fields.items()}
+        response = _respond(error.status, error.code, str(error.message), fields)
         response.headers.update(retry_headers(error))
         return response
 

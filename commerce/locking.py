@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, literal_column, select, text
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -48,13 +48,16 @@ def lock_key(session: Session, model: type[Any], key: str) -> None:
     session.execute(text("SELECT pg_advisory_xact_lock(hashtextextended(:key, 0))"), {"key": key})
 
 
-def insert_ignore(session: Session, model: type[Any], values: dict[str, Any]) -> None:
-    """Insert the row unless one with the same key exists (several processes may race to)."""
+def insert_ignore(session: Session, model: type[Any], values: dict[str, Any]) -> bool:
+    """Insert the row unless one with the same key exists (several processes may race to);
+    True when this call inserted it."""
     dialect = session.get_bind().dialect.name
+    table = model.__table__  # type: ignore[attr-defined]
     if dialect == "postgresql":
-        stmt: Any = pg_insert(model).values(values).on_conflict_do_nothing()
+        stmt: Any = pg_insert(table).values(values).on_conflict_do_nothing()
     elif dialect == "sqlite":
-        stmt = sqlite_insert(model).values(values).on_conflict_do_nothing()
+        stmt = sqlite_insert(table).values(values).on_conflict_do_nothing()
     else:  # pragma: no cover - only the two engines are supported
-        stmt = insert(model).values(values)
-    session.execute(stmt)
+        stmt = insert(table).values(values)
+    # RETURNING, not rowcount: psycopg reports -1 for an INSERT ... ON CONFLICT DO NOTHING.
+    return session.execute(stmt.returning(literal_column("1"))).first() is not None

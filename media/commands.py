@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import ffmpeg
@@ -17,6 +18,21 @@ ENCODING_PLAYLIST_NAME = ".tmp-encoding.m3u8"
 SEGMENT_PATTERN = "seg_%05d.ts"
 AUDIO_RATE = 48000
 SPRITE_TILE_WIDTH = 160
+# The preview (media/progressive.py): what a source browsers cannot decode plays as until the
+# ladder is done. 1 s segments, so the first is out after a second of video, not four; x264's
+# fastest settings with no lookahead, so frames leave the encoder as they arrive; the source's
+# loop filter skipped, as its blocking is invisible at 240 lines. Its quality never reaches the
+# ladder: the ladder encodes every rung, the lowest included, from the source again.
+PREVIEW_NAME = "preview"
+PREVIEW_SEGMENT_S = 1.0
+PREVIEW_PRESET = "ultrafast"
+PREVIEW_TUNE = "zerolatency"
+# Its profile and level are set, not left to x264, so its CODECS are known without probing its
+# first segment (0.4 s under load): ultrafast uses Constrained Baseline's tools only, and 3.1
+# holds any frame 240 lines tall up to 16:1 at 30 fps.
+PREVIEW_PROFILE = "baseline"
+PREVIEW_LEVEL = "3.1"
+PREVIEW_VIDEO_CODECS = "avc1.42e01f"  # Constrained Baseline, level 3.1
 
 
 def rung_dir(out_dir: str | os.PathLike[str], rung: Rung) -> str:
@@ -45,6 +61,7 @@ def hls_output_kwargs(
     segment_s: float,
     preset: str,
     growing: bool = False,
+    extra: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Encoder and HLS muxer options for one rung (GOP aligned to segment boundaries)."""
     fps = output_fps(probe.fps) or probe.fps
@@ -71,6 +88,7 @@ def hls_output_kwargs(
         "hls_flags": "independent_segments+temp_file" if growing else "independent_segments",
         "hls_segment_filename": os.path.join(folder, SEGMENT_PATTERN),
     }
+    opts.update(extra or {})
     if probe.has_audio:
         opts.update({"c:a": "aac", "b:a": f"{rung.audio_kbps}k", "ar": AUDIO_RATE, "ac": 2})
     return opts
@@ -85,13 +103,14 @@ def _rung_output(
     segment_s: float,
     preset: str,
     growing: bool,
+    extra: dict[str, Any] | None = None,
 ) -> Any:
     streams = [_video_chain(video, rung, probe)]
     if probe.has_audio and probe.audio_index is not None:
         streams.append(inp[str(probe.audio_index)])
     name = ENCODING_PLAYLIST_NAME if growing else PLAYLIST_NAME
     playlist = os.path.join(rung_dir(out_dir, rung), name)
-    kwargs = hls_output_kwargs(rung, probe, out_dir, segment_s, preset, growing)
+    kwargs = hls_output_kwargs(rung, probe, out_dir, segment_s, preset, growing, extra)
     return ffmpeg.output(*streams, playlist, **kwargs)
 
 
@@ -123,6 +142,34 @@ def build_hls(
     ]
     merged = outputs[0] if len(outputs) == 1 else ffmpeg.merge_outputs(*outputs)
     return merged.overwrite_output()
+
+
+def preview_rung(rung: Rung) -> Rung:
+    """The preview's size and bit rates are the lowest rung's; its folder is its own."""
+    return replace(rung, name=PREVIEW_NAME)
+
+
+def build_preview_hls(
+    src_path: str | os.PathLike[str],
+    probe: ProbeResult,
+    lowest: Rung,
+    out_dir: str | os.PathLike[str],
+) -> Any:
+    """One ffmpeg process encoding the preview as a growing rendition (ENCODING_PLAYLIST_NAME)."""
+    rung = preview_rung(lowest)
+    inp = source_input(src_path, probe, skip_loop_filter="all")
+    output = _rung_output(
+        inp[str(probe.video_index)],
+        inp,
+        rung,
+        probe,
+        out_dir,
+        PREVIEW_SEGMENT_S,
+        PREVIEW_PRESET,
+        growing=True,
+        extra={"tune": PREVIEW_TUNE, "profile:v": PREVIEW_PROFILE, "level:v": PREVIEW_LEVEL},
+    )
+    return output.overwrite_output()
 
 
 def build_fallback(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import os
 import queue
 import shutil
@@ -34,9 +35,17 @@ class TranscodeError(RuntimeError):
         self.stderr_tail = stderr_tail
 
 
-def ffmpeg_argv(stream: Any, *, progress: bool = True) -> list[str]:
-    """Full ffmpeg argv for an ffmpeg-python stream (what run_ffmpeg executes, minus nice)."""
+def ffmpeg_argv(
+    stream: Any, *, progress: bool = True, progress_period_s: float | None = None
+) -> list[str]:
+    """Full ffmpeg argv for an ffmpeg-python stream (what run_ffmpeg executes, minus nice).
+
+    progress_period_s: how often ffmpeg reports (its default is 0.5 s); a caller that acts on
+    each report (a growing playlist republished) wants it sooner.
+    """
     extra = list(PROGRESS_ARGS) if progress else []
+    if progress and progress_period_s is not None:
+        extra += ["-stats_period", f"{progress_period_s:g}"]
     return [FFMPEG, *BASE_ARGS, *extra, *stream.get_args()]
 
 
@@ -45,6 +54,20 @@ def niced(argv: Sequence[str]) -> list[str]:
     # The nice binary avoids preexec_fn, which is unsafe in threaded servers.
     nice = shutil.which("nice") if NICE_LEVEL else None
     return [nice, "-n", str(NICE_LEVEL), *argv] if nice else list(argv)
+
+
+def lower_priority(pid: int, level: int = NICE_LEVEL) -> None:
+    """Renice a running process to `level`: every thread, as Linux keeps a niceness per thread.
+
+    Raising one's niceness needs no privilege; a thread gone meanwhile is skipped.
+    """
+    try:
+        tids = [int(t) for t in os.listdir(f"/proc/{pid}/task")]
+    except OSError:  # no /proc: the main thread is what the OS offers
+        tids = [pid]
+    for tid in tids:
+        with contextlib.suppress(OSError):
+            os.setpriority(os.PRIO_PROCESS, tid, level)
 
 
 def parse_progress_line(line: str, duration_s: float) -> float | None:
@@ -76,9 +99,14 @@ def run_argv(
     duration_s: float,
     on_progress: Callable[[float], None] | None = None,
     timeout_s: float,
+    urgent_until: Callable[[], bool] | None = None,
 ) -> None:
-    """Run a complete ffmpeg argv (with -progress pipe:1) niced; raise TranscodeError on failure."""
-    full = niced(argv)
+    """Run a complete ffmpeg argv (with -progress pipe:1) niced; raise TranscodeError on failure.
+
+    urgent_until: ffmpeg starts at the caller's own priority, and is niced like any other run
+    once this returns True (checked after each progress report): a viewer waits on its start.
+    """
+    full = list(argv) if urgent_until is not None else niced(argv)
     tail: collections.deque[str] = collections.deque(maxlen=STDERR_TAIL_LINES)
     # Progress fractions, then None once ffmpeg closes stdout (so we wake at exit, not on a poll).
     fractions: queue.Queue[float | None] = queue.Queue()
@@ -133,6 +161,9 @@ def run_argv(
             if on_progress is not None and frac > last:
                 last = frac
                 on_progress(frac if frac < 1.0 else 0.999)
+            if urgent_until is not None and NICE_LEVEL and urgent_until():
+                lower_priority(proc.pid)
+                urgent_until = None
         if not timed_out:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
@@ -168,8 +199,14 @@ def run_ffmpeg(
     duration_s: float,
     on_progress: Callable[[float], None] | None = None,
     timeout_s: float,
+    progress_period_s: float | None = None,
+    urgent_until: Callable[[], bool] | None = None,
 ) -> None:
     """Run an ffmpeg-python stream niced with progress 0..1; raise TranscodeError on failure."""
     run_argv(
-        ffmpeg_argv(stream), duration_s=duration_s, on_progress=on_progress, timeout_s=timeout_s
+        ffmpeg_argv(stream, progress_period_s=progress_period_s),
+        duration_s=duration_s,
+        on_progress=on_progress,
+        timeout_s=timeout_s,
+        urgent_until=urgent_until,
     )

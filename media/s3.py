@@ -18,6 +18,7 @@ from media.storage import (
     RangeReader,
     check_range,
     guess_content_type,
+    validate_folder,
     validate_key,
 )
 
@@ -192,6 +193,17 @@ class S3Storage:
                     )
                 count += len(batch)
         return count
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Every key under a folder prefix, sorted (without the bucket prefix)."""
+        full = self.prefix + validate_folder(prefix)
+        paginator = self.client.get_paginator("list_objects_v2")
+        keys = [
+            obj["Key"][len(self.prefix) :]
+            for page in paginator.paginate(Bucket=self.bucket, Prefix=full)
+            for obj in page.get("Contents", [])
+        ]
+        return sorted(keys)
 
     def public_url(self, key: str) -> str | None:
         """CDN URL (bucket prefix included) when configured, else None."""

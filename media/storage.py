@@ -54,6 +54,8 @@ class Storage(Protocol):
 
     def delete_prefix(self, prefix: str) -> int: ...
 
+    def list_keys(self, prefix: str) -> list[str]: ...
+
     def public_url(self, key: str) -> str | None: ...
 
     def content_type(self, key: str) -> str | None: ...
@@ -73,6 +75,14 @@ def validate_key(key: str, *, prefix: bool = False) -> str:
     if any(part in ("", ".", "..") for part in parts):
         raise ValueError(f"invalid storage key {key!r}")
     return key
+
+
+def validate_folder(prefix: str) -> str:
+    """A key prefix naming a folder ("videos/42/"), else ValueError."""
+    validate_key(prefix, prefix=True)
+    if not prefix.endswith("/"):
+        raise ValueError(f"folder prefix {prefix!r} must end with '/'")
+    return prefix
 
 
 def guess_content_type(key: str) -> str | None:
@@ -257,6 +267,20 @@ class LocalStorage:
                 os.unlink(full)
                 count += 1
         return count
+
+    def list_keys(self, prefix: str) -> list[str]:
+        """Every key under a folder prefix ("live/r1/parts/"), sorted; none when it is absent."""
+        validate_folder(prefix)
+        folder = self.path(prefix, prefix=True)
+        found = []
+        for top, dirs, files in os.walk(folder):
+            dirs[:] = [d for d in dirs if not os.path.islink(os.path.join(top, d))]
+            for name in files:
+                if name.startswith(".tmp-"):
+                    continue  # a write in progress
+                rel = os.path.relpath(os.path.join(top, name), self.root)
+                found.append(rel.replace(os.sep, "/"))
+        return sorted(found)
 
     def public_url(self, key: str) -> str | None:
         """CDN URL when one fronts the root, else None (the app serves the file itself)."""

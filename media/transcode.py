@@ -10,16 +10,26 @@ from dataclasses import dataclass, field
 
 from media.commands import (
     PLAYLIST_NAME,
+    PREVIEW_VIDEO_CODECS,
     build_fallback,
     build_hls,
     build_poster,
+    build_preview_hls,
     build_sprite,
+    preview_rung,
     rung_dir,
     sprite_geometry,
 )
 from media.diskspace import space_guard
 from media.ffrun import TranscodeError, run_ffmpeg
-from media.hls import Rendition, bandwidths, codecs_string, parse_media_playlist, render_master
+from media.hls import (
+    AAC_LC,
+    Rendition,
+    bandwidths,
+    codecs_string,
+    parse_media_playlist,
+    render_master,
+)
 from media.hls import write_atomic as _write_atomic
 from media.instant import build_instant_hls, instant_dir, instant_rendition, plan_instant
 from media.ladder import Rung, even_floor, output_fps, plan_ladder
@@ -57,6 +67,10 @@ SPRITE_NAME = "thumbs.jpg"
 # rung; poster and remux are ~0.3% each.
 DECODE_COST = 0.3
 SPRITE_COST = 0.3
+PREVIEW_COST = 0.5  # ultrafast with no lookahead: about half of veryfast per pixel
+# How often the preview's playlist is looked at (ffmpeg's progress reports): a new segment is
+# listed within this much of being written, not the 0.5 s ffmpeg reports at by default.
+PREVIEW_CHECK_S = 0.1
 POSTER_SHARE = 0.005
 FALLBACK_SHARE = 0.005
 
@@ -113,7 +127,9 @@ def _stage_timeout(duration_s: float, timeout_s: float | None) -> float:
     return timeout_s if timeout_s is not None else 120.0 + 10.0 * duration_s
 
 
-def _rendition(out_dir: str, rung: Rung, probe: ProbeResult, *, growing: bool = False) -> Rendition:
+def _rendition(
+    out_dir: str, rung: Rung, probe: ProbeResult, *, growing: bool = False, codecs: str = ""
+) -> Rendition:
     playlist_path = os.path.join(rung_dir(out_dir, rung), PLAYLIST_NAME)
     playlist = parse_media_playlist(playlist_path)
     if not (playlist.ended or growing) or not playlist.segments:
@@ -128,7 +144,7 @@ def _rendition(out_dir: str, rung: Rung, probe: ProbeResult, *, growing: bool = 
         height=rung.height,
         bandwidth=peak,
         average_bandwidth=average,
-        codecs=codecs_string(first_segment, has_audio=probe.has_audio),
+        codecs=codecs or codecs_string(first_segment, has_audio=probe.has_audio),
         playlist=f"{rung.name}/{PLAYLIST_NAME}",
         frame_rate=output_fps(probe.fps) or probe.fps,
     )
@@ -208,23 +224,18 @@ def _list_files(out_dir: str) -> list[str]:
 
 
 def _stage_weights(probe: ProbeResult, rungs: list[Rung], copying: bool) -> dict[str, float]:
-    """Expected cost of each stage, in the order the stages run."""
+    """Expected cost of each stage; the playable-first stage is the copy or the preview."""
     decode = probe.width * probe.height * DECODE_COST
-    first, rest = rungs[0], rungs[1:]
-    if copying:  # the copy is nearly free; then one decode feeds every rung
-        weights = {
-            "instant": 0.0,
-            "ladder": decode + sum(r.pixels for r in rungs),
-            "sprite": first.pixels * SPRITE_COST,
-        }
-    else:
-        weights = {
-            "stage1": decode + first.pixels,
-            "sprite": first.pixels * SPRITE_COST,
-            "stage2": (decode + sum(r.pixels for r in rest)) if rest else 0.0,
-        }
+    first = rungs[0]
+    weights = {
+        "ladder": decode + sum(r.pixels for r in rungs),
+        "sprite": first.pixels * SPRITE_COST,
+    }
+    if not copying:
+        weights["preview"] = decode + first.pixels * PREVIEW_COST
     encode_total = sum(weights.values())
-    weights["instant"] = encode_total * POSTER_SHARE if copying else 0.0
+    if copying:  # the copy is nearly free
+        weights["instant"] = encode_total * POSTER_SHARE
     weights["poster"] = encode_total * POSTER_SHARE
     weights["fallback"] = encode_total * FALLBACK_SHARE
     return weights
@@ -248,8 +259,9 @@ def transcode_video(
     """Transcode a probed source into HLS + MP4 fallback + poster + sprite in an empty out_dir.
 
     Playable first: a source browsers decode is copied into HLS (instant rendition), any other
-    gets its lowest rung encoded alone and announced after its first segments; on_first_playable
-    runs with the master listing it, on_more_playable each time that rung's playlist grows.
+    gets a preview (the lowest rung's size, encoded fast, 1 s segments) announced after its
+    first segment; on_first_playable runs with the master listing it, on_more_playable each time
+    the preview's playlist grows. Then one decode feeds the whole ladder.
     """
     if preset not in X264_PRESETS:
         raise ValueError(f"unknown x264 preset {preset!r}")
@@ -261,14 +273,13 @@ def transcode_video(
         raise ValueError(f"output folder {out} is not empty")
     src = os.path.abspath(os.fspath(src_path))
     rungs = plan_ladder(probe.width, probe.height)
-    first, rest = rungs[0], rungs[1:]
+    first = rungs[0]
     for rung in rungs:
         os.makedirs(rung_dir(out, rung), exist_ok=True)
-    stage_timeout = _stage_timeout(probe.duration_s, timeout_s)
     plan = plan_instant(probe) if instant else None
     # Stages must be opened in the order they run.
     progress = _Progress(_stage_weights(probe, rungs, plan is not None), on_progress)
-    run_kwargs = {"duration_s": probe.duration_s, "timeout_s": stage_timeout}
+    duration, stage_timeout = probe.duration_s, _stage_timeout(probe.duration_s, timeout_s)
     timings: dict[str, float] = {}
     started = clock = time.monotonic()
 
@@ -280,48 +291,63 @@ def transcode_video(
 
     def encode(stage: str, chosen: list[Rung]) -> list[Rendition]:
         command = build_hls(src, probe, chosen, out, segment_s=segment_s, preset=preset)
-        run_ffmpeg(command, on_progress=progress.stage(stage), **run_kwargs)
+        run_ffmpeg(
+            command, on_progress=progress.stage(stage), duration_s=duration, timeout_s=stage_timeout
+        )
         return [_rendition(out, rung, probe) for rung in chosen]
 
-    def announce(playable: list[Rendition], rungs_now: list[Rung]) -> None:
+    def announce(playable: list[Rendition]) -> None:
         _write_atomic(os.path.join(out, MASTER_NAME), render_master(playable))
         timings["first_playable"] = time.monotonic() - started
         if on_first_playable is not None:
-            on_first_playable(out, rungs_now)
+            on_first_playable(out, [])  # no rung of the ladder exists yet
 
-    def encode_growing() -> list[Rendition]:
-        """The lowest rung, announced once its first segments exist (media/progressive.py)."""
-        growing = GrowingRendition(rung_dir(out, first))
-        report = progress.stage("stage1")
+    def encode_preview() -> list[Rendition]:
+        """The preview, announced once its first segment exists (media/progressive.py)."""
+        preview = preview_rung(first)
+        codecs = f"{PREVIEW_VIDEO_CODECS},{AAC_LC}" if probe.has_audio else PREVIEW_VIDEO_CODECS
+        os.makedirs(rung_dir(out, preview))
+        growing = GrowingRendition(rung_dir(out, preview))
+        report = progress.stage("preview")
 
         def on_stage_progress(fraction: float) -> None:
+            # The playlist first: reporting progress may wait on a database commit.
+            if growing.refresh():
+                if "first_playable" not in timings:
+                    announce([_rendition(out, preview, probe, growing=True, codecs=codecs)])
+                elif on_more_playable is not None:
+                    on_more_playable(out)
             report(fraction)
-            if not growing.refresh():
-                return
-            if "first_playable" not in timings:
-                announce([_rendition(out, first, probe, growing=True)], [first])
-            elif on_more_playable is not None:
-                on_more_playable(out)
 
-        command = build_hls(
-            src, probe, [first], out, segment_s=segment_s, preset=preset, growing=True
+        run_ffmpeg(
+            build_preview_hls(src, probe, first, out),
+            on_progress=on_stage_progress,
+            progress_period_s=PREVIEW_CHECK_S,
+            # Un-niced until its first segment is out (~1 s of CPU), then niced like the rest.
+            urgent_until=lambda: "first_playable" in timings,
+            duration_s=duration,
+            timeout_s=stage_timeout,
         )
-        run_ffmpeg(command, on_progress=on_stage_progress, **run_kwargs)
         growing.finish()
-        return [_rendition(out, first, probe)]
+        return [_rendition(out, preview, probe, codecs=codecs)]
 
     with space_guard(out):
         if plan is not None:
             os.makedirs(instant_dir(out))
             copy = build_instant_hls(src, probe, plan, out, segment_s=segment_s)
-            run_ffmpeg(copy, on_progress=progress.stage("instant"), **run_kwargs)
+            run_ffmpeg(
+                copy,
+                on_progress=progress.stage("instant"),
+                duration_s=duration,
+                timeout_s=stage_timeout,
+            )
             playable_now = [instant_rendition(out, probe, plan)]
             lap("instant")
         else:
-            playable_now = encode_growing()
-            lap("stage1")
+            playable_now = encode_preview()
+            lap("preview")
         if "first_playable" not in timings:
-            announce(playable_now, [] if plan is not None else [first])
+            announce(playable_now)
         else:  # announced while encoding: now the ended playlist and exact bandwidths
             _write_atomic(os.path.join(out, MASTER_NAME), render_master(playable_now))
             if on_more_playable is not None:
@@ -334,11 +360,8 @@ def transcode_video(
         make_poster(src, poster_at, os.path.join(out, POSTER_NAME), top.width, probe=probe)
         progress.stage("poster")(1.0)
         lap("poster")
-        if plan is not None:
-            renditions = encode("ladder", rungs)
-            lap("ladder")
-        else:
-            renditions = playable_now
+        renditions = encode("ladder", rungs)
+        lap("ladder")
         tiles = sprite_tiles if sprite_tiles is not None else default_sprite_tiles(probe.duration_s)
         sprite = make_sprite(
             os.path.join(rung_dir(out, first), PLAYLIST_NAME),
@@ -352,11 +375,8 @@ def transcode_video(
             timeout_s=stage_timeout,
         )
         lap("sprite")
-
-        if plan is None and rest:
-            renditions += encode("stage2", rest)
-            lap("stage2")
-        # The copied rendition is never listed in the final master (see media/instant.py).
+        # Neither the copy nor the preview is listed in the final master; their files stay,
+        # so a player that started on one plays it to the end (see media/instant.py).
         _write_atomic(os.path.join(out, MASTER_NAME), render_master(renditions))
 
         fallback = build_fallback(
@@ -364,7 +384,12 @@ def transcode_video(
             os.path.join(out, FALLBACK_NAME),
             has_audio=probe.has_audio,
         )
-        run_ffmpeg(fallback, on_progress=progress.stage("fallback"), **run_kwargs)
+        run_ffmpeg(
+            fallback,
+            on_progress=progress.stage("fallback"),
+            duration_s=duration,
+            timeout_s=stage_timeout,
+        )
         lap("fallback")
     timings["total"] = sum(v for k, v in timings.items() if k != "first_playable")
     progress.finish()

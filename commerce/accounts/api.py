@@ -61,11 +61,11 @@ def signup(body: SignupIn) -> MeOut:
     bp,
     "/auth/login",
     methods=("POST",),
-    summary="Sign in",
+    summary="Sign in (403 for a suspended account)",
     body=LoginIn,
     response=MeOut,
     auth=False,
-    errors=(429,),
+    errors=(403, 429),
 )
 def login(body: LoginIn) -> MeOut:
     try:

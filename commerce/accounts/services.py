@@ -10,10 +10,11 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from commerce.accounts.bans import may_log_in
 from commerce.accounts.models import RateEvent, User
 from commerce.accounts.rules import ZERO, LoginThrottle, account_wait, address_wait, whole_seconds
 from commerce.accounts.schemas import LoginIn, ProfileIn, SignupIn
-from commerce.errors import Conflict, RateLimited, ValidationFailed
+from commerce.errors import Conflict, Forbidden, RateLimited, ValidationFailed
 from commerce.files.services import store_image
 from commerce.locking import lock_key
 from media.storage import Storage
@@ -95,6 +96,9 @@ def do_login(
         )
     user = find_user_by_email(session, email)
     if user is not None and user.check_password(data.password):
+        if not may_log_in(session, user.id):
+            # Only after the password: a suspension is not told to whoever guesses an e-mail.
+            raise Forbidden(_("This account has been suspended."), code="suspended")
         session.execute(delete(RateEvent).where(RateEvent.bucket == account_bucket))
         signed_in.send(user, session=session)
         return user

@@ -16,7 +16,7 @@ from werkzeug.wrappers import Response
 
 from commerce.accounts import services
 from commerce.accounts.api import client_key
-from commerce.accounts.auth import login_required, require_user, sign_in, sign_out
+from commerce.accounts.auth import current_user, login_required, require_user, sign_in, sign_out
 from commerce.accounts.rules import LoginThrottle
 from commerce.accounts.schemas import LoginIn, ProfileIn, SignupIn
 from commerce.apispec import parse
@@ -112,6 +112,21 @@ def avatar() -> str | Response:
         storage().delete(old_key)
     flash(_("Avatar updated."))
     return redirect(url_for("accounts.profile"))
+
+
+@bp.get("/me")
+def me() -> str:
+    """The phone's "Me" tab: everything that is not a main tab, by role; log in or sign up."""
+    return render_template("accounts/me.html", user=current_user())
+
+
+@bp.get("/create")
+def create() -> str | Response:
+    """The "Create" tab: a creator's upload, or how to become one."""
+    user = current_user()
+    if user is not None and user.is_creator:
+        return redirect(url_for("videos.studio") + "#upload")
+    return render_template("accounts/create.html", user=user)
 
 
 @bp.get("/lang/<code>")

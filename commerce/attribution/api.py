@@ -37,11 +37,11 @@ from commerce.attribution.schemas import (
     ShareIn,
     ShareOut,
 )
-from commerce.attribution.visitor import current_visitor_id
 from commerce.extensions import db
 from commerce.orders.models import Order, OrderLine
 from commerce.payments.webhooks import webhook_url
 from commerce.timeutil import utcnow
+from commerce.visitor import current_visitor_id
 
 bp = Blueprint("attribution_api", __name__, url_prefix="/api/v1")
 
@@ -103,7 +103,7 @@ def my_earnings() -> EarningsOut:
     return EarningsOut(
         balances=ledger.balances_for(db.session, user.id),
         payout_minimum_minor=current_app.config["PAYOUT_MINIMUM_MINOR"],
-        links=[link_out(link) for link in dashboard.my_links(db.session, user)],
+        links=[link_out(link) for link in dashboard.my_links(db.session, user).links],
         clicks_per_day=[
             DayCount(day=day, value=n) for day, n in dashboard.clicks_per_day(db.session, user, now)
         ],
@@ -189,7 +189,7 @@ def review_commission(commission_id: int, body: ReviewIn) -> CommissionOut:
         .join(Order, Order.id == OrderLine.order_id)
         .where(OrderLine.id == commission.order_line_id)
     ).one()
-    states = dashboard.commission_states(db.session, [commission.user_id])
+    states = dashboard.commission_states(db.session, [commission.id])
     return commission_out(commission, line, order, state_of(states, commission.id))
 
 

@@ -6,6 +6,10 @@ commissions a payout paid is decided first in, first out: each payout pays the c
 released earliest that are not yet paid (what was released, less what a refund took back since);
 a payout the provider returned un-pays what it paid.
 
+Entries apply in the order they were appended (by id): ledger.post appends a payee's entries
+under a per-payee lock, so that order is the one the payouts were decided in, and it is the order
+the stored projection (projection.py) applied them in as they were written.
+
 States:
 - pending: accrued, waiting for the hold after delivery (part may already be refunded);
 - available: released, not (fully) covered by a payout;
@@ -56,7 +60,7 @@ class CreditState:
 
 
 @dataclass
-class _Track:
+class Track:
     accrued: int = 0
     released: int = 0
     reversed_after_release: int = 0
@@ -72,9 +76,9 @@ class _Track:
 
 
 @dataclass
-class _Books:
-    tracks: dict[int, _Track] = field(default_factory=dict)
-    released_order: list[int] = field(default_factory=list)
+class Books:
+    tracks: dict[int, Track] = field(default_factory=dict)
+    released_order: dict[int, None] = field(default_factory=dict)  # an ordered set
     paid_by: dict[int, list[tuple[int, int]]] = field(default_factory=dict)  # payout -> shares
 
     def pay(self, payout_id: int, amount: int, at: datetime) -> None:
@@ -99,30 +103,46 @@ class _Books:
             track.paid_at = None
 
 
-def _apply(books: _Books, entry: Entry) -> None:
+def pays(entry: Entry) -> bool:
+    """The entry of a payout that allocates it over released commissions."""
+    return entry.kind == "payout" and entry.bucket == "paid" and entry.payout_id is not None
+
+
+def unpays(entry: Entry) -> bool:
+    """The entry of a failed payout that gives back what the payout covered."""
+    return entry.kind == "payout_failed" and entry.bucket == "paid" and bool(entry.payout_id)
+
+
+def _apply(books: Books, entry: Entry) -> None:
     if entry.commission_id is None:
-        if entry.kind == "payout" and entry.bucket == "paid" and entry.payout_id is not None:
-            books.pay(entry.payout_id, entry.amount_minor, entry.at)
-        elif entry.kind == "payout_failed" and entry.bucket == "paid" and entry.payout_id:
-            books.unpay(entry.payout_id)
+        if pays(entry):
+            books.pay(entry.payout_id, entry.amount_minor, entry.at)  # type: ignore[arg-type]
+        elif unpays(entry):
+            books.unpay(entry.payout_id)  # type: ignore[arg-type]
         return
-    track = books.tracks.setdefault(entry.commission_id, _Track())
+    track = books.tracks.setdefault(entry.commission_id, Track())
+    if apply_to_track(track, entry) and entry.commission_id not in books.released_order:
+        books.released_order[entry.commission_id] = None
+
+
+def apply_to_track(track: Track, entry: Entry) -> bool:
+    """One of the commission's own entries; True if it released the commission."""
     if entry.kind == "accrue":
         track.accrued += entry.amount_minor
         track.accrued_at = track.accrued_at or entry.at
     elif entry.kind == "release" and entry.bucket == "available":
         track.released += entry.amount_minor
         track.released_at = entry.at
-        if entry.commission_id not in books.released_order:
-            books.released_order.append(entry.commission_id)
+        return True
     elif entry.kind in ("refund", "reject") and entry.bucket == "cancelled":
         track.reversed += entry.amount_minor
         track.reversed_at = entry.at
     elif entry.kind in ("refund", "reject") and entry.bucket == "available":
         track.reversed_after_release -= entry.amount_minor  # a negative posting
+    return False
 
 
-def _state(track: _Track) -> str:
+def state_name(track: Track) -> str:
     now_worth = track.accrued - track.reversed
     if track.accrued <= 0:
         return NO_PAY
@@ -133,26 +153,35 @@ def _state(track: _Track) -> str:
     return PAID if track.covered >= now_worth else AVAILABLE
 
 
+def credit_state(track: Track) -> CreditState:
+    state = state_name(track)
+    return CreditState(
+        state=state,
+        amount_minor=track.accrued - track.reversed,
+        accrued_minor=track.accrued,
+        accrued_at=track.accrued_at,
+        released_at=track.released_at,
+        reversed_at=track.reversed_at,
+        paid_at=track.paid_at if state == PAID else None,
+    )
+
+
+def replay(entries: Iterable[Entry]) -> Books:
+    """Apply a payee's entries in append order: each commission's track, and what each payout
+    that was not returned covered."""
+    books = Books()
+    for entry in sorted(entries, key=lambda e: e.id):
+        _apply(books, entry)
+    return books
+
+
 def credit_states(entries: Iterable[Entry]) -> dict[int, CreditState]:
     """{commission id: its state} for every commission with entries among a payee's `entries`.
 
     A commission without entries (nothing was ever due) is NO_PAY: see `state_of`.
     """
-    books = _Books()
-    for entry in sorted(entries, key=lambda e: (e.at, e.id)):
-        _apply(books, entry)
-    return {
-        commission_id: CreditState(
-            state=_state(track),
-            amount_minor=track.accrued - track.reversed,
-            accrued_minor=track.accrued,
-            accrued_at=track.accrued_at,
-            released_at=track.released_at,
-            reversed_at=track.reversed_at,
-            paid_at=track.paid_at if _state(track) == PAID else None,
-        )
-        for commission_id, track in books.tracks.items()
-    }
+    books = replay(entries)
+    return {commission_id: credit_state(track) for commission_id, track in books.tracks.items()}
 
 
 def state_of(states: dict[int, CreditState], commission_id: int) -> CreditState:

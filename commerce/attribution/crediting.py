@@ -181,6 +181,7 @@ def do_credit_order(
     commissions = commissions_for_order(session, order)
     # Flagged commissions still accrue (pending) but are held: never released until reviewed.
     fraud.flags_for_order(session, order, commissions, now, fraud_settings)
+    ledger.lock_payees(session, [c.user_id for c in commissions])
     for commission in commissions:
         ledger.do_accrue(session, commission, now)
     return commissions
@@ -189,7 +190,9 @@ def do_credit_order(
 def do_reverse_for_refund(session: Session, order: Order, now: datetime) -> None:
     """After a refund: scale each line's commissions to what is left of the line, pro rata."""
     lines = {line.id: line for line in order.lines}
-    for commission in commissions_for_order(session, order):
+    commissions = commissions_for_order(session, order)
+    ledger.lock_payees(session, [c.user_id for c in commissions])
+    for commission in commissions:
         if commission.amount_minor <= 0:
             continue
         line = lines[commission.order_line_id]

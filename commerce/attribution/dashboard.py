@@ -7,18 +7,21 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import and_, distinct, func, or_, select
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
-from commerce.attribution.credit_state import CreditState, Entry, credit_states, state_of
-from commerce.attribution.ledger_rules import CANCELLED
-from commerce.attribution.links import find_target
-from commerce.attribution.models import Commission, LedgerEntry, Share, ShareClick
+from commerce.attribution import projection
+from commerce.attribution.credit_state import CreditState, state_of
+from commerce.attribution.links import find_targets
+from commerce.attribution.models import Commission, CommissionCredit, Share, ShareClick
 from commerce.orders.models import Order, OrderLine
+from commerce.pagination import decode_cursor, encode_cursor
 
-MAX_TREE_NODES = 500
-MAX_LINKS = 200
+# Pages show a bounded slice, newest first, so their cost does not grow with a person's history.
+MAX_TREE_NODES = 100
+MAX_TREE_ROOTS = 20
+LINKS_PER_PAGE = 20
 
 
 @dataclass
@@ -40,18 +43,23 @@ class TreeNode:
     children: list[TreeNode] = field(default_factory=list)
 
 
+def _clicks_by_share(session: Session, share_ids: list[int]) -> Counter:
+    clicks: Counter = Counter()
+    if share_ids:
+        for share_id, count in session.execute(
+            select(ShareClick.share_id, func.count())
+            .where(ShareClick.share_id.in_(share_ids))
+            .group_by(ShareClick.share_id)
+        ):
+            clicks[share_id] = int(count)
+    return clicks
+
+
 def _counts_by_share(session: Session, share_ids: list[int]) -> tuple[Counter, Counter]:
     """Clicks per share, and orders won directly through each share's clicks."""
-    clicks: Counter = Counter()
     orders: Counter = Counter()
     if not share_ids:
-        return clicks, orders
-    for share_id, count in session.execute(
-        select(ShareClick.share_id, func.count())
-        .where(ShareClick.share_id.in_(share_ids))
-        .group_by(ShareClick.share_id)
-    ):
-        clicks[share_id] = int(count)
+        return Counter(), orders
     for share_id, count in session.execute(
         select(ShareClick.share_id, func.count(distinct(OrderLine.order_id)))
         .join(OrderLine, OrderLine.click_id == ShareClick.id)
@@ -59,46 +67,60 @@ def _counts_by_share(session: Session, share_ids: list[int]) -> tuple[Counter, C
         .group_by(ShareClick.share_id)
     ):
         orders[share_id] = int(count)
-    return clicks, orders
+    return _clicks_by_share(session, share_ids), orders
 
 
-def my_links(session: Session, user: User) -> list[LinkStats]:
-    shares = list(
+@dataclass
+class LinkPage:
+    links: list[LinkStats]
+    next_cursor: str | None  # the page of older links, if any
+
+
+def my_links(
+    session: Session, user: User, cursor: str | None = None, per_page: int = LINKS_PER_PAGE
+) -> LinkPage:
+    """My links, newest first, by keyset after `cursor` (see commerce.pagination)."""
+    query = select(Share).where(Share.sharer_id == user.id)
+    if cursor:
+        stamp, ident = decode_cursor(cursor)
+        query = query.where(
+            or_(Share.created_at < stamp, and_(Share.created_at == stamp, Share.id < ident))
+        )
+    rows = list(
         session.scalars(
-            select(Share)
-            .where(Share.sharer_id == user.id)
-            .order_by(Share.created_at.desc(), Share.id.desc())
-            .limit(MAX_LINKS)
+            query.order_by(Share.created_at.desc(), Share.id.desc()).limit(per_page + 1)
         )
     )
+    shares = rows[:per_page]
+    more = len(rows) > per_page
+    next_cursor = encode_cursor(shares[-1].created_at, shares[-1].id) if more else None
     ids = [s.id for s in shares]
-    clicks, _direct = _counts_by_share(session, ids)
+    clicks = _clicks_by_share(session, ids)
     orders: Counter = Counter()
     earned: dict[int, dict[str, int]] = defaultdict(dict)
     if ids:
-        # Orders credited through the share: directly, or as the upline of a re-share.
-        for share_id, count in session.execute(
-            select(Commission.share_id, func.count(distinct(OrderLine.order_id)))
-            .join(OrderLine, OrderLine.id == Commission.order_line_id)
-            .where(Commission.share_id.in_(ids), Commission.user_id == user.id)
-            .group_by(Commission.share_id)
-        ):
-            orders[share_id] = int(count)
-        # Net of refunds and rejections: the ledger, not the amounts frozen at payment.
-        for share_id, currency, total in session.execute(
-            select(Commission.share_id, LedgerEntry.currency, func.sum(LedgerEntry.amount_minor))
-            .join(LedgerEntry, LedgerEntry.commission_id == Commission.id)
-            .where(
-                Commission.share_id.in_(ids),
-                Commission.user_id == user.id,
-                LedgerEntry.bucket != CANCELLED,
+        # In one pass over the user's commissions through these shares: the orders credited
+        # (directly, or as the upline of a re-share) and what they earned, net of refunds and
+        # rejections (the ledger's projection), not as frozen at payment.
+        for share_id, currency, count, total in session.execute(
+            select(
+                Commission.share_id,
+                Commission.currency,
+                func.count(distinct(OrderLine.order_id)),
+                func.sum(CommissionCredit.accrued_minor - CommissionCredit.reversed_minor),
             )
-            .group_by(Commission.share_id, LedgerEntry.currency)
+            .join(OrderLine, OrderLine.id == Commission.order_line_id)
+            .outerjoin(CommissionCredit, CommissionCredit.commission_id == Commission.id)
+            .where(Commission.share_id.in_(ids), Commission.user_id == user.id)
+            .group_by(Commission.share_id, Commission.currency)
         ):
-            earned[share_id or 0][currency] = int(total)
+            orders[share_id] += int(count)
+            if total is not None:
+                earned[share_id or 0][currency] = int(total)
     links = []
+    targets = find_targets(session, [(s.target_kind, s.target_key) for s in shares])
     for share in shares:
-        target = find_target(session, share.target_kind, share.target_key)
+        target = targets.get((share.target_kind, share.target_key))
         title = target.title if target else f"{share.target_kind} {share.target_key}"
         links.append(
             LinkStats(
@@ -110,24 +132,33 @@ def my_links(session: Session, user: User) -> list[LinkStats]:
                 earned.get(share.id, {}),
             )
         )
-    return links
+    return LinkPage(links, next_cursor)
 
 
 def days_back(today: date, days: int) -> list[date]:
     return [today - timedelta(days=n) for n in range(days - 1, -1, -1)]
 
 
+def _day(value: date | datetime | str) -> date:
+    """SQL date() of a timestamp: a date on PostgreSQL, 'YYYY-MM-DD' on SQLite."""
+    if isinstance(value, str):
+        return date.fromisoformat(value)
+    return value.date() if isinstance(value, datetime) else value
+
+
 def clicks_per_day(
     session: Session, user: User, now: datetime, days: int = 30
 ) -> list[tuple[date, int]]:
     since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time())
-    stamps = session.scalars(
-        select(ShareClick.at)
+    day = func.date(ShareClick.at)
+    counts: Counter = Counter()
+    for value, count in session.execute(
+        select(day, func.count())
         .join(Share, Share.id == ShareClick.share_id)
         .where(Share.sharer_id == user.id, ShareClick.at >= since)
-        .limit(100_000)
-    )
-    counts = Counter(stamp.date() for stamp in stamps)
+        .group_by(day)
+    ):
+        counts[_day(value)] += int(count)
     return [(day, counts[day]) for day in days_back(now.date(), days)]
 
 
@@ -136,54 +167,24 @@ def commissions_per_day(
 ) -> dict[str, list[tuple[date, int]]]:
     """{currency: [(day, minor units earned that day)]}, as frozen at payment (paid ones)."""
     since = datetime.combine(now.date() - timedelta(days=days - 1), datetime.min.time())
-    query = select(Commission.created_at, Commission.currency, Commission.amount_minor).where(
+    day = func.date(Commission.created_at)
+    query = select(day, Commission.currency, func.sum(Commission.amount_minor)).where(
         Commission.user_id == user.id, Commission.created_at >= since, Commission.amount_minor > 0
     )
     if role is not None:
         query = query.where(Commission.role == role)
     sums: dict[str, Counter] = defaultdict(Counter)
-    for at, currency, amount in session.execute(query.limit(100_000)):
-        sums[currency][at.date()] += amount
+    for value, currency, amount in session.execute(query.group_by(day, Commission.currency)):
+        sums[currency][_day(value)] += int(amount)
     return {
         currency: [(day, counter[day]) for day in days_back(now.date(), days)]
         for currency, counter in sums.items()
     }
 
 
-def commission_states(session: Session, payee_ids: Iterable[int]) -> dict[int, CreditState]:
-    """{commission id: its state} for the payees' commissions, from all their ledger entries
-    (payouts are allocated over a payee's whole history, so none can be left out)."""
-    ids = sorted(set(payee_ids))
-    if not ids:
-        return {}
-    by_payee: dict[int, list[Entry]] = defaultdict(list)
-    for row in session.execute(
-        select(
-            LedgerEntry.payee_id,
-            LedgerEntry.id,
-            LedgerEntry.kind,
-            LedgerEntry.bucket,
-            LedgerEntry.amount_minor,
-            LedgerEntry.created_at,
-            LedgerEntry.commission_id,
-            LedgerEntry.payout_id,
-        ).where(LedgerEntry.payee_id.in_(ids))
-    ):
-        by_payee[row.payee_id].append(
-            Entry(
-                id=row.id,
-                kind=row.kind,
-                bucket=row.bucket,
-                amount_minor=row.amount_minor,
-                at=row.created_at,
-                commission_id=row.commission_id,
-                payout_id=row.payout_id,
-            )
-        )
-    states: dict[int, CreditState] = {}
-    for entries in by_payee.values():
-        states.update(credit_states(entries))
-    return states
+def commission_states(session: Session, commission_ids: Iterable[int]) -> dict[int, CreditState]:
+    """{commission id: its state}, as stored with each ledger append (projection.py)."""
+    return projection.states_of(session, commission_ids)
 
 
 def my_commissions(
@@ -200,7 +201,7 @@ def my_commissions(
     if role is not None:
         query = query.where(Commission.role == role)
     rows = session.execute(query).all()
-    states = commission_states(session, [user.id]) if rows else {}
+    states = commission_states(session, [c.id for c, _line, _order in rows])
     return [(c, line, order, state_of(states, c.id)) for c, line, order in rows]
 
 
@@ -208,7 +209,10 @@ def downstream_tree(session: Session, user: User) -> list[TreeNode]:
     """My shares, each with the re-shares made from it (any depth), breadth first, capped."""
     roots = list(
         session.scalars(
-            select(Share).where(Share.sharer_id == user.id).order_by(Share.id).limit(MAX_LINKS)
+            select(Share)
+            .where(Share.sharer_id == user.id)
+            .order_by(Share.created_at.desc(), Share.id.desc())
+            .limit(MAX_TREE_ROOTS)
         )
     )
     names: dict[int, str] = {user.id: user.display_name}

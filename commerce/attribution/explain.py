@@ -19,6 +19,7 @@ from commerce.attribution.models import (
     ShareClick,
 )
 from commerce.attribution.rules import CommissionPolicy
+from commerce.catalog.rates import bp_to_percent
 from commerce.errors import NotFound
 from commerce.money import format_money
 from commerce.orders.models import Order, OrderLine
@@ -26,8 +27,7 @@ from commerce.orders.models import Order, OrderLine
 
 def percent(bp: int) -> str:
     """Basis points as a percentage: 1000 -> '10%', 250 -> '2.5%'."""
-    whole, frac = divmod(bp, 100)
-    return (f"{whole}.{frac:02d}".rstrip("0").rstrip(".") if frac else str(whole)) + "%"
+    return bp_to_percent(bp) + "%"
 
 
 def access_order_credits(session: Session, public_id: str, user: User) -> Order:
@@ -150,7 +150,7 @@ def explain_order(
     names = dict(
         session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()
     )
-    states = commission_states(session, {c.user_id for c in commissions})
+    states = commission_states(session, [c.id for c in commissions])
     result = []
     for line in order.lines:
         rows = []

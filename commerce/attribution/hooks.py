@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from commerce.accounts.models import User
 from commerce.accounts.services import signed_in
 from commerce.attribution.services import do_claim_clicks
-from commerce.attribution.visitor import current_visitor_id
+from commerce.visitor import current_visitor_id
 
 
 def claim_clicks_on_sign_in(user: User, *, session: Session, **_: Any) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
@@ -11,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
-from commerce.attribution import ledger_rules
+from commerce.attribution import ledger_rules, notices, projection
 from commerce.attribution.ledger_rules import AVAILABLE, PENDING, PayoutRefused, Posting
 from commerce.attribution.models import (
     REVIEW_APPROVED,
@@ -21,7 +20,7 @@ from commerce.attribution.models import (
     Payout,
 )
 from commerce.errors import Conflict, ValidationFailed
-from commerce.locking import lock_row
+from commerce.locking import lock_key, lock_row
 from commerce.money import format_money
 from commerce.orders.models import Order, OrderLine
 from commerce.timeutil import utcnow
@@ -43,12 +42,13 @@ def post(
     """Append the postings of one event; an event already posted appends nothing (False)."""
     if not postings:
         return False
+    lock_payees(session, [payee_id])
     exists = session.scalar(select(LedgerEntry.id).where(LedgerEntry.event_key == event_key))
     if exists is not None:
         return False
     try:
         with session.begin_nested():  # a racing duplicate fails alone, not the whole transaction
-            session.add_all(
+            rows = [
                 LedgerEntry(
                     payee_id=payee_id,
                     commission_id=commission_id,
@@ -62,10 +62,21 @@ def post(
                     created_at=at or utcnow(),
                 )
                 for posting in postings
-            )
+            ]
+            session.add_all(rows)
+            session.flush()
+            projection.record(session, payee_id, currency, rows)
     except IntegrityError:
         return False
     return True
+
+
+def lock_payees(session: Session, payee_ids: list[int]) -> None:
+    """Serialise appends to these payees' ledgers until the transaction ends, so each payee's
+    entries get ids in the order their projection was computed. Lock in id order: a payment
+    credits several people, and two payments locking them in different orders would deadlock."""
+    for payee_id in sorted(set(payee_ids)):
+        lock_key(session, LedgerEntry, f"ledger-payee:{payee_id}")
 
 
 def commission_buckets(session: Session, commission_id: int) -> dict[str, int]:
@@ -113,7 +124,7 @@ def do_reduce(
 
 def do_release(session: Session, commission: Commission, at: datetime) -> bool:
     buckets = commission_buckets(session, commission.id)
-    return post(
+    released = post(
         session,
         payee_id=commission.user_id,
         currency=commission.currency,
@@ -123,6 +134,9 @@ def do_release(session: Session, commission: Commission, at: datetime) -> bool:
         commission_id=commission.id,
         at=at,
     )
+    if released:
+        notices.commission_available(session, commission, at)
+    return released
 
 
 def do_release_due(session: Session, now: datetime, hold_days: int) -> int:
@@ -145,20 +159,13 @@ def do_release_due(session: Session, now: datetime, hold_days: int) -> int:
         )
         .order_by(Commission.id)
     ).all()
+    lock_payees(session, [commission.user_id for commission in due])
     return sum(do_release(session, commission, now) for commission in due)
 
 
 def balances_for(session: Session, user_id: int) -> dict[str, dict[str, int]]:
-    """{currency: {bucket: total}} for one payee."""
-    rows = session.execute(
-        select(LedgerEntry.currency, LedgerEntry.bucket, func.sum(LedgerEntry.amount_minor))
-        .where(LedgerEntry.payee_id == user_id)
-        .group_by(LedgerEntry.currency, LedgerEntry.bucket)
-    ).all()
-    result: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ledger_rules.BUCKETS, 0))
-    for currency, bucket, total in rows:
-        result[currency][bucket] = int(total)
-    return dict(result)
+    """{currency: {bucket: total}} for one payee, as stored with each append."""
+    return projection.balances_of(session, user_id)
 
 
 def payout_by_key(session: Session, payee_id: int, idempotency_key: str) -> Payout | None:

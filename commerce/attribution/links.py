@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from commerce.catalog.models import Product
 from commerce.files.services import object_url
@@ -125,21 +125,47 @@ class Target:
     owner_id: int | None  # the creator or merchant
 
 
+def video_target(video: Video | None) -> Target | None:
+    if video is None or not video.is_published:
+        return None
+    return Target(
+        "video",
+        video.public_id,
+        video.title or video.creator.display_name,
+        video.description[:300],
+        object_url(video.poster),
+        f"/v/{video.public_id}",
+        video.creator_id,
+    )
+
+
+def find_targets(session: Session, wanted: list[tuple[str, str]]) -> dict[tuple[str, str], Target]:
+    """find_target for many (kind, key) pairs: videos in one query (a page of links)."""
+    keys = [key for kind, key in wanted if kind == "video"]
+    videos = (
+        {
+            video.public_id: video
+            for video in session.scalars(
+                select(Video).where(Video.public_id.in_(keys)).options(selectinload(Video.poster))
+            )
+        }
+        if keys
+        else {}
+    )
+    found: dict[tuple[str, str], Target] = {}
+    for kind, key in wanted:
+        target = (
+            video_target(videos.get(key)) if kind == "video" else find_target(session, kind, key)
+        )
+        if target is not None:
+            found[(kind, key)] = target
+    return found
+
+
 def find_target(session: Session, kind: str, key: str) -> Target | None:
     """The shareable thing, or None when it does not exist or is not public."""
     if kind == "video":
-        video = session.scalar(select(Video).where(Video.public_id == key))
-        if video is None or not video.is_published:
-            return None
-        return Target(
-            kind,
-            key,
-            video.title or video.creator.display_name,
-            video.description[:300],
-            object_url(video.poster),
-            f"/v/{video.public_id}",
-            video.creator_id,
-        )
+        return video_target(session.scalar(select(Video).where(Video.public_id == key)))
     if kind == "product":
         product = session.get(Product, int(key)) if key.isdigit() and len(key) < 12 else None
         if product is None or not product.is_active:

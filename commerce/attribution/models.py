@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.accounts.models import User
@@ -43,6 +43,8 @@ class ShareClick(db.Model):
     """A real navigation through a share link, recorded before the redirect."""
 
     __tablename__ = "share_clicks"
+    # A sharer's clicks of the last days: a short range per share, not all of its clicks.
+    __table_args__ = (Index("ix_share_clicks_share_at", "share_id", "at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     share_id: Mapped[int] = mapped_column(ForeignKey("shares.id"), index=True)
@@ -68,6 +70,13 @@ class Commission(db.Model):
         UniqueConstraint("order_line_id", "role", "level"),
         # A payee's newest commissions (dashboards, charts) without sorting all of them.
         Index("ix_commissions_user_recent", "user_id", "created_at", "id"),
+        # A payee's sums per day (charts) from the index alone, however many sales a day.
+        Index(
+            "ix_commissions_user_day",
+            "user_id",
+            "created_at",
+            postgresql_include=["role", "currency", "amount_minor"],
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -150,3 +159,61 @@ class FraudFlag(db.Model):
     state: Mapped[str] = mapped_column(String(12), default="open", index=True)
     reviewed_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CommissionCredit(db.Model):
+    """A commission's state as its ledger entries leave it (credit_state rule): a projection
+    written in the transaction of each append, so pages read one row, not the payee's history.
+
+    The ledger stays the truth: `flask ledger verify` replays it and compares.
+    """
+
+    __tablename__ = "commission_credits"
+    __table_args__ = (
+        # Payouts pay the released, not yet paid commissions first released, first paid.
+        Index(
+            "ix_commission_credits_unpaid",
+            "payee_id",
+            "release_seq",
+            postgresql_where=text("unpaid_minor > 0"),
+            sqlite_where=text("unpaid_minor > 0"),
+        ),
+    )
+
+    commission_id: Mapped[int] = mapped_column(ForeignKey("commissions.id"), primary_key=True)
+    payee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12))  # credit_state.STATES
+    accrued_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    reversed_minor: Mapped[int] = mapped_column(MONEY, default=0)  # cancelled, before or after
+    released_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    reversed_after_release_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    covered_minor: Mapped[int] = mapped_column(MONEY, default=0)  # by payouts
+    unpaid_minor: Mapped[int] = mapped_column(MONEY, default=0)  # released, not covered
+    release_seq: Mapped[int | None]  # the id of the entry that released it: payout order
+    accrued_at: Mapped[datetime | None]
+    released_at: Mapped[datetime | None]
+    reversed_at: Mapped[datetime | None]
+    paid_at: Mapped[datetime | None]  # when payouts covered it all; cleared if one is returned
+
+
+class PayoutAllocation(db.Model):
+    """What part of a payout went to which commission (first released, first paid)."""
+
+    __tablename__ = "payout_allocations"
+
+    payout_id: Mapped[int] = mapped_column(ForeignKey("payouts.id"), primary_key=True)
+    commission_id: Mapped[int] = mapped_column(ForeignKey("commissions.id"), primary_key=True)
+    amount_minor: Mapped[int] = mapped_column(MONEY)
+
+
+class PayeeBalance(db.Model):
+    """A payee's ledger sums per bucket in one currency, kept with each append."""
+
+    __tablename__ = "payee_balances"
+
+    payee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    currency: Mapped[str] = mapped_column(String(3), primary_key=True)
+    pending_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    available_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    paid_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    cancelled_minor: Mapped[int] = mapped_column(MONEY, default=0)

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
-from commerce.attribution import ledger, payout_rules
+from commerce.attribution import ledger, notices, payout_rules
 from commerce.attribution.models import Payout
 from commerce.attribution.payout_rules import REQUESTED, IllegalPayoutTransition
 from commerce.errors import Conflict, NotFound
@@ -144,6 +144,7 @@ def do_settle_payout(
         ledger.do_return_payout(session, payout, code, at)
     if state == payout_rules.PAID:
         payout.paid_at = at
+        notices.payout_paid(session, payout, at)
     payout.state = state
     session.flush()
     return True

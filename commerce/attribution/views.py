@@ -41,13 +41,13 @@ from commerce.attribution.present import (
     payout_state_label,
 )
 from commerce.attribution.rules import CREATOR
-from commerce.attribution.visitor import hash_ip, hash_user_agent, issue_visitor_id
 from commerce.errors import DomainError, NotFound, ValidationFailed
 from commerce.extensions import db
 from commerce.money import MoneyError, format_major, format_money, parse_major
 from commerce.payments.webhooks import webhook_url
 from commerce.security import forbid_framing
 from commerce.timeutil import utcnow
+from commerce.visitor import hash_ip, hash_user_agent, issue_visitor_id
 
 bp = Blueprint("attribution", __name__)
 
@@ -138,6 +138,7 @@ def earnings() -> str:
     currency = current_app.config["DEFAULT_CURRENCY"]
     minimum = current_app.config["PAYOUT_MINIMUM_MINOR"]
     available = balances.get(currency, {}).get(AVAILABLE, 0)
+    links = dashboard.my_links(db.session, user, cursor=request.args.get("links_cursor") or None)
     return render_template(
         "attribution/earnings.html",
         balances=balances,
@@ -148,7 +149,12 @@ def earnings() -> str:
         ),
         minimum=minimum,
         minimum_major=format_major(minimum, currency),
-        links=dashboard.my_links(db.session, user),
+        links=links.links,
+        older_links=(
+            url_for("attribution.earnings", links_cursor=links.next_cursor)
+            if links.next_cursor
+            else None
+        ),
         clicks_chart=charts.bar_chart(clicks, label=_("Clicks per day, last 30 days")),
         clicks_total=sum(n for _, n in clicks),
         commissions=dashboard.my_commissions(db.session, user),

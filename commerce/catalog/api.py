@@ -39,7 +39,8 @@ def list_products(query: ProductQuery) -> ProductPage:
         page=query.page,
         per_page=query.per_page,
     )
-    return ProductPage(items=[product_out(p) for p in items], page=query.page, total=total)
+    viewer = current_user()
+    return ProductPage(items=[product_out(p, viewer) for p in items], page=query.page, total=total)
 
 
 @endpoint(
@@ -50,12 +51,13 @@ def list_products(query: ProductQuery) -> ProductPage:
     body=ProductIn,
     response=ProductOut,
     status=201,
-    errors=(403,),
+    errors=(400, 403),
 )
 def create_product(body: ProductIn) -> ProductOut:
-    product = services.do_create_product(db.session, require_merchant(), body)
+    merchant = require_merchant()
+    product = services.do_create_product(db.session, merchant, body)
     db.session.commit()
-    return product_out(product)
+    return product_out(product, merchant)
 
 
 @endpoint(
@@ -67,7 +69,8 @@ def create_product(body: ProductIn) -> ProductOut:
     errors=(404,),
 )
 def get_product(product_id: int) -> ProductOut:
-    return product_out(services.access_product_for_viewing(db.session, product_id, current_user()))
+    viewer = current_user()
+    return product_out(services.access_product_for_viewing(db.session, product_id, viewer), viewer)
 
 
 @endpoint(
@@ -77,13 +80,14 @@ def get_product(product_id: int) -> ProductOut:
     summary="Edit your product",
     body=ProductIn,
     response=ProductOut,
-    errors=(403, 404),
+    errors=(400, 403, 404),
 )
 def update_product(product_id: int, body: ProductIn) -> ProductOut:
-    product = services.access_product_for_editing(db.session, product_id, require_merchant())
+    merchant = require_merchant()
+    product = services.access_product_for_editing(db.session, product_id, merchant)
     services.do_update_product(product, body)
     db.session.commit()
-    return product_out(product)
+    return product_out(product, merchant)
 
 
 @endpoint(

@@ -20,6 +20,7 @@ class Product(db.Model):
         CheckConstraint("stock >= 0", name="stock_not_negative"),
         CheckConstraint("creator_rate_bp BETWEEN 0 AND 10000", name="creator_rate_range"),
         CheckConstraint("sharer_rate_bp BETWEEN 0 AND 10000", name="sharer_rate_range"),
+        CheckConstraint("creator_flash IN ('none', 'all')", name="creator_flash_known"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -33,6 +34,16 @@ class Product(db.Model):
     creator_rate_bp: Mapped[int] = mapped_column(default=0)
     sharer_rate_bp: Mapped[int] = mapped_column(default=0)
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Which creators may start flash sales of it from their lives ("none" or "all"), and within
+    # what: the lowest flash price, the most units, the longest run (rules.CreatorFlashBounds).
+    creator_flash: Mapped[str] = mapped_column(String(8), default="none", server_default="none")
+    creator_flash_min_price_minor: Mapped[int | None] = mapped_column(MONEY)
+    creator_flash_max_quantity: Mapped[int | None]
+    creator_flash_max_seconds: Mapped[int | None]
+    # Visible reviews and their stars added up: a read model the reviews area keeps with one
+    # atomic UPDATE per change, so every card shows the average without a query of its own.
+    review_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    review_star_sum: Mapped[int] = mapped_column(default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from flask_babel import lazy_gettext as _l
 from pydantic import ConfigDict, Field, model_validator
 
@@ -9,6 +11,7 @@ from commerce.validation import BigInt, Currency, Schema
 
 MAX_PRICE_MINOR = 10**12
 MAX_STOCK = 10_000_000
+MAX_FLASH_SECONDS = 24 * 3600
 
 
 class ProductIn(Schema):
@@ -23,6 +26,28 @@ class ProductIn(Schema):
     creator_rate_bp: int = Field(default=0, ge=0, le=10000, description="Basis points.")
     sharer_rate_bp: int = Field(default=0, ge=0, le=10000, description="Basis points.")
     is_active: bool = True
+    creator_flash: Literal["none", "all"] = Field(
+        default="none",
+        description="Which creators may start flash sales of it from their lives: none or all.",
+    )
+    creator_flash_min_price_minor: BigInt | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_PRICE_MINOR,
+        description="Lowest flash price a creator may set, minor units (required with 'all').",
+    )
+    creator_flash_max_quantity: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_STOCK,
+        description="Most units a creator's flash sale may offer (required with 'all').",
+    )
+    creator_flash_max_seconds: int | None = Field(
+        default=None,
+        ge=10,
+        le=MAX_FLASH_SECONDS,
+        description="Longest a creator's flash sale may run, seconds (required with 'all').",
+    )
 
     @model_validator(mode="after")
     def rates_fit_in_the_price(self) -> ProductIn:
@@ -34,6 +59,16 @@ class ProductIn(Schema):
 class MerchantOut(Schema):
     id: int
     display_name: str
+
+
+class CreatorFlashOut(Schema):
+    """The bounds within which creators may run flash sales of a product."""
+
+    scope: str
+    min_price_minor: int | None
+    min_price_display: str | None
+    max_quantity: int | None
+    max_seconds: int | None
 
 
 class ProductOut(Schema):
@@ -51,6 +86,8 @@ class ProductOut(Schema):
     image_urls: list[str]
     url: str
     merchant: MerchantOut
+    # To its merchant always; to creators when they may use it; to buyers never (the floor).
+    creator_flash: CreatorFlashOut | None = None
 
 
 class ProductQuery(Schema):

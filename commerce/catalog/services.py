@@ -9,6 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
+from commerce.catalog import rules
 from commerce.catalog.models import Product, ProductImage
 from commerce.catalog.schemas import ProductIn
 from commerce.errors import NotFound, ValidationFailed
@@ -18,7 +19,36 @@ from media.storage import Storage
 MAX_IMAGES = 8
 
 
+def check_flash_bounds(data: ProductIn) -> None:
+    """Opening flash sales to creators takes a floor below the list price, units and a duration."""
+    bounds = rules.CreatorFlashBounds(
+        scope=data.creator_flash,
+        min_price_minor=data.creator_flash_min_price_minor,
+        max_quantity=data.creator_flash_max_quantity,
+        max_seconds=data.creator_flash_max_seconds,
+    )
+    missing = rules.missing_bounds(bounds, data.price_minor)
+    if not missing:
+        return
+    words = {
+        rules.PRICE: _("Set a lowest flash price below the list price."),
+        rules.QUANTITY: _("Set the most units a creator's flash sale may offer."),
+        rules.DURATION: _("Set the longest a creator's flash sale may run."),
+    }
+    names = {
+        rules.PRICE: "creator_flash_min_price_minor",
+        rules.QUANTITY: "creator_flash_max_quantity",
+        rules.DURATION: "creator_flash_max_seconds",
+    }
+    raise ValidationFailed(
+        _("To let creators run flash sales, set the lowest price, the units and the duration."),
+        fields={names[code]: words[code] for code in missing},
+        code="creator_flash_bounds",
+    )
+
+
 def do_create_product(session: Session, merchant: User, data: ProductIn) -> Product:
+    check_flash_bounds(data)
     product = Product(merchant_id=merchant.id, **data.model_dump())
     session.add(product)
     session.flush()
@@ -26,6 +56,7 @@ def do_create_product(session: Session, merchant: User, data: ProductIn) -> Prod
 
 
 def do_update_product(product: Product, data: ProductIn) -> Product:
+    check_flash_bounds(data)
     for name, value in data.model_dump().items():
         setattr(product, name, value)
     return product

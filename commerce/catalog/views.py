@@ -8,23 +8,36 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response
 
 from commerce.accounts.auth import current_user, login_required, require_merchant
+from commerce.accounts.models import User
 from commerce.apispec import parse
 from commerce.catalog import services
 from commerce.catalog.models import Product
+from commerce.catalog.rates import RateError, bp_to_percent, percent_to_bp
 from commerce.catalog.schemas import ProductIn
-from commerce.errors import DomainError, ValidationFailed
+from commerce.errors import DomainError, NotFound, ValidationFailed
 from commerce.extensions import db
 from commerce.files.services import storage
 from commerce.inputs import page_arg
 from commerce.money import MoneyError, format_major, parse_major
+from commerce.social.present import profile_card
 
 bp = Blueprint("catalog", __name__)
 
 
 def product_from_form(form: MultiDict[str, str]) -> ProductIn:
     """The form takes the price in major units ('12.30'); the API and the model use minor units."""
-    data: dict[str, object] = {k: v for k, v in form.items() if k != "price"}
+    rates = {"creator_rate_pct": "creator_rate_bp", "sharer_rate_pct": "sharer_rate_bp"}
+    typed = {"price", *rates, *FLASH_FORM_FIELDS}
+    data: dict[str, object] = {k: v for k, v in form.items() if k not in typed}
     data["is_active"] = form.get("is_active") == "on"
+    for field, column in rates.items():
+        try:
+            data[column] = percent_to_bp(form.get(field, ""))
+        except RateError as exc:
+            raise ValidationFailed(
+                _("Some fields are not valid."),
+                fields={field: _("Enter a percentage from 0 to 100, like 12.5.")},
+            ) from exc
     if not data.get("per_buyer_limit"):
         data["per_buyer_limit"] = None
     currency = form.get("currency", "CNY")
@@ -34,7 +47,42 @@ def product_from_form(form: MultiDict[str, str]) -> ProductIn:
         raise ValidationFailed(
             _("Some fields are not valid."), fields={"price": _("Enter a price like 12.30.")}
         ) from exc
+    data.update(flash_bounds_from_form(form, currency))
     return parse(ProductIn, data)  # type: ignore[return-value]
+
+
+FLASH_FORM_FIELDS = (
+    "creator_flash_min_price",
+    "creator_flash_max_quantity",
+    "creator_flash_max_minutes",
+)
+
+
+def flash_bounds_from_form(form: MultiDict[str, str], currency: str) -> dict[str, object]:
+    """The creator flash-sale bounds as typed: a floor in major units, a duration in minutes."""
+    out: dict[str, object] = {
+        "creator_flash_min_price_minor": None,
+        "creator_flash_max_quantity": form.get("creator_flash_max_quantity") or None,
+        "creator_flash_max_seconds": None,
+    }
+    floor = form.get("creator_flash_min_price", "").strip()
+    if floor:
+        try:
+            out["creator_flash_min_price_minor"] = parse_major(floor, currency)
+        except (MoneyError, KeyError) as exc:
+            raise ValidationFailed(
+                _("Some fields are not valid."),
+                fields={"creator_flash_min_price": _("Enter a price like 12.30.")},
+            ) from exc
+    minutes = form.get("creator_flash_max_minutes", "").strip()
+    if minutes:
+        if not minutes.isdigit() or not 1 <= int(minutes) <= 1440:
+            raise ValidationFailed(
+                _("Some fields are not valid."),
+                fields={"creator_flash_max_minutes": _("Enter whole minutes from 1 to 1440.")},
+            )
+        out["creator_flash_max_seconds"] = int(minutes) * 60
+    return out
 
 
 def form_values(product: Product | None) -> dict[str, object]:
@@ -42,6 +90,13 @@ def form_values(product: Product | None) -> dict[str, object]:
         return {"currency": "CNY", "stock": 0, "is_active": True}
     values = {c: getattr(product, c) for c in ProductIn.model_fields if c != "price_minor"}
     values["price"] = format_major(product.price_minor, product.currency)
+    floor, seconds = product.creator_flash_min_price_minor, product.creator_flash_max_seconds
+    values["creator_flash_min_price"] = (
+        format_major(floor, product.currency) if floor is not None else ""
+    )
+    values["creator_flash_max_minutes"] = seconds // 60 if seconds else ""
+    values["creator_rate_pct"] = bp_to_percent(product.creator_rate_bp)
+    values["sharer_rate_pct"] = bp_to_percent(product.sharer_rate_bp)
     return values
 
 
@@ -57,6 +112,26 @@ def product_list() -> str:
 def product_page(product_id: int) -> str:
     product = services.access_product_for_viewing(db.session, product_id, current_user())
     return render_template("catalog/product.html", product=product)
+
+
+@bp.get("/shop/<int:user_id>")
+def shop_page(user_id: int) -> str:
+    """A shop: the merchant's profile, follow button, and products on sale."""
+    merchant = db.session.get(User, user_id)
+    if merchant is None or not merchant.is_merchant:
+        raise NotFound(_("There is no shop with this id."))
+    page = page_arg()
+    items, total = services.search_products(
+        db.session, merchant_id=merchant.id, page=page, per_page=24
+    )
+    return render_template(
+        "catalog/shop.html",
+        merchant=merchant,
+        profile=profile_card(db.session, merchant, current_user()),
+        items=items,
+        total=total,
+        page=page,
+    )
 
 
 @bp.get("/merchant/products")

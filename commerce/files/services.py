@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import secrets
 from typing import IO
@@ -10,7 +11,8 @@ from urllib.parse import quote
 from flask import current_app
 from flask_babel import gettext as _
 from PIL import Image, UnidentifiedImageError
-from sqlalchemy.orm import Session
+from sqlalchemy import event
+from sqlalchemy.orm import Session, SessionTransaction
 
 from commerce.errors import ValidationFailed
 from commerce.files.models import StoredObject
@@ -40,10 +42,9 @@ def key_url(key: str | None) -> str | None:
     return storage().public_url(key) or f"{root}/media/{quote(key)}"
 
 
-def store_image(
-    session: Session, backend: Storage, stream: IO[bytes], *, prefix: str, max_side: int
-) -> StoredObject:
-    """Decode an image by its content, strip metadata by re-encoding, and store it as JPEG."""
+def encode_image(stream: IO[bytes], *, max_side: int) -> bytes:
+    """Decode an image by its content and re-encode it as JPEG (metadata stripped); nothing is
+    stored, so a use case can check every file before it keeps any."""
     data = stream.read(MAX_IMAGE_BYTES + 1)
     if len(data) > MAX_IMAGE_BYTES:
         raise ValidationFailed(_("Images can be at most 10 MB."), code="image_too_large")
@@ -61,9 +62,44 @@ def store_image(
             _("That file is not an image we can read (JPEG, PNG, GIF or WebP)."),
             code="not_an_image",
         ) from exc
+    return out.getvalue()
+
+
+def store_encoded(session: Session, backend: Storage, jpeg: bytes, *, prefix: str) -> StoredObject:
     key = f"{prefix}{secrets.token_urlsafe(12)}.jpg"
-    size = backend.save_bytes(key, out.getvalue(), "image/jpeg")
+    size = backend.save_bytes(key, jpeg, "image/jpeg")
     obj = StoredObject(backend=backend.backend, key=key, content_type="image/jpeg", size=size)
     session.add(obj)
     session.flush()
     return obj
+
+
+def store_image(
+    session: Session, backend: Storage, stream: IO[bytes], *, prefix: str, max_side: int
+) -> StoredObject:
+    """Decode an image by its content, strip metadata by re-encoding, and store it as JPEG."""
+    return store_encoded(session, backend, encode_image(stream, max_side=max_side), prefix=prefix)
+
+
+_STORED_KEY = "stored_object_keys"
+
+
+def discard_on_rollback(session: Session, backend: Storage, key: str) -> None:
+    """Delete the bytes under key if the transaction that recorded them rolls back: a failed
+    use case or commit leaves no file without its row."""
+    session.info.setdefault(_STORED_KEY, []).append((backend, key))
+
+
+@event.listens_for(Session, "after_commit")
+def _keep_stored(session: Session) -> None:
+    if session.get_nested_transaction() is None:  # the real commit, not a released savepoint
+        session.info.pop(_STORED_KEY, None)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _delete_stored(session: Session, previous: SessionTransaction) -> None:
+    if previous.nested or previous.parent is not None:
+        return  # a savepoint: the outer transaction may still commit what came before it
+    for backend, key in session.info.pop(_STORED_KEY, []):
+        with contextlib.suppress(OSError):  # the disk went away: nothing more to do here
+            backend.delete(key)

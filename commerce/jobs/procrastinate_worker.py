@@ -19,11 +19,13 @@ import logging
 import os
 import signal
 import threading
+import time
 import traceback
 from collections.abc import Collection
 from typing import Any
 
 import procrastinate
+import procrastinate.exceptions
 from flask import Flask
 from procrastinate.jobs import Job as ProcrastinateJob
 from procrastinate.retry import BaseRetryStrategy, RetryDecision
@@ -277,21 +279,44 @@ def run_until_idle(flask_app: Flask, queues: Collection[str] | None = None) -> i
     return max(0, int(before) - int(after))
 
 
+# A worker that lost its database (a restart, a failover, its backend terminated) waits this
+# long, doubling up to the cap, before it connects again: exiting would leave its queues unserved
+# until someone restarts it.
+RECONNECT_FIRST_SECONDS = 0.5
+RECONNECT_MAX_SECONDS = 30.0
+
+
 def run_worker(flask_app: Flask, queues: list[str], concurrency: int) -> None:
     """A Procrastinate worker on `queues` until SIGTERM/SIGINT (it finishes its jobs first)."""
     stalled = float(flask_app.config["JOBS_STALLED_SECONDS"])
     papp = build_app(flask_app)
     housekeeping = Housekeeping(flask_app).start() if DEFAULT in queues else None
     _stop_now_on_second_signal(flask_app)
+    delay = RECONNECT_FIRST_SECONDS
     try:
-        papp.run_worker(
-            queues=queues,
-            concurrency=concurrency,
-            name=worker_name(),
-            fetch_job_polling_interval=float(flask_app.config["JOBS_POLL_SECONDS"]) * 4,
-            update_heartbeat_interval=max(0.5, stalled / 3),
-            stalled_worker_timeout=stalled,
-        )
+        while True:
+            started = time.monotonic()
+            try:
+                papp.run_worker(
+                    queues=queues,
+                    concurrency=concurrency,
+                    name=worker_name(),
+                    fetch_job_polling_interval=float(flask_app.config["JOBS_POLL_SECONDS"]) * 4,
+                    update_heartbeat_interval=max(0.5, stalled / 3),
+                    stalled_worker_timeout=stalled,
+                )
+                return  # stopped by a signal, its jobs finished
+            except procrastinate.exceptions.ConnectorException as error:
+                if time.monotonic() - started > RECONNECT_MAX_SECONDS:
+                    delay = RECONNECT_FIRST_SECONDS  # it had been working: start over
+                print(
+                    f"worker lost the database ({error.__cause__!r}); connecting again in"
+                    f" {delay:g} s",
+                    flush=True,
+                )
+                _stop_now_on_second_signal(flask_app)  # a signal while waiting leaves at once
+                time.sleep(delay)
+                delay = min(delay * 2, RECONNECT_MAX_SECONDS)
     finally:
         if housekeeping is not None:
             housekeeping.stop()

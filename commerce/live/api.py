@@ -11,7 +11,7 @@ from commerce.apispec import endpoint
 from commerce.errors import ValidationFailed
 from commerce.extensions import db
 from commerce.files.services import storage
-from commerce.live import dashboard, services
+from commerce.live import dashboard, golive, services
 from commerce.live.broadcast import fanout
 from commerce.live.models import LiveRoom
 from commerce.live.present import (
@@ -161,7 +161,7 @@ def rotate_stream_key(room_id: str) -> StreamKeyOut:
 )
 def start(room_id: str) -> RoomOut:
     room = services.access_room_for_managing(db.session, room_id, require_user())
-    services.do_go_live(db.session, room, utcnow())
+    golive.do_go_live(db.session, room, utcnow())
     db.session.commit()
     return room_out(room)
 
@@ -251,11 +251,11 @@ def pins_history(room_id: str) -> PinHistoryOut:
     bp,
     f"{ROOM}/flash-sales",
     methods=("POST",),
-    summary="Start a flash sale of a pinned product you sell",
+    summary="Start a flash sale of a pinned product (yours, or within its seller's bounds)",
     body=LiveFlashSaleIn,
     response=LivePinsOut,
     status=201,
-    errors=(403, 404, 409),
+    errors=(400, 403, 404, 409),
 )
 def start_flash_sale(room_id: str, body: LiveFlashSaleIn) -> LivePinsOut:
     user = require_user()

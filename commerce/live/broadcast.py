@@ -39,6 +39,7 @@ def publish_pins(session: Session, room: LiveRoom, now: datetime) -> None:
     pins = pins_out(session, room, now)
     publish(session, "live.pins", pins.model_dump(mode="json"), room=channel(room.public_id))
     flash_ids = [pin.flash.id for pin in pins.pins if pin.flash is not None]
+    flash_ids += [flash.id for flash in pins.shelf_flashes]
     if flash_ids:
         hub, key = fanout(), room.public_id
 

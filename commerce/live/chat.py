@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+from commerce.accounts.bans import may_post
 from commerce.accounts.models import User
 from commerce.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from commerce.live import rules
@@ -57,6 +58,8 @@ def do_post_message(
     permissions, banned = permissions_of(session, room, author)
     if banned:
         raise Forbidden(_("You have been banned from this room's chat."), code="banned")
+    if not may_post(session, author.id):
+        raise Forbidden(_("Your account may not post comments."), code="suspended")
     until = current_mute(session, room, author.id, now)
     if until is not None:
         raise Forbidden(

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from commerce.live.fanout import minute_of
 from commerce.live.models import LiveChatMessage, LiveMinute, LiveProductClick, LiveRoom
 from commerce.live.queries import pin_history
+from commerce.live.rules import ENDED
 from commerce.live.schemas import DashboardOut, DashboardPoint, DashboardProduct
 from commerce.orders.models import Order, OrderLine
 from commerce.orders.rules import CANCELLED, PAID_STATES
@@ -134,7 +135,8 @@ def build_dashboard(
     return DashboardOut(
         room=room.public_id,
         state=room.state,
-        current_viewers=current_viewers,
+        # Pages left open on an ended room are connected, not watching the show.
+        current_viewers=0 if room.state == ENDED else current_viewers,
         peak_viewers=room.peak_viewers,
         hearts=room.hearts_total,
         chat_messages=chat_total,

@@ -20,7 +20,7 @@ from commerce.accounts.models import User
 from commerce.apispec import parse
 from commerce.errors import DomainError, Forbidden, NotAuthenticated, ValidationFailed, error_body
 from commerce.extensions import db, socketio
-from commerce.live import chat, services
+from commerce.live import chat, golive, services
 from commerce.live.broadcast import fanout
 from commerce.live.fanout import channel
 from commerce.live.models import LiveRoom
@@ -114,6 +114,8 @@ def on_join(data: RoomRef) -> dict[str, Any]:
     for pin in snapshot.pins.pins:
         if pin.flash is not None:
             hub.watch_flash(room.public_id, pin.flash.id)
+    for flash in snapshot.pins.shelf_flashes:
+        hub.watch_flash(room.public_id, flash.id)
     return {"snapshot": snapshot.model_dump(mode="json")}
 
 
@@ -162,7 +164,7 @@ def on_send(data: RoomChatIn) -> dict[str, Any]:
 @live_event("live.start", RoomRef)
 def on_start(data: RoomRef) -> dict[str, Any]:
     room = services.access_room_as_host(db.session, data.room, session_user())
-    services.do_go_live(db.session, room, utcnow())
+    golive.do_go_live(db.session, room, utcnow())
     return {"state": room.state}
 
 

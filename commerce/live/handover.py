@@ -20,11 +20,12 @@ from sqlalchemy import CursorResult, and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from commerce.jobs.runner import enqueue, periodic
-from commerce.live import rules
+from commerce.live import parts, rules
 from commerce.live.fanout import channel
+from commerce.live.golive import do_go_live
 from commerce.live.models import LiveRoom
 from commerce.live.replay import REPLAY_JOB, timeline_json
-from commerce.live.services import do_end_room, do_go_live
+from commerce.live.services import do_end_room
 from commerce.realtime import publish
 from commerce.timeutil import utcnow
 from media.live import RecordingPart, room_folder
@@ -219,7 +220,8 @@ def do_end_abandoned_rooms(
         folder = room_folder(live_root, room.public_id)
         end_folder_playlists(folder)  # rewritten by nobody now: players see the end
         # The recording is finalised by the replay job, from every part that is readable.
-        do_stream_ended(session, room.public_id, now, has_recording=bool(recorded_parts(folder)))
+        recorded = bool(recorded_parts(folder)) or parts.has_stored_parts(room.public_id)
+        do_stream_ended(session, room.public_id, now, has_recording=recorded)
         ended.append(room)
     return ended
 

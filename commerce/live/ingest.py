@@ -18,6 +18,7 @@ import os
 import secrets
 import socket
 import threading
+import time
 from collections import defaultdict
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from commerce.errors import DomainError
 from commerce.extensions import db
-from commerce.live import relay, rules
+from commerce.live import parts, relay, rules
 from commerce.live.handover import (
     do_claim_ingest,
     do_drop_ingest,
@@ -100,6 +101,7 @@ class LiveIngest:
                         on_dropped=self._on_dropped,
                         on_resumed=self._on_resumed,
                         on_ended=self._on_ended,
+                        on_part_closed=self._on_part_closed,
                         confirm_end=self._confirm_end,
                     ),
                     grace_s=float(config["LIVE_GRACE_SECONDS"]),
@@ -134,6 +136,7 @@ class LiveIngest:
         self._stop.set()
         hub = self._hub
         if hub is not None:
+            rooms = {room.room_id: room for room in hub.rooms()}
             released = hub.release_all()
             try:
                 with self._session() as session:
@@ -141,6 +144,9 @@ class LiveIngest:
                     session.commit()
             except Exception:  # the database is away: the rooms' leases lapse by themselves
                 log.exception("live rooms %s not marked waiting", released)
+            for public_id in released:  # stored as they closed: their local copies go
+                if (room := rooms.get(public_id)) is not None:
+                    parts.store_parts(self.app, public_id, upto=room.parts)
         if self._rtmp is not None:
             self._rtmp.stop()
             self._rtmp = None
@@ -243,15 +249,26 @@ class LiveIngest:
         with self._session() as session:
             return holds_ingest(session, media.room_id, self.node)
 
+    def _on_part_closed(self, media: MediaRoom, part: int) -> None:
+        # Final, and maybe the last this node records of the show: to storage now, so the
+        # replay has it even if this node never comes back. Kept here too: the show may resume
+        # here, and its end here makes its timeline from the local parts.
+        parts.store_parts(self.app, media.room_id, upto=part, keep=True)
+
     def _on_ended(self, event: RoomEnded) -> None:
-        relay.store_recording(self.app, event.room_id, event.recording)  # before the replay job
+        # Before the replay job: every part this node holds to storage; when the show is in
+        # stored parts (maybe other nodes' too), the replay is made from them, not from the MP4.
+        parts.store_parts(self.app, event.room_id)
+        with self.app.app_context():
+            in_parts = parts.has_stored_parts(event.room_id)
+        relay.store_recording(self.app, event.room_id, event.recording, in_parts=in_parts)
 
         def end(session: Session) -> None:
             do_stream_ended(
                 session,
                 event.room_id,
                 utcnow(),
-                has_recording=event.recording is not None,
+                has_recording=event.recording is not None or in_parts,
                 timeline=event.timeline,
             )
 
@@ -263,13 +280,23 @@ class LiveIngest:
                 end(session)
             session.commit()
 
+    def _let_go(self, room: MediaRoom) -> None:
+        """Another node took the room over: release it; its parts here are stored, and their
+        local copies go (up to its own last part: in a shared folder the taker records on)."""
+        if room.release():
+            parts.store_parts(self.app, room.room_id, upto=room.parts)
+
     def _reconcile_loop(self) -> None:
         """Renew this node's lease on its rooms; let go of rooms another node took over; end the
         media of rooms ended in the database (by the creator, on any web node)."""
+        next_sweep = 0.0  # at once: parts a killed process left here go to storage
         while not self._stop.wait(float(self.app.config["LIVE_RECONCILE_SECONDS"])):
             hub = self._hub
             rooms = hub.rooms() if hub is not None else []
             live = [r.room_id for r in rooms if r.state is not RoomState.ENDED]
+            if time.monotonic() >= next_sweep:
+                next_sweep = time.monotonic() + float(self.app.config["LIVE_PARTS_SWEEP_SECONDS"])
+                parts.sweep_parts(self.app, [r.room_id for r in rooms])
             if not rooms:
                 continue
             try:
@@ -294,7 +321,7 @@ class LiveIngest:
                 room = hub.room(public_id) if hub is not None else None
                 if room is not None:
                     log.info("room %s: taken over by another ingest node", public_id)
-                    threading.Thread(target=room.release, daemon=True).start()
+                    threading.Thread(target=self._let_go, args=(room,), daemon=True).start()
 
 
 def ingest() -> LiveIngest:

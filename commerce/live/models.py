@@ -25,7 +25,7 @@ from commerce.live.rules import SCHEDULED
 from commerce.timeutil import utcnow
 
 if TYPE_CHECKING:  # orders sits above live: the flash-sale table is named, never imported
-    from commerce.orders.models import FlashSale
+    from commerce.flashsales.models import FlashSale
 
 
 class LiveRoom(db.Model):
@@ -201,3 +201,15 @@ class LiveProductClick(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), primary_key=True)
     minute: Mapped[datetime] = mapped_column(primary_key=True)
     clicks: Mapped[int] = mapped_column(default=0)
+
+
+class LiveReminder(db.Model):
+    """One reminder: the primary key makes a second impossible, however many taps race."""
+
+    __tablename__ = "live_reminders"
+
+    room_id: Mapped[int] = mapped_column(
+        ForeignKey("live_rooms.id", ondelete="CASCADE"), primary_key=True
+    )
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from commerce.files.services import object_url
+from commerce.flashsales.models import FlashSale
 from commerce.live import rules
 from commerce.live.models import LiveChatMessage, LivePin, LiveRoom
 from commerce.live.queries import open_pins, recent_chat
@@ -19,8 +20,7 @@ from commerce.live.schemas import (
     SettingsOut,
     SnapshotOut,
 )
-from commerce.live.selling import flashes_by_pin, live_flash_out
-from commerce.orders.models import FlashSale
+from commerce.live.selling import flashes_by_pin, live_flash_out, shelf_flashes
 from commerce.videos.present import creator_out as creator_out
 from commerce.videos.present import product_card as product_card
 
@@ -63,6 +63,10 @@ def pins_out(session: Session, room: LiveRoom, now: datetime) -> LivePinsOut:
         room=room.public_id,
         version=room.pins_version,
         pins=[pin_out(pin, flashes.get(pin.id), now) for pin in pins],
+        shelf_flashes=[
+            live_flash_out(flash, now, flash.product.currency)
+            for flash in shelf_flashes(session, room, now)
+        ],
         server_now=now,
     )
 

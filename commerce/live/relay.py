@@ -36,6 +36,7 @@ from commerce.videos.models import READY, Video
 from media.live import remove_room_folder, room_folder
 from media.live.commands import RECORDING_DIR
 from media.live.folders import ROOM_ID
+from media.live.recording import recorded_parts
 from media.live.relay import RelayedFeed, RelayHub, UpstreamError, fetch
 
 log = logging.getLogger(__name__)
@@ -172,24 +173,34 @@ def recording_key(public_id: str) -> str:
     return f"live/{public_id}/{RECORDING_OBJECT}"
 
 
-def store_recording(app: Flask, public_id: str, recording: str | None) -> None:
+def store_recording(
+    app: Flask, public_id: str, recording: str | None, *, in_parts: bool = False
+) -> None:
     """The ingest's hook when a room ended: its recording to storage, the local copy removed.
 
     Runs before the replay job is queued, so the job finds the recording there. If storage
     fails the file stays in the live folder, where a worker sharing it can still read it.
+    `in_parts`: the show is in stored parts (parts.py), the replay is made from them: the MP4
+    of this node's parts is not needed.
     """
-    if recording is None or not os.path.exists(recording):
+    made = recording if recording is not None and os.path.exists(recording) else None
+    if made is None and not in_parts:
         return
-    with app.app_context():
-        try:
-            storage().save_file(recording_key(public_id), recording, "video/mp4", move=True)
-        except Exception:
-            log.exception("recording of room %s not stored: kept in the live folder", public_id)
-            return
-        root = app.config["LIVE_ROOT"]
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(recording)  # the local backend may have copied across file systems
-    shutil.rmtree(os.path.join(room_folder(root, public_id), RECORDING_DIR), ignore_errors=True)
+    root = app.config["LIVE_ROOT"]
+    if made is not None and not in_parts:
+        with app.app_context():
+            try:
+                storage().save_file(recording_key(public_id), made, "video/mp4", move=True)
+            except Exception:
+                log.exception("recording of room %s not stored: kept in the live folder", public_id)
+                return
+    if recording is not None:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(recording)  # the local backend may have copied across file systems
+    folder = room_folder(root, public_id)
+    # The parts are in the stored MP4, or stored themselves; a part whose upload failed stays.
+    if not in_parts or not recorded_parts(folder):
+        shutil.rmtree(os.path.join(folder, RECORDING_DIR), ignore_errors=True)
     # The replay job removes the live folder of the machine it runs on, not this one's: the
     # folders of this node's earlier rooms whose replays are out go now (this room's HLS, with
     # its ENDLIST, is served until its own replay is out, and goes at a later room's end).

@@ -16,7 +16,7 @@ from commerce.files.models import StoredObject
 from commerce.files.services import storage
 from commerce.jobs.registry import MEDIA
 from commerce.jobs.runner import JobContext, job_handler
-from commerce.live import relay, rules
+from commerce.live import parts, relay, rules
 from commerce.live.fanout import channel
 from commerce.live.models import LiveRoom
 from commerce.live.queries import pin_history
@@ -200,6 +200,9 @@ def make_replay(payload: dict[str, Any], ctx: JobContext) -> None:
         # Done by an earlier attempt, which may have stopped before clearing the live folder.
         remove_live_media(config["LIVE_ROOT"], room)
         return
+    if video is None and parts.stored_parts(storage(), room.public_id):
+        video = replay_from_parts(session, room, config)  # the show may span several nodes
+        session.commit()  # the source is stored and linked: a retry resumes from here
     recording = recording_path(config["LIVE_ROOT"], room)
     if video is None and not os.path.exists(recording) and not relay.recording_stored(room):
         # No process finalised it (the ingest was killed, the room ended by the sweep): make it
@@ -223,10 +226,36 @@ def make_replay(payload: dict[str, Any], ctx: JobContext) -> None:
     pipeline.transcode(
         {"video_id": video.id, "max_seconds": config["LIVE_REPLAY_MAX_SECONDS"]}, ctx
     )
-    do_publish(video, utcnow())
+    do_publish(session, video, utcnow())
     publish_replay(session, room, video)
     session.commit()
     remove_live_media(config["LIVE_ROOT"], room)
+
+
+class PartsPending(RuntimeError):
+    """Parts the ending node recorded are not stored yet (their upload is retried)."""
+
+
+def replay_from_parts(session: Session, room: LiveRoom, config: Any) -> Video:
+    """The replay from every stored part and the live folder's own, placed by their starts."""
+    backend = storage()
+    folder = room_folder(config["LIVE_ROOT"], room.public_id)
+    present = parts.present_starts(backend, room.public_id, folder)
+    if missing := parts.missing_parts(room.media_timeline, present):
+        raise PartsPending(f"{missing} recording part(s) of room {room.public_id} not stored yet")
+    with parts.assembled_recording(backend, room.public_id, folder, config["WORK_DIR"]) as (
+        made,
+        timeline,
+    ):
+        if made is None:
+            raise RuntimeError(f"live replay of room {room.public_id}: no readable part")
+        assembled = timeline_json(timeline) if timeline else None
+        if not parts.same_timeline(room.media_timeline, assembled):
+            # Other nodes' parts too: the ending node's timeline had only its own.
+            room.media_timeline = assembled
+        return do_create_replay_video(
+            session, backend, room, made, max_seconds=config["LIVE_REPLAY_MAX_SECONDS"]
+        )
 
 
 def remove_live_media(live_root: str, room: LiveRoom) -> None:
@@ -242,3 +271,4 @@ def remove_live_media(live_root: str, room: LiveRoom) -> None:
     except (OSError, ValueError):  # the replay is safe: a folder left over is an operator's
         log.exception("live folder of room %s not removed", room.public_id)
     relay.forget_recording(room)
+    parts.forget_parts(storage(), room.public_id)

@@ -14,13 +14,13 @@ from commerce.accounts.auth import current_user
 from commerce.apispec import endpoint
 from commerce.errors import Conflict
 from commerce.extensions import db
+from commerce.flashsales.models import FlashSale
 from commerce.live import rules, services
 from commerce.live.models import LiveChatMessage, LiveFlashSale, LiveRoom
 from commerce.live.present import creator_out, product_card
 from commerce.live.queries import pin_history
 from commerce.live.replay import ReplayPart, offset_ms, replay_clock, shown_until
 from commerce.money import format_money
-from commerce.orders.models import FlashSale
 from commerce.validation import Schema
 from commerce.videos.access import can_view
 from commerce.videos.models import Video

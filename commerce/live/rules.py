@@ -297,3 +297,14 @@ def viewer_count_interval(viewers: int) -> float:
         if viewers <= ceiling:
             return seconds
     return BIG_ROOM_VIEWER_COUNT_SECONDS
+
+
+def obs_server_url(configured: str | None, rtmp_port: int, host: str) -> str | None:
+    """The RTMP server a creator types into OBS. LIVE_RTMP_URL wins (RTMP on an ingest node or
+    behind a balancer); else this node's own RTMP port; None when this node runs no RTMP
+    (LIVE_RTMP_PORT=0) and nobody said where it runs: the page then offers the browser camera."""
+    if configured:
+        return configured
+    if rtmp_port <= 0:
+        return None
+    return f"rtmp://{host}:{rtmp_port}/live"

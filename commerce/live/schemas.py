@@ -8,7 +8,7 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from pydantic import ConfigDict, Field, field_validator
 
-from commerce.orders.schemas import FlashSaleOut
+from commerce.flashsales.schemas import FlashSaleOut
 from commerce.validation import BigInt, Schema
 from commerce.videos.schemas import CreatorOut, ProductCard
 
@@ -175,6 +175,8 @@ class LivePinsOut(Schema):
     room: str
     version: int
     pins: list[LivePinOut]
+    # The shelf's products on a flash sale now or next (a pin's is also in its `flash`).
+    shelf_flashes: list[LiveFlashOut] = Field(default_factory=list)
     server_now: datetime
 
 

@@ -13,28 +13,35 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
+from commerce.catalog import rules as catalog_rules
+from commerce.catalog.models import Product
+from commerce.catalog.present import flash_bounds
 from commerce.errors import Conflict, Forbidden, ValidationFailed
+from commerce.flashsales import services as flash_sales
+from commerce.flashsales.models import FlashSale
+from commerce.flashsales.present import flash_out
+from commerce.flashsales.schemas import FlashSaleIn
 from commerce.live import rules
 from commerce.live.models import LiveFlashSale, LivePin, LiveRoom
 from commerce.live.queries import open_pins
 from commerce.live.schemas import LiveFlashOut, LiveFlashSaleIn
-from commerce.orders import flash as flash_sales
-from commerce.orders.models import FlashSale
-from commerce.orders.present import flash_out
-from commerce.orders.schemas import FlashSaleIn
+from commerce.money import format_money
 
 
 def flashes_by_pin(session: Session, pins: list[LivePin], now: datetime) -> dict[int, FlashSale]:
-    """For each pin, its newest flash sale that is not over yet."""
-    if not pins:
-        return {}
-    rows = session.execute(
-        select(LiveFlashSale.pin_id, FlashSale)
-        .join(FlashSale, FlashSale.id == LiveFlashSale.flash_sale_id)
-        .where(LiveFlashSale.pin_id.in_([p.id for p in pins]), FlashSale.ends_at > now)
-        .order_by(FlashSale.id)
-    )
-    return {pin_id: flash for pin_id, flash in rows}
+    """For each pin, its product's flash sale on now or next, wherever it was started.
+
+    A product has one flash sale at a time (orders refuses overlaps), so the one started from
+    this room and one the merchant scheduled before the pin are found alike.
+    """
+    flashes = flash_sales.current_or_next_by_product(session, [p.product_id for p in pins], now)
+    return {pin.id: flashes[pin.product_id] for pin in pins if pin.product_id in flashes}
+
+
+def shelf_flashes(session: Session, room: LiveRoom, now: datetime) -> list[FlashSale]:
+    """The flash sales on now or next of the shelf's products: what the shelf shows."""
+    ids = [item.product_id for item in room.shelf]
+    return list(flash_sales.current_or_next_by_product(session, ids, now).values())
 
 
 def live_flash_out(flash: FlashSale, now: datetime, currency: str) -> LiveFlashOut:
@@ -63,9 +70,10 @@ def create_room_flash_sale(
             fields={"product_id": _("Not pinned.")},
         )
     product = pin.product
-    # A flash sale lowers the seller's price: only the seller may do that, even in their room.
+    # A flash sale lowers the seller's price: the seller may set any; the room's host only
+    # within the bounds the seller set on the product.
     if product.merchant_id != actor.id:
-        raise Forbidden(_("Only the product's seller can put it on a flash sale."))
+        check_creator_flash(room, product, actor, data)
     starts = now + timedelta(seconds=data.starts_in_seconds)
     flash = flash_sales.do_create_flash_sale(
         session,
@@ -84,6 +92,45 @@ def create_room_flash_sale(
     )
     session.flush()
     return pin, flash
+
+
+def check_creator_flash(
+    room: LiveRoom, product: Product, actor: User, data: LiveFlashSaleIn
+) -> None:
+    """A creator's flash sale: from a room they host, within each of the seller's bounds."""
+    if room.creator_id != actor.id:
+        raise Forbidden(_("Only the room's host or the product's seller can start a flash sale."))
+    refusals = catalog_rules.creator_flash_refusals(
+        flash_bounds(product),
+        price_minor=data.price_minor,
+        quantity=data.quantity,
+        duration_seconds=data.duration_seconds,
+    )
+    if catalog_rules.NOT_ALLOWED in refusals:
+        raise Forbidden(_("The seller does not let creators run flash sales of this product."))
+    if not refusals:
+        return
+    currency = product.currency
+    floor, most, longest = (
+        product.creator_flash_min_price_minor,
+        product.creator_flash_max_quantity,
+        product.creator_flash_max_seconds,
+    )
+    words = {
+        catalog_rules.PRICE: _(
+            "Below the seller's lowest flash price, %(price)s.",
+            price=format_money(floor, currency) if floor is not None else "-",
+        ),
+        catalog_rules.QUANTITY: _("More than the seller allows: at most %(n)s units.", n=most),
+        catalog_rules.DURATION: _(
+            "Longer than the seller allows: at most %(n)s minutes.", n=(longest or 0) // 60
+        ),
+    }
+    raise ValidationFailed(
+        _("This flash sale is outside the bounds the seller set."),
+        fields={code: words[code] for code in refusals},
+        code="outside_creator_flash_bounds",
+    )
 
 
 def do_close_room_flash_sales(session: Session, room: LiveRoom, now: datetime) -> None:

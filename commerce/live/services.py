@@ -16,12 +16,12 @@ from commerce.accounts.models import User
 from commerce.catalog.models import Product, ProductImage
 from commerce.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from commerce.files.services import store_image
+from commerce.flashsales.models import FlashSale
 from commerce.live import rules, selling
 from commerce.live.broadcast import publish_pins, publish_state
 from commerce.live.models import LiveBan, LiveMute, LivePin, LiveRoom, LiveShelfItem
 from commerce.live.queries import moderator_ids, open_pins
 from commerce.live.schemas import LiveFlashSaleIn, RoomIn
-from commerce.orders.models import FlashSale
 from media.storage import Storage
 
 KEY_SEPARATOR = "."  # never in a url-safe token, so the room id can be read back from a key
@@ -378,6 +378,19 @@ def do_start_flash_sale(
     _pin, flash = selling.create_room_flash_sale(session, room, actor, data, now)
     publish_pins(session, room, now)
     return flash
+
+
+def do_announce_product_flash(session: Session, product_id: int, now: datetime) -> None:
+    """A flash sale scheduled outside any room: live rooms featuring the product show it now."""
+    rooms = session.scalars(
+        select(LiveRoom)
+        .join(LiveShelfItem, LiveShelfItem.room_id == LiveRoom.id)
+        .where(LiveShelfItem.product_id == product_id, LiveRoom.state == rules.LIVE)
+        .order_by(LiveRoom.id)
+    ).all()
+    for room in rooms:
+        _lock_room(session, room)
+        publish_pins(session, room, now)
 
 
 def count_open_pins(session: Session, room: LiveRoom) -> int:

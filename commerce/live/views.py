@@ -5,16 +5,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, current_app, render_template, request
+from flask import Blueprint, current_app, render_template, request, url_for
 from sqlalchemy import select
 
 from commerce.accounts.auth import current_user, login_required, require_creator
 from commerce.catalog.models import Product
+from commerce.catalog.present import creator_flash_out
 from commerce.extensions import db
 from commerce.live import rules, services
 from commerce.live.broadcast import fanout
 from commerce.live.models import LiveRoom
 from commerce.live.present import permissions_out, room_out, snapshot_out
+from commerce.social.services import followee_ids_query
 from commerce.timeutil import utcnow
 from commerce.videos.models import Video
 
@@ -38,6 +40,12 @@ def _replay_url(room: LiveRoom) -> str | None:
         return None
     video = db.session.get(Video, room.replay_video_id)
     return f"/v/{video.public_id}" if video is not None and video.is_published else None
+
+
+def _replay_edit_url(room: LiveRoom) -> str | None:
+    """The host's way to their replay, published or not (the viewers' link waits for publish)."""
+    video = db.session.get(Video, room.replay_video_id) if room.replay_video_id else None
+    return url_for("videos.studio_video", public_id=video.public_id) if video else None
 
 
 def _shelf_products(user_id: int) -> list[dict[str, Any]]:
@@ -106,9 +114,25 @@ def control(public_id: str) -> str:
         room=room,
         snapshot=snapshot.model_dump(mode="json"),
         urls=_room_urls(room.public_id),
-        rtmp_url=current_app.config.get("LIVE_RTMP_URL") or f"rtmp://{host}:1935/live",
+        rtmp_url=rules.obs_server_url(
+            current_app.config.get("LIVE_RTMP_URL"),
+            int(current_app.config.get("LIVE_RTMP_PORT") or 0),
+            host,
+        ),
         max_pins=rules.MAX_PINS,
+        replay_edit_url=_replay_edit_url(room),
+        flash_bounds=_flash_bounds(room, user.id),
     )
+
+
+def _flash_bounds(room: LiveRoom, host_id: int) -> dict[str, Any]:
+    """What the flash form tells the host of each shelf product: theirs, or the seller's bounds."""
+    out: dict[str, Any] = {}
+    for item in room.shelf:
+        product = item.product
+        bounds = creator_flash_out(product).model_dump(mode="json")
+        out[str(product.id)] = {**bounds, "own": product.merchant_id == host_id}
+    return out
 
 
 @bp.get("/live/<public_id>")
@@ -150,6 +174,21 @@ def live_rooms_now(creator_id: int | None = None) -> list[dict[str, Any]]:
     return out[:STRIP_LIMIT]
 
 
+def live_rooms_followed() -> list[dict[str, Any]]:
+    """Rooms live now whose creators the viewer follows, for the Following tab's strip."""
+    user = current_user()
+    if user is None:
+        return []
+    rooms = db.session.scalars(
+        select(LiveRoom)
+        .where(LiveRoom.state == rules.LIVE, LiveRoom.creator_id.in_(followee_ids_query(user.id)))
+        .order_by(LiveRoom.started_at.desc())
+        .limit(STRIP_LIMIT)
+    ).all()
+    viewers = fanout().viewers_of([r.public_id for r in rooms])
+    return [{**room_out(r).model_dump(mode="json"), "viewers": viewers[r.public_id]} for r in rooms]
+
+
 def upcoming_rooms(creator_id: int) -> list[dict[str, Any]]:
     rooms = db.session.scalars(
         select(LiveRoom)
@@ -176,6 +215,7 @@ def replay_room_of(video_public_id: str) -> dict[str, Any] | None:
 def live_helpers() -> dict[str, Any]:
     return {
         "live_rooms_now": live_rooms_now,
+        "live_rooms_followed": live_rooms_followed,
         "upcoming_rooms": upcoming_rooms,
         "replay_room_of": replay_room_of,
     }

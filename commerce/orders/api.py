@@ -6,10 +6,10 @@ from flask import Blueprint, Response, current_app, request
 
 from commerce.accounts.auth import current_user, require_merchant, require_user
 from commerce.apispec import endpoint
-from commerce.attribution.visitor import current_visitor_id, hash_ip
 from commerce.catalog.services import access_product_for_editing, access_product_for_viewing
 from commerce.extensions import db
-from commerce.orders import flash as flash_sales
+from commerce.flashsales import services as flash_sales
+from commerce.live import services as live_services
 from commerce.orders import lifecycle, services
 from commerce.orders.idempotency import idempotent
 from commerce.orders.models import Order
@@ -38,10 +38,12 @@ from commerce.orders.schemas import (
     OrderPage,
     OrderQuery,
     PlacedOrders,
+    RefundDeclineIn,
     RefundRequestIn,
     ShipIn,
 )
 from commerce.timeutil import utcnow
+from commerce.visitor import current_visitor_id, hash_ip
 
 bp = Blueprint("orders_api", __name__, url_prefix="/api/v1")
 
@@ -243,7 +245,24 @@ def cancel_order(order_id: str) -> OrderOut:
 def request_refund(order_id: str, body: RefundRequestIn) -> OrderOut:
     buyer = require_user()
     order = lifecycle.access_order_for_buyer(db.session, order_id, buyer)
-    lifecycle.do_request_refund(db.session, order, buyer, body.reason)
+    lifecycle.do_request_refund(db.session, order, buyer, body.reason, utcnow())
+    db.session.commit()
+    return order_out(order)
+
+
+@endpoint(
+    bp,
+    "/orders/<order_id>/refund-request/decline",
+    methods=("POST",),
+    summary="Decline the buyer's refund request, saying why (seller)",
+    body=RefundDeclineIn,
+    response=OrderOut,
+    errors=(403, 404, 409),
+)
+def decline_refund_request(order_id: str, body: RefundDeclineIn) -> OrderOut:
+    merchant = require_merchant()
+    order = lifecycle.access_order_for_merchant(db.session, order_id, merchant)
+    lifecycle.do_decline_refund_request(db.session, order, merchant, body.reason, utcnow())
     db.session.commit()
     return order_out(order)
 
@@ -328,6 +347,7 @@ def create_flash_sale(product_id: int, body: FlashSaleIn) -> FlashSaleOut:
     product = access_product_for_editing(db.session, product_id, require_merchant())
     now = utcnow()
     flash = flash_sales.do_create_flash_sale(db.session, product, body, now)
+    live_services.do_announce_product_flash(db.session, product.id, now)
     db.session.commit()
     return flash_out(flash, now, product.currency)
 

@@ -11,20 +11,33 @@ from sqlalchemy import CursorResult, and_, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from commerce.accounts.models import User
+from commerce.catalog.models import Product, ProductImage
 from commerce.errors import Conflict, NotFound
-from commerce.orders.models import Order, OrderEvent
+from commerce.locking import lock_row
+from commerce.orders.models import Order, OrderEvent, OrderLine
+from commerce.orders.notices import REFUND_DECLINED, notify_buyer
 from commerce.orders.present import publish_order
 from commerce.orders.rules import (
     COMPLETED,
     DELIVERED,
     FULFILMENT_ORDER,
+    PAID,
     PAID_STATES,
     PARTIALLY_REFUNDED,
+    REQUEST_APPROVED,
+    REQUEST_DECLINED,
+    REQUEST_OPEN,
     SHIPPED,
     IllegalTransition,
     check_transition,
+    may_request_refund,
 )
 from commerce.pagination import decode_cursor, encode_cursor
+from commerce.videos.engagement import do_record_purchases
+
+# History notes keep a fixed English prefix (the pages translate it when they show the line).
+REFUND_REQUESTED_NOTE = "refund requested: "
+REFUND_DECLINED_NOTE = "refund declined: "
 
 STATE_NAMES = {
     "pending_payment": "awaiting payment",
@@ -105,7 +118,13 @@ def list_orders(
         session.scalars(
             query.order_by(Order.created_at.desc(), Order.id.desc())
             .limit(per_page + 1)
-            .options(selectinload(Order.lines))
+            .options(
+                # the pages show each order's first picture: three queries per page, not per row
+                selectinload(Order.lines)
+                .selectinload(OrderLine.product)
+                .selectinload(Product.images)
+                .selectinload(ProductImage.object)
+            )
         )
     )
     items = rows[:per_page]
@@ -168,12 +187,25 @@ def do_transition(
             at=now,
         )
     )
+    if wanted == PAID:
+        record_video_purchases(session, order)
+    notify_buyer(session, order, wanted, now)
     if publish:
         publish_order(session, order)
     else:
         session.flush()
         session.refresh(order)
     return order
+
+
+def record_video_purchases(session: Session, order: Order) -> None:
+    """Units bought from a video count in its For-you score (commerce/videos/rules.py)."""
+    bought: dict[str, int] = {}
+    for line in order.lines:
+        if line.source_kind == "video" and line.source_key:
+            bought[line.source_key] = bought.get(line.source_key, 0) + line.quantity
+    if bought:
+        do_record_purchases(session, bought)
 
 
 def do_ship(session: Session, order: Order, merchant: User, tracking: str, now: datetime) -> Order:
@@ -200,24 +232,70 @@ def do_complete(session: Session, order: Order, actor_id: int | None, now: datet
     )
 
 
-def do_request_refund(session: Session, order: Order, buyer: User, reason: str) -> Order:
+def do_request_refund(
+    session: Session, order: Order, buyer: User, reason: str, now: datetime
+) -> Order:
+    """The buyer asks; the seller answers by refunding (approved) or declining with a reason."""
     if order.state not in PAID_STATES:
         raise Conflict(_("Only a paid order can be refunded."), code="not_paid")
-    if order.refund_requested:
+    lock_row(session, Order, order.id)  # two taps at once make one request
+    if not may_request_refund(order.state, order.refund_request_state):
         raise Conflict(_("You already asked for a refund."), code="already_requested")
     order.refund_requested = True
+    order.refund_request_state = REQUEST_OPEN
     order.refund_request_reason = reason
+    order.refund_requested_at = now
+    order.refund_decided_at = None
+    order.refund_decline_reason = ""
     session.add(
         OrderEvent(
             order_id=order.id,
             from_state=order.state,
             to_state=order.state,
             actor_id=buyer.id,
-            note="refund requested: " + reason,
+            note=REFUND_REQUESTED_NOTE + reason,
+            at=now,
         )
     )
     publish_order(session, order)
     return order
+
+
+def do_decline_refund_request(
+    session: Session, order: Order, merchant: User, reason: str, now: datetime
+) -> Order:
+    """The seller says no, and why; the buyer sees it and may ask again."""
+    lock_row(session, Order, order.id)
+    if order.refund_request_state != REQUEST_OPEN:
+        raise Conflict(_("There is no refund request to answer."), code="no_refund_request")
+    order.refund_requested = False
+    order.refund_request_state = REQUEST_DECLINED
+    order.refund_decided_at = now
+    order.refund_decline_reason = reason
+    session.add(
+        OrderEvent(
+            order_id=order.id,
+            from_state=order.state,
+            to_state=order.state,
+            actor_id=merchant.id,
+            note=REFUND_DECLINED_NOTE + reason,
+            at=now,
+        )
+    )
+    notify_buyer(session, order, REFUND_DECLINED, now)
+    publish_order(session, order)
+    return order
+
+
+def refund_request_settled(order: Order, now: datetime) -> dict[str, Any]:
+    """The columns a refund writes: an open request is answered by it (approved)."""
+    if order.refund_request_state != REQUEST_OPEN:
+        return {}
+    return {
+        "refund_requested": False,
+        "refund_request_state": REQUEST_APPROVED,
+        "refund_decided_at": now,
+    }
 
 
 def do_auto_complete(session: Session, now: datetime, after_days: int) -> int:

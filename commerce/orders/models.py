@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from commerce.accounts.models import User
 from commerce.catalog.models import Product
 from commerce.extensions import MONEY, db
+from commerce.flashsales.models import FlashSale as FlashSale  # checkout reads it here too
 from commerce.orders.rules import PENDING_PAYMENT
 from commerce.timeutil import utcnow
 
@@ -54,28 +55,6 @@ class CartItem(db.Model):
     product: Mapped[Product] = relationship()
 
 
-class FlashSale(db.Model):
-    """A lower price for a window and a quantity; the server's clock decides."""
-
-    __tablename__ = "flash_sales"
-    __table_args__ = (
-        CheckConstraint("sold >= 0 AND sold <= quantity", name="sold_within_quantity"),
-        CheckConstraint("price_minor >= 0", name="price_not_negative"),
-    )
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    product_id: Mapped[int] = mapped_column(ForeignKey("products.id"), index=True)
-    price_minor: Mapped[int] = mapped_column(MONEY)
-    starts_at: Mapped[datetime]
-    ends_at: Mapped[datetime]
-    quantity: Mapped[int]
-    sold: Mapped[int] = mapped_column(default=0)
-    per_buyer_limit: Mapped[int | None]
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-
-    product: Mapped[Product] = relationship()
-
-
 class PurchaseCounter(db.Model):
     """Units a buyer holds of a product (placed, not cancelled): per-buyer limits race on it."""
 
@@ -114,6 +93,11 @@ class Order(db.Model):
     tracking_number: Mapped[str | None] = mapped_column(String(64))
     refund_requested: Mapped[bool] = mapped_column(default=False)
     refund_request_reason: Mapped[str] = mapped_column(Text, default="")
+    # "" (never asked), requested, approved (the seller refunded), declined (with a reason)
+    refund_request_state: Mapped[str] = mapped_column(String(12), default="")
+    refund_requested_at: Mapped[datetime | None]
+    refund_decided_at: Mapped[datetime | None]
+    refund_decline_reason: Mapped[str] = mapped_column(Text, default="")
     device_id: Mapped[str | None] = mapped_column(
         String(32)
     )  # the buyer's browser, for fraud flags

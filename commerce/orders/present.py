@@ -4,20 +4,35 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import Session
 
 from commerce.catalog.models import Product
+from commerce.flashsales.present import flash_out as flash_out  # the API of orders shows them
+from commerce.flashsales.present import window
 from commerce.money import format_money
 from commerce.orders.models import Address, CartItem, FlashSale, Order
-from commerce.orders.rules import FlashWindow, flash_is_on, unit_price
+from commerce.orders.rules import (
+    CANCELLED,
+    COMPLETED,
+    DELIVERED,
+    PAID,
+    PARTIALLY_REFUNDED,
+    PENDING_PAYMENT,
+    REFUNDED,
+    SHIPPED,
+    history_entry,
+    next_step,
+    unit_price,
+)
 from commerce.orders.schemas import (
     AddressOut,
     BuyInfoOut,
     CartItemOut,
-    FlashSaleOut,
     OrderEventOut,
     OrderLineOut,
     OrderOut,
+    RefundRequestOut,
 )
 from commerce.realtime import publish, user_room
 
@@ -46,6 +61,18 @@ def order_out(order: Order, *, pay_url: str | None = None) -> OrderOut:
         address={k: str(v) for k, v in (order.address or {}).items()},
         tracking_number=order.tracking_number,
         refund_requested=order.refund_requested,
+        refund_request=(
+            RefundRequestOut(
+                state=order.refund_request_state,
+                reason=order.refund_request_reason,
+                requested_at=order.refund_requested_at,
+                decided_at=order.refund_decided_at,
+                decline_reason=order.refund_decline_reason,
+            )
+            if order.refund_request_state
+            else None
+        ),
+        next_step=next_step(order.state, order.fulfilment),
         expires_at=order.expires_at,
         paid_at=order.paid_at,
         created_at=order.created_at,
@@ -66,13 +93,71 @@ def order_out(order: Order, *, pay_url: str | None = None) -> OrderOut:
             )
             for line in order.lines
         ],
-        history=[
-            OrderEventOut(from_state=e.from_state, to_state=e.to_state, note=e.note, at=e.at)
-            for e in order.history
-        ],
+        history=[event_out(e.from_state, e.to_state, e.note, e.at) for e in order.history],
         url=order_url(order),
         pay_url=pay_url,
     )
+
+
+def event_out(from_state: str | None, to_state: str, note: str, at: datetime) -> OrderEventOut:
+    kind, detail = history_entry(from_state, to_state, note or "")
+    shown = note if kind or detail else ""
+    return OrderEventOut(
+        from_state=from_state, to_state=to_state, note=shown, kind=kind, detail=detail, at=at
+    )
+
+
+# Order states and history notes as people read them; orders.js gets the same through
+# order_strings() so live updates read alike.
+STATE_LABELS = {
+    PENDING_PAYMENT: _l("Awaiting payment"),
+    PAID: _l("To ship"),
+    SHIPPED: _l("Shipped"),
+    DELIVERED: _l("Delivered"),
+    COMPLETED: _l("Completed"),
+    CANCELLED: _l("Cancelled"),
+    REFUNDED: _l("Refunded"),
+    PARTIALLY_REFUNDED: _l("Partly refunded"),
+}
+NOTE_TEXTS = {
+    "tracking": _l("tracking number: %(detail)s"),
+    "refund_requested": _l("refund requested: %(detail)s"),
+    "refund_declined": _l("refund declined: %(detail)s"),
+    "reason": _l("reason: %(detail)s"),
+    "cancelled_by_buyer": _l("cancelled by the buyer"),
+    "deadline_passed": _l("payment deadline passed"),
+    "paid_late": _l("paid after the deadline, refunded"),
+    "not_payable": _l("the order could no longer be paid, refunded"),
+    "paid_twice": _l("already paid by another payment, refunded"),
+}
+
+
+def order_state_label(state: str) -> str:
+    return str(STATE_LABELS.get(state, state))
+
+
+def history_note(event: OrderEventOut | object) -> str:
+    """A history line's note, translated: from an OrderEvent row or an OrderEventOut."""
+    if isinstance(event, OrderEventOut):
+        kind, detail = event.kind, event.detail
+    else:
+        kind, detail = history_entry(
+            getattr(event, "from_state", None),
+            getattr(event, "to_state", ""),
+            getattr(event, "note", "") or "",
+        )
+    if not kind:
+        return ""
+    text = NOTE_TEXTS.get(kind)
+    return str(text) % {"detail": detail} if text is not None else detail
+
+
+def order_strings() -> dict[str, dict[str, str]]:
+    """The labels orders.js needs, in the page's language."""
+    return {
+        "states": {state: str(label) for state, label in STATE_LABELS.items()},
+        "notes": {kind: str(text) for kind, text in NOTE_TEXTS.items()},
+    }
 
 
 def publish_order(session: Session, order: Order) -> None:
@@ -98,29 +183,6 @@ def cart_item_out(item: CartItem) -> CartItemOut:
         source_kind=item.source_kind,
         source_key=item.source_key,
         available=product.is_active and product.stock >= item.quantity,
-    )
-
-
-def window(flash: FlashSale) -> FlashWindow:
-    return FlashWindow(
-        flash.price_minor, flash.starts_at, flash.ends_at, flash.quantity, flash.sold
-    )
-
-
-def flash_out(flash: FlashSale, now: datetime, currency: str) -> FlashSaleOut:
-    return FlashSaleOut(
-        id=flash.id,
-        product_id=flash.product_id,
-        price_minor=flash.price_minor,
-        price_display=format_money(flash.price_minor, currency),
-        starts_at=flash.starts_at,
-        ends_at=flash.ends_at,
-        quantity=flash.quantity,
-        sold=flash.sold,
-        remaining=max(flash.quantity - flash.sold, 0),
-        per_buyer_limit=flash.per_buyer_limit,
-        on=flash_is_on(window(flash), now),
-        server_now=now,
     )
 
 

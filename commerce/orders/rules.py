@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from commerce.flashsales.rules import FlashWindow as FlashWindow
+from commerce.flashsales.rules import flash_is_on as flash_is_on
+from commerce.flashsales.rules import unit_price as unit_price
 
 PENDING_PAYMENT = "pending_payment"
 PAID = "paid"
@@ -43,6 +44,29 @@ FULFILMENT_ORDER = (PAID, SHIPPED, DELIVERED, COMPLETED)
 PAID_STATES = frozenset({PAID, SHIPPED, DELIVERED, COMPLETED, PARTIALLY_REFUNDED})
 
 
+# A buyer's refund request: open until the seller refunds (approved) or declines with a reason;
+# after a decline the buyer may ask again.
+REQUEST_OPEN = "requested"
+REQUEST_APPROVED = "approved"
+REQUEST_DECLINED = "declined"
+
+# The fulfilment step an order waits for, and the action that takes it.
+NEXT_STEP = {PAID: "ship", SHIPPED: "deliver", DELIVERED: "confirm"}
+
+
+def next_step(state: str, fulfilment: str) -> str | None:
+    """'ship', 'deliver', 'confirm' or None. A partly refunded order waits for the step after the
+    furthest it reached (a partial refund after shipping still waits for delivery, not shipping)."""
+    if state == PARTIALLY_REFUNDED:
+        return NEXT_STEP.get(fulfilment)
+    return NEXT_STEP.get(state)
+
+
+def may_request_refund(state: str, request_state: str) -> bool:
+    """A paid order without an open request (none yet, or the last one declined or settled)."""
+    return state in PAID_STATES and request_state != REQUEST_OPEN
+
+
 class IllegalTransition(ValueError):
     def __init__(self, current: str, wanted: str) -> None:
         super().__init__(f"an order cannot go from {current} to {wanted}")
@@ -59,26 +83,6 @@ def check_transition(current: str, wanted: str, *, fulfilment: str | None = None
         if FULFILMENT_ORDER.index(wanted) != reached + 1:
             raise IllegalTransition(current, wanted)
     return wanted
-
-
-@dataclass(frozen=True)
-class FlashWindow:
-    price_minor: int
-    starts_at: datetime
-    ends_at: datetime
-    quantity: int
-    sold: int
-
-
-def flash_is_on(flash: FlashWindow | None, now: datetime) -> bool:
-    """The server's clock decides: on from its start (inclusive) to its end (exclusive)."""
-    return (
-        flash is not None and flash.starts_at <= now < flash.ends_at and flash.sold < flash.quantity
-    )
-
-
-def unit_price(list_price_minor: int, flash: FlashWindow | None, now: datetime) -> int:
-    return flash.price_minor if flash is not None and flash_is_on(flash, now) else list_price_minor
 
 
 def refund_state(paid_minor: int, refunded_minor: int) -> str:
@@ -107,3 +111,35 @@ def line_refund_shares(line_amounts: list[int], refund_minor: int) -> list[int]:
         shares[index] += extra
         leftover -= extra
     return shares
+
+
+# What a history line says, as a code and a detail the pages translate. Notes are stored as
+# written by the code that made the change; a payment's note is the provider's id, which is
+# internal and never shown.
+SYSTEM_NOTES = {
+    "cancelled by the buyer": "cancelled_by_buyer",
+    "payment deadline passed": "deadline_passed",
+    "paid after the deadline": "paid_late",
+    "order no longer payable": "not_payable",
+    "order already paid by another payment": "paid_twice",
+}
+REFUND_REQUESTED_PREFIX = "refund requested: "
+REFUND_DECLINED_PREFIX = "refund declined: "
+
+
+def history_entry(from_state: str | None, to_state: str, note: str) -> tuple[str, str]:
+    """(kind, detail) for a history line: kind is "", "tracking", "refund_requested",
+    "refund_declined", "reason" or a system note's code; detail is the user's text, if any."""
+    if to_state == PAID and from_state == PENDING_PAYMENT:
+        return "", ""
+    if note.startswith(REFUND_REQUESTED_PREFIX):
+        return "refund_requested", note.removeprefix(REFUND_REQUESTED_PREFIX)
+    if note.startswith(REFUND_DECLINED_PREFIX):
+        return "refund_declined", note.removeprefix(REFUND_DECLINED_PREFIX)
+    if note in SYSTEM_NOTES:
+        return SYSTEM_NOTES[note], ""
+    if not note:
+        return "", ""
+    if to_state == SHIPPED and from_state != SHIPPED:
+        return "tracking", note
+    return "reason", note

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Literal
 
 from flask_babel import lazy_gettext as _l
-from pydantic import ConfigDict, Field, field_validator, model_validator
+from pydantic import ConfigDict, Field, model_validator
 
+from commerce.flashsales.schemas import FlashSaleIn as FlashSaleIn
+from commerce.flashsales.schemas import FlashSaleOut
 from commerce.validation import BigInt, Schema
 
 MAX_QUANTITY = 99
@@ -108,7 +110,9 @@ class OrderLineOut(Schema):
 class OrderEventOut(Schema):
     from_state: str | None
     to_state: str
-    note: str
+    note: str  # the stored note, less internal ids (a payment's provider id)
+    kind: str = ""  # what the note is: "tracking", "refund_requested", "reason", a system code
+    detail: str = ""  # the user's text within it (a reason, a tracking number)
     at: datetime
 
 
@@ -127,6 +131,8 @@ class OrderOut(Schema):
     address: dict[str, str]
     tracking_number: str | None
     refund_requested: bool
+    refund_request: RefundRequestOut | None
+    next_step: Literal["ship", "deliver", "confirm"] | None
     expires_at: datetime | None
     paid_at: datetime | None
     created_at: datetime
@@ -168,47 +174,24 @@ class RefundRequestIn(Schema):
     reason: str = Field(default="", max_length=1000)
 
 
+class RefundDeclineIn(Schema):
+    reason: str = Field(min_length=1, max_length=1000, description="Shown to the buyer.")
+
+
+class RefundRequestOut(Schema):
+    state: Literal["requested", "approved", "declined"]
+    reason: str
+    requested_at: datetime | None
+    decided_at: datetime | None
+    decline_reason: str
+
+
 class RefundIn(Schema):
     amount_minor: BigInt = Field(
         ge=1, le=10**12, description="Minor units to give back to the buyer."
     )
     reason: str = Field(default="", max_length=1000)
     restock: bool = Field(default=False, description="Put fully refunded lines back in stock.")
-
-
-class FlashSaleIn(Schema):
-    price_minor: BigInt = Field(ge=0, le=10**12)
-    starts_at: datetime
-    ends_at: datetime
-    quantity: int = Field(ge=1, le=10_000_000)
-    per_buyer_limit: int | None = Field(default=None, ge=1, le=10_000_000)
-
-    @field_validator("starts_at", "ends_at")
-    @classmethod
-    def naive_utc(cls, value: datetime) -> datetime:
-        """Times are stored as naive UTC like every time in the app; no zone means UTC."""
-        return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
-
-    @model_validator(mode="after")
-    def ends_after_start(self) -> FlashSaleIn:
-        if self.ends_at <= self.starts_at:
-            raise ValueError(_l("The sale must end after it starts."))
-        return self
-
-
-class FlashSaleOut(Schema):
-    id: int
-    product_id: int
-    price_minor: int
-    price_display: str
-    starts_at: datetime
-    ends_at: datetime
-    quantity: int
-    sold: int
-    remaining: int
-    per_buyer_limit: int | None
-    on: bool
-    server_now: datetime
 
 
 class FlashSaleList(Schema):

@@ -290,7 +290,7 @@ def do_refund(
         now,
         actor_id=actor.id,
         note=reason,
-        values={"refunded_minor": new_total, "refund_requested": False},
+        values={"refunded_minor": new_total, **lifecycle.refund_request_settled(order, now)},
         publish=False,
     )
     result = provider.refund(

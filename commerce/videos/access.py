@@ -35,7 +35,8 @@ def can_view_media_prefix(key: str, user: User | None) -> bool:
     """Media under videos/<public_id>/ follows the video's visibility; other media is public."""
     parts = key.split("/")
     if parts[0] != "videos":
-        return parts[0] in {"avatars", "products", "live"}  # live: room covers, all public
+        # live: room covers; reviews: photos of reviews (keys are unguessable), all public
+        return parts[0] in {"avatars", "products", "live", "reviews"}
     if len(parts) < 3 or parts[2] == "source":
         # The original upload is never served: only the transcoded outputs are.
         return False

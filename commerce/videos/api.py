@@ -10,11 +10,12 @@ from commerce.apispec import endpoint
 from commerce.errors import ValidationFailed
 from commerce.extensions import db
 from commerce.files.services import storage
+from commerce.flashsales.services import card_flashes
 from commerce.timeutil import utcnow
 from commerce.videos import services, uploads
 from commerce.videos.access import access_video_for_editing, access_video_for_viewing
 from commerce.videos.models import Upload
-from commerce.videos.present import pin_out, video_out
+from commerce.videos.present import pin_out, pin_product_ids, video_out, videos_for_viewer
 from commerce.videos.schemas import (
     CoverIn,
     FeedQuery,
@@ -155,16 +156,26 @@ def abandon_upload(upload_id: str) -> Response:
 @endpoint(
     bp,
     "/feed",
-    summary="Published videos, newest first",
+    summary="Published videos: newest, For you (ranked), or from the accounts you follow",
     query=FeedQuery,
     response=VideoPage,
     auth=False,
+    errors=(401,),
 )
 def feed(query: FeedQuery) -> VideoPage:
-    items, cursor = services.feed_page(
-        db.session, cursor=query.cursor, limit=query.limit, creator_id=query.creator_id
+    user = current_user()
+    items, cursor = services.feed_tab(
+        db.session,
+        query.tab,
+        user,
+        cursor=query.cursor,
+        limit=query.limit,
+        creator_id=query.creator_id,
     )
-    return VideoPage(items=[video_out(v) for v in items], next_cursor=cursor)
+    flashes = card_flashes(db.session, pin_product_ids(items), utcnow())
+    return VideoPage(
+        items=videos_for_viewer(db.session, items, user, flashes=flashes), next_cursor=cursor
+    )
 
 
 @endpoint(
@@ -191,7 +202,10 @@ def my_videos(query: MyVideosQuery) -> VideoPage:
 def get_video(public_id: str) -> VideoOut:
     user = current_user()
     video = access_video_for_viewing(public_id, user)
-    return video_out(video, for_owner=user is not None and user.id == video.creator_id)
+    flashes = card_flashes(db.session, pin_product_ids([video]), utcnow())
+    return video_out(
+        video, for_owner=user is not None and user.id == video.creator_id, flashes=flashes
+    )
 
 
 @endpoint(
@@ -268,7 +282,7 @@ def remove_pin(public_id: str, pin_id: int) -> Response:
 )
 def publish(public_id: str) -> VideoOut:
     video = access_video_for_editing(public_id, require_creator())
-    services.do_publish(video, utcnow())
+    services.do_publish(db.session, video, utcnow())
     db.session.commit()
     return video_out(video, for_owner=True)
 
@@ -283,7 +297,7 @@ def publish(public_id: str) -> VideoOut:
 )
 def unpublish(public_id: str) -> VideoOut:
     video = access_video_for_editing(public_id, require_creator())
-    services.do_unpublish(video)
+    services.do_unpublish(db.session, video)
     db.session.commit()
     return video_out(video, for_owner=True)
 

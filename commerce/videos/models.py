@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, String, Text, event
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from commerce.accounts.models import User
@@ -12,6 +13,7 @@ from commerce.catalog.models import Product
 from commerce.extensions import db
 from commerce.files.models import StoredObject
 from commerce.timeutil import utcnow
+from commerce.videos import rules
 
 PROCESSING, READY, FAILED = "processing", "ready", "failed"
 OUT_OF_SPACE = "insufficient_storage"  # Video.error code: the disk filled up while processing
@@ -19,6 +21,12 @@ OUT_OF_SPACE = "insufficient_storage"  # Video.error code: the disk filled up wh
 
 class Video(db.Model):
     __tablename__ = "videos"
+    __table_args__ = (
+        # "For you": one index range in score order (commerce/videos/rules.py says why a stored
+        # score is enough); "Following": the newest videos of each followed creator.
+        Index("ix_videos_rank", "rank_score", "id"),
+        Index("ix_videos_creator_published", "creator_id", "published_at", "id"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     public_id: Mapped[str] = mapped_column(String(24), unique=True)
@@ -41,6 +49,17 @@ class Video(db.Model):
     master_key: Mapped[str | None] = mapped_column(String(512))
     fallback_key: Mapped[str | None] = mapped_column(String(512))
     view_count: Mapped[int] = mapped_column(default=0)
+    # Engagement counters, changed by one atomic UPDATE each (likes and favourites only when
+    # their row was really inserted or deleted), and the For-you score computed from them.
+    like_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    favourite_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    purchase_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Comments others can see (top comments and replies), moved by the comments area.
+    comment_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Seconds watched, in milliseconds, added up over every viewing (each capped at the video's
+    # length): a counter, never a row per beacon (commerce/videos/watch.py).
+    watch_ms: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    rank_score: Mapped[float | None] = mapped_column(Float)  # NULL while unpublished
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     published_at: Mapped[datetime | None] = mapped_column(index=True)
 
@@ -62,6 +81,27 @@ class Video(db.Model):
     @property
     def storage_prefix(self) -> str:
         return f"videos/{self.public_id}/"
+
+
+@event.listens_for(Video, "before_insert")
+@event.listens_for(Video, "before_update")
+def _keep_rank_with_publication(_mapper: Any, _connection: Any, video: Video) -> None:
+    """Published videos always have a score and drafts never do, whichever code publishes: a
+    first score from the counters here; engagement.refresh_rank adds what needs queries."""
+    if video.published_at is None:
+        video.rank_score = None
+    elif video.rank_score is None:
+        video.rank_score = rules.rank_score(
+            rules.Engagement(
+                views=video.view_count or 0,
+                likes=video.like_count or 0,
+                favourites=video.favourite_count or 0,
+                purchases=video.purchase_count or 0,
+                comments=video.comment_count or 0,
+                watch_ms=video.watch_ms or 0,
+            ),
+            video.published_at,
+        )
 
 
 class Rendition(db.Model):
@@ -108,3 +148,53 @@ class Upload(db.Model):
     video_id: Mapped[int | None] = mapped_column(ForeignKey("videos.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class VideoLike(db.Model):
+    """A like: the primary key makes liking twice (or two racing likes) one like."""
+
+    __tablename__ = "video_likes"
+    __table_args__ = (Index("ix_video_likes_user_recent", "user_id", "created_at"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    video_id: Mapped[int] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VideoFavourite(db.Model):
+    """A saved video, listed newest first in the viewer's favourites."""
+
+    __tablename__ = "video_favourites"
+    __table_args__ = (Index("ix_video_favourites_user_recent", "user_id", "created_at"),)
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    video_id: Mapped[int] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class VideoWatch(db.Model):
+    """One viewing (a play named by the feed's player) while it may still add watch time.
+
+    What it credited so far caps what it may add (the video's length, and the time that really
+    passed since it started). Rows live a day (watch.prune_watches): the per-video total in
+    Video.watch_ms is what stays, so the table never grows with every beacon ever sent.
+    """
+
+    __tablename__ = "video_watches"
+    __table_args__ = (
+        Index("ix_video_watches_viewer_recent", "viewer_key", "started_at"),
+        Index("ix_video_watches_started", "started_at"),
+    )
+
+    video_id: Mapped[int] = mapped_column(
+        ForeignKey("videos.id", ondelete="CASCADE"), primary_key=True
+    )
+    view_key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    viewer_key: Mapped[str] = mapped_column(String(64))  # user:<id> or a hashed address
+    credited_ms: Mapped[int] = mapped_column(BigInteger, default=0)
+    started_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -212,7 +212,8 @@ def _transcode(
         source = local_source(backend, video.source.key, work)
         # A live replay is as long as its show: its job passes a larger limit than uploads get.
         max_seconds = payload.get("max_seconds") or config["MAX_VIDEO_SECONDS"]
-        probe = probe_video(source, max_duration_s=max_seconds + 5)
+        # Checked whole (its end decoded) when stored: not again, a second before anyone plays.
+        probe = probe_video(source, max_duration_s=max_seconds + 5, check_end=False)
         out_dir = work / "out"
         out_dir.mkdir()
         publisher = OutputPublisher(backend, out_dir, video.storage_prefix + "hls/")

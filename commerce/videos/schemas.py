@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import ConfigDict, Field, field_validator, model_validator
 
+from commerce.flashsales.schemas import CardFlashOut
 from commerce.validation import BigInt, Schema
 
 
@@ -56,6 +58,13 @@ class PinIn(Schema):
         return self
 
 
+class CardRatingOut(Schema):
+    """A product's reviews in short, as cards show them: "★ 4.6 (128)"."""
+
+    average: float = Field(description="Mean stars of visible reviews, one decimal")
+    count: int
+
+
 class ProductCard(Schema):
     id: int
     title: str
@@ -64,6 +73,8 @@ class ProductCard(Schema):
     currency: str
     image_url: str | None
     url: str
+    flash: CardFlashOut | None = None
+    rating: CardRatingOut | None = Field(default=None, description="None before any review")
 
 
 class PinOut(Schema):
@@ -78,6 +89,8 @@ class CreatorOut(Schema):
     display_name: str
     avatar_url: str | None
     url: str
+    followable: bool = Field(default=False, description="A creator or shop one can follow.")
+    following: bool = Field(default=False, description="Whether you follow them.")
 
 
 class SpriteOut(Schema):
@@ -103,6 +116,11 @@ class VideoOut(Schema):
     fallback_url: str | None
     sprite: SpriteOut | None
     view_count: int
+    like_count: int = 0
+    favourite_count: int = 0
+    liked: bool = Field(default=False, description="Whether you like it.")
+    favourited: bool = Field(default=False, description="Whether it is in your favourites.")
+    product_count: int = Field(default=0, description="Products on sale pinned to it.")
     published: bool
     published_at: datetime | None
     url: str
@@ -114,6 +132,25 @@ class FeedQuery(Schema):
     cursor: str | None = Field(default=None, max_length=200)
     creator_id: int | None = None
     limit: int = Field(default=10, ge=1, le=30)
+    tab: Literal["latest", "for_you", "following"] = Field(
+        default="latest",
+        description="latest: newest first; for_you: ranked by engagement with time decay; "
+        "following: newest from the accounts you follow (log in first). "
+        "creator_id always lists that creator's newest.",
+    )
+
+
+class ReactionOut(Schema):
+    video_id: str
+    liked: bool
+    favourited: bool
+    like_count: int
+    favourite_count: int
+
+
+class FavouritesQuery(Schema):
+    cursor: str | None = Field(default=None, max_length=200)
+    limit: int = Field(default=20, ge=1, le=50)
 
 
 class MyVideosQuery(Schema):
@@ -127,3 +164,19 @@ class VideoPage(Schema):
 
 class ViewCountOut(Schema):
     view_count: int
+
+
+class WatchIn(Schema):
+    """A beacon from the feed's player: milliseconds played since its last beacon."""
+
+    view: str = Field(
+        min_length=8,
+        max_length=32,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="The player's key for this viewing (random, one per play of the video)",
+    )
+    ms: int = Field(ge=0, le=3_600_000, description="Milliseconds played since the last beacon")
+
+
+class WatchOut(Schema):
+    credited_ms: int = Field(description="What counted (capped at the video's length per viewing)")

@@ -3,16 +3,22 @@
 from __future__ import annotations
 
 import base64
+import math
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, delete, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.orm import Session, selectinload
 
 from commerce.accounts.models import User
-from commerce.catalog.models import Product
-from commerce.errors import Conflict, NotFound, ValidationFailed
+from commerce.catalog.models import Product, ProductImage
+from commerce.errors import Conflict, NotAuthenticated, NotFound, ValidationFailed
 from commerce.jobs.runner import enqueue
+from commerce.notifications import rules as notify_rules
+from commerce.notifications.services import do_notify
+from commerce.social.services import followee_ids_query
+from commerce.validation import INT32_MAX
+from commerce.videos.engagement import refresh_rank
 from commerce.videos.models import READY, Upload, Video, VideoPin
 from commerce.videos.schemas import PinIn, VideoEditIn
 
@@ -66,6 +72,7 @@ def do_add_pin(session: Session, video: Video, data: PinIn) -> VideoPin:
     pin = VideoPin(product=product, start_ms=data.start_ms, end_ms=data.end_ms)
     video.pins.append(pin)
     session.flush()
+    refresh_rank(session, video)  # products on sale lift the For-you score
     return pin
 
 
@@ -75,9 +82,10 @@ def do_remove_pin(session: Session, video: Video, pin_id: int) -> None:
         raise NotFound(_("This pin does not exist."))
     video.pins.remove(pin)
     session.flush()
+    refresh_rank(session, video)
 
 
-def do_publish(video: Video, now: datetime) -> Video:
+def do_publish(session: Session, video: Video, now: datetime) -> Video:
     if not video.playable:
         raise Conflict(_("The video can be published once it is playable."), code="not_playable")
     if not video.title.strip():
@@ -86,12 +94,42 @@ def do_publish(video: Video, now: datetime) -> Video:
         )
     if video.published_at is None:
         video.published_at = now
+        do_notify(  # followers hear of it once: republishing after unpublish tells nobody again
+            session,
+            kind=notify_rules.VIDEO,
+            event_key=f"video:{video.id}",
+            now=now,
+            actor_id=video.creator_id,
+            params={
+                "title": video.title,
+                "endpoint": "videos.watch",
+                "args": {"public_id": video.public_id},
+            },
+            followers_of=video.creator_id,
+        )
+    session.flush()
+    refresh_rank(session, video)
     return video
 
 
-def do_unpublish(video: Video) -> Video:
+def do_unpublish(session: Session, video: Video) -> Video:
     video.published_at = None
+    session.flush()
+    refresh_rank(session, video)
     return video
+
+
+# What a feed page shows of each video, loaded for the whole page in a few queries instead of
+# several per video (creator and avatar, poster, sprite, pins with their products' images).
+FEED_LOAD = (
+    selectinload(Video.creator).selectinload(User.avatar),
+    selectinload(Video.poster),
+    selectinload(Video.sprite),
+    selectinload(Video.pins)
+    .selectinload(VideoPin.product)
+    .selectinload(Product.images)
+    .selectinload(ProductImage.object),
+)
 
 
 def encode_cursor(video: Video) -> str:
@@ -114,7 +152,7 @@ def feed_page(
     session: Session, *, cursor: str | None, limit: int, creator_id: int | None = None
 ) -> tuple[list[Video], str | None]:
     """Published videos, newest first, by keyset pagination (stable under new publishes)."""
-    query = select(Video).where(Video.published_at.is_not(None))
+    query = select(Video).options(*FEED_LOAD).where(Video.published_at.is_not(None))
     if creator_id is not None:
         query = query.where(Video.creator_id == creator_id)
     if cursor:
@@ -127,6 +165,106 @@ def feed_page(
     )
     next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
     return rows[:limit], next_cursor
+
+
+def encode_rank_cursor(video: Video) -> str:
+    assert video.rank_score is not None
+    return base64.urlsafe_b64encode(f"{video.rank_score!r}|{video.id}".encode()).decode()
+
+
+def decode_rank_cursor(cursor: str) -> tuple[float, int]:
+    try:
+        score, _sep, ident = base64.urlsafe_b64decode(cursor.encode()).decode().partition("|")
+        value, number = float(score), int(ident)
+    except (ValueError, UnicodeDecodeError):
+        value, number = math.nan, 0
+    if not math.isfinite(value) or not 0 < number <= INT32_MAX:
+        raise ValidationFailed(
+            _("That page cursor is not valid."), fields={"cursor": _("Invalid.")}
+        )
+    return value, number
+
+
+def for_you_page(
+    session: Session, *, cursor: str | None, limit: int
+) -> tuple[list[Video], str | None]:
+    """Published videos by their stored For-you score (rules.py), keyset on (score, id).
+
+    A score that changes while someone pages can show a video twice or skip it; the feed drops
+    repeats, and a skipped video turns up on the next visit.
+    """
+    query = select(Video).options(*FEED_LOAD).where(Video.rank_score.is_not(None))
+    if cursor:
+        score, ident = decode_rank_cursor(cursor)
+        query = query.where(
+            or_(Video.rank_score < score, and_(Video.rank_score == score, Video.id < ident))
+        )
+    rows = list(
+        session.scalars(query.order_by(Video.rank_score.desc(), Video.id.desc()).limit(limit + 1))
+    )
+    next_cursor = encode_rank_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def following_feed_page(
+    session: Session, user: User, *, cursor: str | None, limit: int
+) -> tuple[list[Video], str | None]:
+    """Published videos of the accounts the user follows, newest first (keyset)."""
+    query = (
+        select(Video)
+        .options(*FEED_LOAD)
+        .where(Video.published_at.is_not(None), Video.creator_id.in_(followee_ids_query(user.id)))
+    )
+    if cursor:
+        stamp, ident = decode_cursor(cursor)
+        query = query.where(
+            or_(Video.published_at < stamp, and_(Video.published_at == stamp, Video.id < ident))
+        )
+    rows = list(
+        session.scalars(query.order_by(Video.published_at.desc(), Video.id.desc()).limit(limit + 1))
+    )
+    next_cursor = encode_cursor(rows[limit - 1]) if len(rows) > limit else None
+    return rows[:limit], next_cursor
+
+
+def feed_tab(
+    session: Session,
+    tab: str,
+    user: User | None,
+    *,
+    cursor: str | None,
+    limit: int,
+    creator_id: int | None = None,
+) -> tuple[list[Video], str | None]:
+    """One page of a feed tab; a creator's own list is always newest first."""
+    if creator_id is not None or tab == "latest":
+        return feed_page(session, cursor=cursor, limit=limit, creator_id=creator_id)
+    if tab == "for_you":
+        return for_you_page(session, cursor=cursor, limit=limit)
+    if user is None:
+        raise NotAuthenticated(_("Log in to see videos from the accounts you follow."))
+    return following_feed_page(session, user, cursor=cursor, limit=limit)
+
+
+def products_in_videos(session: Session, creator_id: int, *, limit: int) -> list[Product]:
+    """Products on sale that the creator pins in published videos, most recently published
+    first (what their page offers besides the videos)."""
+    newest = (
+        select(VideoPin.product_id, func.max(Video.published_at).label("at"))
+        .join(Video, Video.id == VideoPin.video_id)
+        .where(Video.creator_id == creator_id, Video.published_at.is_not(None))
+        .group_by(VideoPin.product_id)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(Product)
+            .join(newest, newest.c.product_id == Product.id)
+            .where(Product.is_active.is_(True))
+            .order_by(newest.c.at.desc(), Product.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def my_videos(session: Session, user: User, limit: int) -> list[Video]:
@@ -145,7 +283,7 @@ def do_count_view(session: Session, video: Video) -> int:
     session.execute(
         update(Video).where(Video.id == video.id).values(view_count=Video.view_count + 1)
     )
-    session.refresh(video, ["view_count"])
+    refresh_rank(session, video)
     return video.view_count
 
 

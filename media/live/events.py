@@ -58,6 +58,9 @@ class LiveCallbacks:
     on_resumed: Callable[[LiveRoom], None] | None = None  # a new ingest within the grace
     on_segment: Callable[[SegmentEvent], None] | None = None
     on_ended: Callable[[RoomEnded], None] | None = None
+    # A recording part is closed and the room goes on (a drop, or released): its file is final
+    # and the app may move it to storage. Not called for the parts of an ending room (on_ended).
+    on_part_closed: Callable[[LiveRoom, int], None] | None = None
     # Asked when the grace runs out, before anything is finalised: False means the room went on
     # elsewhere (another ingest node took it over), so this hub forgets it and leaves its folder.
     confirm_end: Callable[[LiveRoom], bool] | None = None

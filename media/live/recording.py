@@ -7,6 +7,7 @@ part (a restarted or other ingest node, or the sweeper of an abandoned room) can
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import re
@@ -74,6 +75,26 @@ def read_part_starts(out_dir: str) -> dict[int, float]:
         except (OSError, ValueError):
             continue
     return starts
+
+
+def part_start(path: str) -> float | None:
+    """When a part began: as written beside it, else its last write less its length; None when
+    nothing of it is readable."""
+    try:
+        with open(path + _START_SUFFIX, encoding="ascii") as fh:
+            return float(fh.read())
+    except (OSError, ValueError):
+        pass
+    duration = _duration(path)
+    if duration is None:
+        return None
+    return os.path.getmtime(path) - duration
+
+
+def forget_part_start(path: str) -> None:
+    """The part went elsewhere (to storage): its start written beside it goes too."""
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(path + _START_SUFFIX)
 
 
 def _duration(path: str) -> float | None:

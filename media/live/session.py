@@ -152,6 +152,7 @@ class LiveRoom:
             self._grace.daemon = True
             self._grace.start()
         safe_call(self.hub.callbacks.on_dropped, self)
+        safe_call(self.hub.callbacks.on_part_closed, self, pipeline.part)
 
     def _grace_expired(self) -> None:
         with self._lock:
@@ -190,6 +191,8 @@ class LiveRoom:
         if pipeline is not None:
             pipeline.publisher.abort()
             pipeline.stop(timeout)
+            if pipeline.exited.is_set():  # waited for here: a stopping process stores it first
+                safe_call(self.hub.callbacks.on_part_closed, self, pipeline.part)
         self._poll_segments()  # the last segments of this process, for on_segment
         self._closed.set()
         self.low_latency.end()

@@ -3,7 +3,11 @@
 
 import { api, compactNumber, prefersReducedMotion, t, tn } from "./api.js";
 import { openCheckout } from "./checkout.js";
+import { setUpRail } from "./feed-rail.js";
+import { showCardFlash } from "./flash-card.js";
+import { showRating } from "./rating.js";
 import { attachPlayer, playSafely, togglePlay } from "./player.js";
+import { createWatchTracker } from "./watch-time.js";
 
 const feedEl = document.getElementById("feed");
 const emptyEl = document.getElementById("feed-empty");
@@ -15,6 +19,7 @@ const initial = JSON.parse(document.getElementById("feed-data").textContent);
 const replayPanel = document.getElementById("replay-panel");
 const FEED_URL = feedEl.dataset.feedUrl;
 const VIEW_URL = feedEl.dataset.viewUrl; // contains __ID__
+const watchTime = createWatchTracker(feedEl.dataset.watchUrl); // watch time, sent as beacons
 const LOAD_MORE_WHEN_LEFT = 3; // items after the current one
 const KEEP_BEHIND = 1; // players kept for items above the current one
 const KEEP_AHEAD = 2; // ... and below it (attached only for the next one)
@@ -25,6 +30,7 @@ const state = {
   current: -1,
   cursor: initial.next_cursor,
   creatorId: initial.creator_id,
+  tab: feedEl.dataset.tab || "latest",
   loading: false,
   retryAt: 0,
   muted: true,
@@ -81,6 +87,8 @@ function renderPin(pin) {
   }
   el.querySelector(".pin-title").textContent = product.title;
   el.querySelector(".pin-price").textContent = product.price_display;
+  showRating(el.querySelector(".pin-rating"), product);
+  showCardFlash(el, product);
   el.hidden = true;
   return { pin, el };
 }
@@ -138,6 +146,8 @@ function renderItem(data, index) {
 
   const item = { data, el, frame, video, player: null, pins, viewed: false, userPaused: false, index };
   setViews(item, data.view_count);
+  setUpRail(el, data, showToast);
+  el.addEventListener("pins-changed", () => updatePins(item));
   bindItem(item);
   return item;
 }
@@ -153,9 +163,10 @@ function checkDescriptionOverflow(item) {
 
 function updatePins(item) {
   const ms = item.video.currentTime * 1000;
+  const all = item.el.querySelector(".pin-stack").dataset.showAll === "true"; // the rail's bag
   for (const { pin, el } of item.pins) {
     const end = pin.end_ms ?? Infinity;
-    const visible = pin.start_ms <= ms && ms < end;
+    const visible = all || (pin.start_ms <= ms && ms < end);
     if (el.hidden === visible) el.hidden = !visible;
   }
 }
@@ -231,16 +242,21 @@ function bindItem(item) {
   video.addEventListener("playing", () => {
     frame.classList.remove("is-loading");
     countView(item);
+    if (state.items[state.current] === item) watchTime.start(video);
   });
   video.addEventListener("play", () => {
     showIndicator(item, false);
     if (state.items[state.current] === item) startTicking();
   });
   video.addEventListener("pause", () => {
+    watchTime.flush(video, item.data.id);
     if (state.items[state.current] === item) showIndicator(item, true);
     updatePins(item);
   });
-  video.addEventListener("waiting", () => frame.classList.add("is-loading"));
+  video.addEventListener("waiting", () => {
+    frame.classList.add("is-loading");
+    watchTime.stop(video);
+  });
   video.addEventListener("canplay", () => frame.classList.remove("is-loading"));
   video.addEventListener("timeupdate", () => updatePins(item));
   video.addEventListener("seeked", () => updatePins(item));
@@ -293,6 +309,7 @@ function setCurrent(index) {
   if (index === state.current || !state.items[index]) return;
   const previous = state.items[state.current];
   if (previous) {
+    watchTime.end(previous.video, previous.data.id); // a swipe ends its viewing
     previous.video.pause();
     showIndicator(previous, false);
     previous.el.removeAttribute("aria-current");
@@ -362,6 +379,7 @@ async function loadMore() {
   feedEl.setAttribute("aria-busy", "true");
   const params = new URLSearchParams({ cursor: state.cursor });
   if (state.creatorId != null) params.set("creator_id", String(state.creatorId));
+  else params.set("tab", state.tab);
   try {
     const page = await api("GET", `${FEED_URL}?${params}`);
     state.cursor = page.next_cursor;
@@ -479,12 +497,18 @@ document.addEventListener("visibilitychange", () => {
   const item = state.items[state.current];
   if (!item) return;
   if (document.hidden) {
+    watchTime.flush(item.video, item.data.id); // the page may never come back
     state.resumeOnVisible = !item.video.paused;
     item.video.pause();
   } else if (state.resumeOnVisible) {
     state.resumeOnVisible = false;
     playSafely(item.video);
   }
+});
+
+window.addEventListener("pagehide", () => {
+  const item = state.items[state.current];
+  if (item) watchTime.flush(item.video, item.data.id);
 });
 
 addItems(initial.items || []);

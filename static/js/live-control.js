@@ -35,10 +35,27 @@ function setRoomState(next) {
   $("rotate-key").disabled = next === "ended";
   $("on-air").hidden = !(next === "live" && camera.sending);
   if (next !== "scheduled") $("room-schedule").textContent = "";
+  $("ended-box").hidden = next !== "ended";
   if (next === "ended") {
     $("end-confirm").hidden = true;
     flashStatus($("broadcast-status"), t("ended"), 10000);
+    // Nobody watches an ended show and nobody can chat in it: say so instead of the last figures.
+    showViewers(0);
+    for (const control of $("chat-form").elements) control.disabled = true;
   }
+}
+
+// Pages still open on an ended room count as connected, not as watching the show.
+function showViewers(count) {
+  $("stat-viewers").textContent = String(state.room.state === "ended" ? 0 : count);
+}
+
+// The replay is made after the end: its editor link appears when the job has published it.
+function showReplay(videoId) {
+  if (!videoId) return;
+  $("control-replay-link").href = root.dataset.editUrl.replace("__ID__", encodeURIComponent(videoId));
+  $("control-replay-ready").hidden = false;
+  $("control-replay-pending").hidden = true;
 }
 
 // ---------------------------------------------------------------- camera and browser ingest
@@ -115,7 +132,16 @@ $("end-confirm-yes").addEventListener("click", async () => {
     camera.stopCamera();
     loadDashboard();
   } catch (error) {
-    showError($("broadcast-error"), error);
+    // The End sent over the camera's socket may have ended the room first: then it is ended.
+    const room = error.status === 409 ? await api("GET", API).catch(() => null) : null;
+    if (room && room.state === "ended") {
+      state.room = room;
+      setRoomState(room.state);
+      camera.stopCamera();
+      loadDashboard();
+    } else {
+      showError($("broadcast-error"), error);
+    }
   }
 });
 
@@ -247,8 +273,26 @@ function renderFlashProducts() {
     flashProduct.append(option);
   }
   if ([...flashProduct.options].some((o) => o.value === current)) flashProduct.value = current;
+  renderFlashBounds();
   $("flash-start").disabled = !state.pins.length || state.room.state === "ended";
 }
+
+// The seller's bounds on a product the host does not sell: the server refuses outside them.
+function renderFlashBounds() {
+  const bounds = (data.flash_bounds || {})[flashProduct.value];
+  const text = $("flash-bounds");
+  if (!bounds) text.textContent = "";
+  else if (bounds.own) text.textContent = t("flash_own");
+  else if (bounds.scope !== "all") text.textContent = t("flash_not_allowed");
+  else {
+    text.textContent = t("flash_bounds", {
+      price: bounds.min_price_display,
+      n: bounds.max_quantity,
+      minutes: Math.floor(bounds.max_seconds / 60),
+    });
+  }
+}
+flashProduct.addEventListener("change", renderFlashBounds);
 
 $("flash-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -276,8 +320,17 @@ $("flash-form").addEventListener("submit", async (event) => {
     flashStatus($("flash-status"), t("flash_started"));
   } catch (error) {
     showError(errorBox, error, {
-      labels: { price_minor: $("flash-price").labels[0].textContent.trim() },
-      inputs: { price_minor: $("flash-price"), quantity: $("flash-quantity"), per_buyer_limit: $("flash-limit") },
+      labels: {
+        price_minor: $("flash-price").labels[0].textContent.trim(),
+        quantity: $("flash-quantity").labels[0].textContent.trim(),
+        duration_seconds: $("flash-duration").labels[0].textContent.trim(),
+      },
+      inputs: {
+        price_minor: $("flash-price"),
+        quantity: $("flash-quantity"),
+        per_buyer_limit: $("flash-limit"),
+        duration_seconds: $("flash-duration"),
+      },
     });
   }
 });
@@ -438,16 +491,17 @@ connectRoom(ROOM, {
     setRoomState(snapshot.room.state);
     setPins(snapshot.pins);
     chat.reset(snapshot.chat);
-    $("stat-viewers").textContent = String(snapshot.viewers);
+    showViewers(snapshot.viewers);
   },
   pins: (payload) => setPins(payload),
   chat: (messages) => chat.add(messages),
   chatDeleted: (ids) => chat.remove(ids),
   counters: (payload) => {
-    if (typeof payload.viewers === "number") $("stat-viewers").textContent = String(payload.viewers);
+    if (typeof payload.viewers === "number") showViewers(payload.viewers);
     if (typeof payload.hearts === "number") $("stat-hearts").textContent = String(payload.hearts);
   },
   state: (payload) => setRoomState(payload.state),
+  replay: (payload) => showReplay(payload.video_id),
   settings: (payload) => {
     $("slow-mode").value = String(payload.slow_mode_seconds);
   },

@@ -16,6 +16,7 @@ import {
 } from "./live-common.js";
 import { createLivePlayer, lowLatencySupported } from "./live-player.js";
 import { playSafely } from "./player.js";
+import { ratingSpan, showRating } from "./rating.js";
 
 const root = document.getElementById("live-room");
 const ROOM = root.dataset.room;
@@ -37,6 +38,7 @@ const state = {
   pins: [], // LivePinOut
   flashRemaining: new Map(), // flash id -> remaining (from the counters)
   flashOver: new Set(),
+  shelfFlashes: new Map(), // product id -> its flash sale on now or next (LiveFlashOut)
   hearts: data.snapshot.hearts,
   pendingHearts: 0,
   slowMode: data.snapshot.settings.slow_mode_seconds,
@@ -159,9 +161,14 @@ function flashPhase(flash) {
   return now < parseUtc(flash.starts_at) ? "upcoming" : "on";
 }
 
+// A pin shows its product's flash sale, even one scheduled before the pin or outside the room.
+function flashOf(product, pinFlash) {
+  return pinFlash || state.shelfFlashes.get(product.id) || null;
+}
+
 function renderFlash(card, pin) {
   const box = card.querySelector(".pin-flash");
-  const flash = pin.flash;
+  const flash = flashOf(pin.product, pin.flash);
   const priceEl = card.querySelector(".pin-price");
   const listEl = card.querySelector(".pin-list-price");
   if (!flash) {
@@ -216,6 +223,7 @@ function pinCard(pin) {
     card.querySelector(".img-placeholder").hidden = true;
   }
   card.querySelector(".pin-title").textContent = product.title;
+  showRating(card.querySelector(".pin-rating"), product);
   const buyButton = card.querySelector(".pin-buy");
   buyButton.setAttribute("aria-label", t("buy_label", { title: product.title }));
   buyButton.addEventListener("click", (event) => buy(product, event));
@@ -223,7 +231,10 @@ function pinCard(pin) {
   return card;
 }
 
-function renderPins(pins, { announce = true } = {}) {
+function renderPins(payload, { announce = true } = {}) {
+  const pins = payload.pins;
+  state.shelfFlashes = new Map((payload.shelf_flashes || []).map((f) => [f.product_id, f]));
+  for (const pin of pins) if (pin.flash) state.shelfFlashes.set(pin.product.id, pin.flash);
   const before = new Set(state.pins.map((p) => p.id));
   state.pins = pins;
   const cards = new Map([...pinStack.children].map((el) => [Number(el.dataset.pinId), el]));
@@ -250,7 +261,11 @@ function renderPins(pins, { announce = true } = {}) {
 function tickFlash() {
   for (const card of pinStack.children) {
     const pin = state.pins.find((p) => p.id === Number(card.dataset.pinId));
-    if (pin && pin.flash) renderFlash(card, pin);
+    if (pin && flashOf(pin.product, pin.flash)) renderFlash(card, pin);
+  }
+  for (const li of $("live-shelf").children) {
+    const product = (state.room.shelf || []).find((p) => p.id === Number(li.dataset.productId));
+    if (product) renderShelfFlash(li, product);
   }
 }
 setInterval(tickFlash, 500);
@@ -263,6 +278,7 @@ function renderShelf() {
     ...items.map((product) => {
       const li = document.createElement("li");
       li.className = "live-shelf-item";
+      li.dataset.productId = String(product.id);
       const link = document.createElement("a");
       link.href = product.url;
       link.className = "live-shelf-link";
@@ -286,9 +302,24 @@ function renderShelf() {
       title.className = "live-shelf-title";
       title.textContent = product.title;
       const price = document.createElement("span");
-      price.className = "price";
+      price.className = "price shelf-price";
       price.textContent = product.price_display;
-      text.append(title, price);
+      const listPrice = document.createElement("s");
+      listPrice.className = "shelf-list-price";
+      listPrice.hidden = true;
+      const flashBox = document.createElement("span");
+      flashBox.className = "shelf-flash";
+      flashBox.hidden = true;
+      const badge = document.createElement("span");
+      badge.className = "badge flash-badge";
+      badge.textContent = t("flash_badge");
+      const countdown = document.createElement("span");
+      countdown.className = "shelf-countdown";
+      flashBox.append(badge, " ", countdown);
+      const prices = document.createElement("span");
+      prices.className = "pin-prices";
+      prices.append(price, " ", listPrice);
+      text.append(title, prices, ratingSpan(product), flashBox);
       if (pinned.has(product.id)) {
         const badge = document.createElement("span");
         badge.className = "badge live-state";
@@ -307,11 +338,32 @@ function renderShelf() {
         buy(product, event);
       });
       li.append(link, button);
+      renderShelfFlash(li, product);
       return li;
     }),
   );
   $("live-shelf-empty").hidden = items.length > 0;
   $("shelf-count").textContent = String(items.length);
+}
+
+// The shelf shows a product's flash price, badge and countdown like its pin card does.
+function renderShelfFlash(li, product) {
+  const flash = state.shelfFlashes.get(product.id);
+  const box = li.querySelector(".shelf-flash");
+  const price = li.querySelector(".shelf-price");
+  const listPrice = li.querySelector(".shelf-list-price");
+  const phase = flash ? flashPhase(flash) : "none";
+  li.dataset.flashPhase = phase;
+  box.hidden = phase !== "on" && phase !== "upcoming";
+  const onSale = phase === "on";
+  price.textContent = onSale ? flash.price_display : product.price_display;
+  listPrice.hidden = !onSale;
+  listPrice.textContent = product.price_display;
+  if (box.hidden) return;
+  const now = clock.now();
+  li.querySelector(".shelf-countdown").textContent = onSale
+    ? t("ends_in", { time: formatDuration(parseUtc(flash.ends_at) - now) })
+    : t("starts_in", { time: formatDuration(parseUtc(flash.starts_at) - now) });
 }
 
 const shelfDialog = $("shelf-dialog");
@@ -405,7 +457,7 @@ function applySnapshot(snapshot) {
   setViewers(snapshot.viewers);
   setHearts(snapshot.hearts);
   chat.reset(snapshot.chat);
-  renderPins(snapshot.pins.pins, { announce: false });
+  renderPins(snapshot.pins, { announce: false });
   showPermissions(snapshot.permissions);
   showRoomState();
 }
@@ -415,7 +467,7 @@ const connection = connectRoom(ROOM, {
   refused: (error) => {
     if (error.code === "banned") showPermissions({ ...state.permissions, banned: true, can_chat: false });
   },
-  pins: (payload) => renderPins(payload.pins),
+  pins: (payload) => renderPins(payload),
   chat: (messages) => chat.add(messages),
   chatDeleted: (ids) => chat.remove(ids),
   counters: (payload) => {

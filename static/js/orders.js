@@ -2,6 +2,7 @@
 
 import { ApiError, csrfToken, errorFromBody } from "./api.js";
 import { connection, onResync } from "./realtime.js";
+import { localTime } from "./localtime.js";
 
 const page = document.getElementById("order");
 let strings = null;
@@ -15,7 +16,7 @@ function s(key) {
       strings = {};
     }
   }
-  return strings[key] ?? key;
+  return strings[key] ?? (key === "states" || key === "notes" ? {} : key);
 }
 
 async function call(method, url, body, headers = {}) {
@@ -42,6 +43,17 @@ async function call(method, url, body, headers = {}) {
   }
   if (!response.ok) throw errorFromBody(response.status, data);
   return data;
+}
+
+// States and history notes as people read them (the page's language; order_strings() server side).
+function stateLabel(state) {
+  return (s("states") || {})[state] || state;
+}
+
+function noteText(event) {
+  const template = (s("notes") || {})[event.kind];
+  if (!event.kind) return "";
+  return template ? template.replace("%(detail)s", event.detail || "") : event.detail || "";
 }
 
 function money(minor, currency) {
@@ -79,7 +91,7 @@ function showError(error) {
 
 function render(order) {
   const badge = document.getElementById("order-state");
-  badge.textContent = order.state;
+  badge.textContent = stateLabel(order.state);
   badge.dataset.state = order.state;
   document.getElementById("order-tracking").textContent = order.tracking_number || "—";
   document.getElementById("order-refunded").textContent = money(order.refunded_minor, order.currency);
@@ -91,14 +103,39 @@ function render(order) {
   history.replaceChildren(
     ...order.history.map((e) => {
       const li = document.createElement("li");
-      li.textContent = `${e.at.replace("T", " ").slice(0, 19)} UTC · ${e.to_state}${e.note ? " · " + e.note : ""}`;
+      const time = document.createElement("time");
+      time.dateTime = e.at;
+      time.dataset.local = "datetime";
+      time.textContent = localTime(e.at);
+      const note = noteText(e);
+      li.append(time, ` · ${stateLabel(e.to_state)}${note ? " · " + note : ""}`);
       return li;
     }),
   );
+  const requested = order.refund_request && order.refund_request.state === "requested";
   for (const el of page.querySelectorAll("[data-when]")) {
-    el.hidden = !el.dataset.when.split(" ").includes(order.state);
+    el.hidden =
+      !el.dataset.when.split(" ").includes(order.state) ||
+      (requested && "hiddenWhileRequested" in el.dataset);
   }
+  // A partly refunded order waits for the step after the furthest it reached (the server says).
+  for (const el of page.querySelectorAll("[data-step]")) el.hidden = el.dataset.step !== order.next_step;
+  for (const el of page.querySelectorAll("[data-shown-while-requested]")) el.hidden = !requested;
+  renderRefundRequest(order.refund_request);
   page.dataset.state = order.state;
+}
+
+function renderRefundRequest(request) {
+  const box = document.getElementById("refund-request-status");
+  if (!box) return;
+  box.hidden = !request;
+  if (!request) return;
+  const side = page.dataset.role === "buyer" ? "buyer" : "seller";
+  const when = request.requested_at ? new Date(request.requested_at).toLocaleString(document.documentElement.lang || undefined) : "";
+  box.dataset.state = request.state;
+  box.textContent = s(`${side}_${request.state}`)
+    .replace("{date}", when)
+    .replace("{reason}", request.state === "declined" ? request.decline_reason : request.reason);
 }
 
 async function act(action, form) {
@@ -121,6 +158,9 @@ async function act(action, form) {
   }
   if (action === "ship") return call("POST", `${base}/ship`, { tracking_number: data.tracking_number });
   if (action === "refund-request") return call("POST", `${base}/refund-request`, { reason: data.reason || "" });
+  if (action === "refund-decline") {
+    return call("POST", `${base}/refund-request/decline`, { reason: data.reason || "" });
+  }
   return call("POST", `${base}/${action}`);
 }
 
@@ -162,7 +202,7 @@ function showOrder(order) {
 function showRowState(order) {
   const cell = document.querySelector(`tr[data-order="${order.id}"] .order-state`);
   if (cell) {
-    cell.textContent = order.state;
+    cell.textContent = stateLabel(order.state);
     cell.dataset.state = order.state;
   }
 }

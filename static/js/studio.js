@@ -429,6 +429,8 @@ async function startUpload() {
     setStatus(t("done"));
     fileInput.value = "";
     choose(null);
+    // Next come the title, the cover and the pins: the editor shows the processing as it goes.
+    window.location.assign(urls.edit(video.id));
   } catch (err) {
     if (upload.cancelled || err.code === "cancelled") return;
     // A rejected file (not a video...) or a vanished upload cannot be resumed.

@@ -3,6 +3,10 @@
 import io
 import re
 
+from sqlalchemy import select
+
+from commerce.accounts.models import User
+from commerce.extensions import db
 from tests.conftest import PASSWORD, png_bytes
 
 
@@ -37,10 +41,18 @@ def test_signup_validation_names_the_fields(api):
     assert {"email", "password", "display_name"} <= set(fields)
 
 
-def test_password_is_hashed(app, create_user):
-    user = create_user()
-    assert PASSWORD not in user.password_hash
-    assert user.check_password(PASSWORD)
+def test_password_is_hashed_with_scrypt_at_sign_up(app, api):
+    response = api.post(
+        "/api/v1/auth/signup",
+        {"email": "hash@example.com", "password": PASSWORD, "display_name": "H"},
+    )
+    assert response.status_code == 201, response.get_json()
+    with app.app_context():
+        user = db.session.execute(select(User).filter_by(email="hash@example.com")).scalar_one()
+        assert user.password_hash.startswith("scrypt:")
+        assert PASSWORD not in user.password_hash
+        assert user.check_password(PASSWORD)
+        assert not user.check_password(PASSWORD + "x")
 
 
 def test_post_without_csrf_token_is_refused(client):

@@ -82,6 +82,28 @@ def _made(response: Any) -> Any:
     return response.get_json()
 
 
+def _comment_seeds(app, user, make_api, create_user) -> tuple[str, int, int]:
+    """A published video of the user's with a comment by someone else, which the user reports."""
+    from commerce.extensions import db
+    from commerce.timeutil import utcnow
+    from commerce.videos.models import Video
+
+    with app.app_context():
+        video = Video(public_id="fuzzvideo01", creator_id=user.id, title="Tea", state="ready")
+        video.published_at = utcnow()
+        db.session.add(video)
+        db.session.commit()
+    other = make_api(create_user())
+    comment = _made(other.post("/api/v1/videos/fuzzvideo01/comments", {"text": "hi"}))["id"]
+    report = _made(
+        make_api(user).post(
+            "/api/v1/reports",
+            {"target_type": "comment", "target_id": str(comment), "reason": "spam"},
+        )
+    )["id"]
+    return "fuzzvideo01", comment, report
+
+
 @pytest.fixture
 def seeded(app, create_user, create_product, make_api):
     """A creator+merchant with one of everything, logged in; the ids to aim the calls at."""
@@ -110,6 +132,7 @@ def seeded(app, create_user, create_product, make_api):
         api.post("/api/v1/shares", {"target_kind": "product", "target_key": str(product["id"])})
     )
     upload = _made(api.post("/api/v1/uploads", {"filename": "a.mp4", "size": 1000}))
+    video, comment, report = _comment_seeds(app, user, make_api, create_user)
     ids = {
         "product_id": product["id"],
         "address_id": address["id"],
@@ -120,6 +143,9 @@ def seeded(app, create_user, create_product, make_api):
         "share_id": share["id"],
         "user_id": user.id,
         "upload_id": upload["id"],
+        "video_id": video,
+        "comment_id": comment,
+        "report_id": report,
     }
     return api, ids
 

@@ -4,6 +4,7 @@ import io
 
 import pytest
 
+from commerce.catalog.rates import RateError, bp_to_percent, percent_to_bp
 from tests.conftest import png_bytes
 
 PRODUCT = {
@@ -122,14 +123,21 @@ def test_html_product_form_takes_major_units(make_api, create_user):
         "currency": "CNY",
         "stock": "3",
         "per_buyer_limit": "",
-        "creator_rate_bp": "0",
-        "sharer_rate_bp": "0",
+        "creator_rate_pct": "12.5",
+        "sharer_rate_pct": "",
         "is_active": "on",
     }
     response = api.client.post("/merchant/products/new", data=form)
     assert response.status_code == 302
     listing = api.get("/api/v1/products?mine=true").get_json()["items"]
     assert listing[0]["price_minor"] == 25900
+    assert (listing[0]["creator_rate_bp"], listing[0]["sharer_rate_bp"]) == (1250, 0)
+    edit = api.client.get(f"/merchant/products/{listing[0]['id']}/edit").get_data(as_text=True)
+    assert 'name="creator_rate_pct"' in edit and 'value="12.5"' in edit
+    for rate in ("100.5", "-1", "1.234", "ten"):
+        refused = api.client.post("/merchant/products/new", data={**form, "sharer_rate_pct": rate})
+        assert refused.status_code == 400, rate
+        assert "like 12.5" in refused.get_data(as_text=True)
     bad = api.client.post("/merchant/products/new", data={**form, "price": "2.999"})
     assert bad.status_code == 400
     assert "12.30" in bad.get_data(as_text=True)
@@ -143,3 +151,18 @@ def test_product_pages_render_and_escape(make_api, create_user, create_product):
     assert "&lt;script&gt;" in page
     listing = make_api().client.get("/products?q=script").get_data(as_text=True)
     assert "&lt;script&gt;" in listing
+
+
+@pytest.mark.parametrize(
+    ("typed", "bp"),
+    [("12.5", 1250), ("10", 1000), ("0.05", 5), ("", 0), (" 7 % ", 700), ("100", 10000)],
+)
+def test_a_typed_percentage_is_stored_in_basis_points_and_shown_back(typed, bp):
+    assert percent_to_bp(typed) == bp
+    assert percent_to_bp(bp_to_percent(bp)) == bp
+
+
+@pytest.mark.parametrize("typed", ["100.01", "-1", "1.234", "ten", "nan", "inf"])
+def test_a_rate_outside_0_to_100_or_past_two_decimals_is_refused(typed):
+    with pytest.raises(RateError):
+        percent_to_bp(typed)

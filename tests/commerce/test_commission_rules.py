@@ -281,6 +281,31 @@ def test_partly_refunded_order_steps_forward_only(fulfilment, wanted, ok):
             S.check_transition(S.PARTIALLY_REFUNDED, wanted, fulfilment=fulfilment)
 
 
+@pytest.mark.parametrize(
+    ("state", "fulfilment", "step"),
+    [(S.PAID, S.PAID, "ship"), (S.SHIPPED, S.SHIPPED, "deliver"),
+     (S.DELIVERED, S.DELIVERED, "confirm"), (S.COMPLETED, S.COMPLETED, None),
+     (S.PENDING_PAYMENT, S.PAID, None), (S.CANCELLED, S.PAID, None), (S.REFUNDED, S.SHIPPED, None),
+     # A partial refund keeps the order where fulfilment stood: after shipping it waits for
+     # delivery, never for shipping again.
+     (S.PARTIALLY_REFUNDED, S.PAID, "ship"), (S.PARTIALLY_REFUNDED, S.SHIPPED, "deliver"),
+     (S.PARTIALLY_REFUNDED, S.DELIVERED, "confirm"), (S.PARTIALLY_REFUNDED, S.COMPLETED, None)],
+)  # fmt: skip
+def test_the_step_an_order_waits_for(state, fulfilment, step):
+    assert S.next_step(state, fulfilment) == step
+
+
+@pytest.mark.parametrize(
+    ("state", "request_state", "may"),
+    [(S.PAID, "", True), (S.SHIPPED, S.REQUEST_DECLINED, True),
+     (S.COMPLETED, S.REQUEST_APPROVED, True), (S.PARTIALLY_REFUNDED, "", True),
+     (S.PAID, S.REQUEST_OPEN, False),
+     (S.PENDING_PAYMENT, "", False), (S.REFUNDED, "", False), (S.CANCELLED, "", False)],
+)  # fmt: skip
+def test_who_may_ask_for_a_refund(state, request_state, may):
+    assert S.may_request_refund(state, request_state) is may
+
+
 NOON = datetime(2026, 11, 23, 12, 0)
 FLASH = S.FlashWindow(price_minor=500, starts_at=NOON, ends_at=NOON + timedelta(minutes=10),
                       quantity=100, sold=0)  # fmt: skip

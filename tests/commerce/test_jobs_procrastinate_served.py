@@ -85,6 +85,48 @@ def test_a_payment_is_confirmed_by_a_procrastinate_worker(
     assert 1 <= turns <= elapsed + 1, (turns, elapsed, processes.logs())
 
 
+# The worker's connections: its LISTEN and its job queries all name procrastinate's objects.
+_WORKER_BACKENDS = (
+    "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
+    " AND pid <> pg_backend_pid() AND query ILIKE '%procrastinate%'"
+)
+
+
+def test_a_worker_whose_database_connection_is_cut_connects_again_and_runs_the_next_job(
+    papp,  # noqa: F811
+    processes,
+    create_user,
+    create_product,
+    create_address,  # noqa: F811
+):
+    merchant, buyer = create_user(merchant=True), create_user(name="Bea")
+    product = create_product(merchant, price_minor=1_000, stock=5)
+    address_id = create_address(buyer)
+    url = processes.serve(**PROCRASTINATE)
+    processes.worker("--queues", "payments,default", **PROCRASTINATE)
+
+    def worker_backends() -> list[int]:
+        with papp.app_context():
+            pids = list(db.session.scalars(text(_WORKER_BACKENDS)))
+            db.session.remove()
+            return pids
+
+    wait_for(worker_backends, timeout=30, what="the worker to connect")
+    # As a database restart or a failover would, over and over for 3 s: some of the cuts land
+    # while a query of the worker is in flight, which procrastinate raises out of its worker.
+    deadline = time.monotonic() + 3
+    while time.monotonic() < deadline:
+        with papp.app_context():
+            db.session.execute(
+                text(f"SELECT pg_terminate_backend(pid) FROM ({_WORKER_BACKENDS}) w")
+            )
+            db.session.commit()
+            db.session.remove()
+        time.sleep(0.01)
+    pay(url, buyer, product, address_id)  # waits for the payments job to mark the order paid
+    assert processes.started[-1][0].poll() is None, processes.logs()
+
+
 def release_runs(app) -> int:
     with app.app_context():
         task = db.session.get(PeriodicTask, "commerce.attribution.jobs.release_due_commissions")

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from commerce.extensions import db, socketio
 from commerce.realtime import publish, user_room
 from commerce.videos.models import Video
-from tests.conftest import app_settings, upload_video
+from tests.conftest import app_settings, dispose_engine, upload_video
 
 
 def _names(client):
@@ -131,7 +131,7 @@ def test_a_separate_worker_process_transcodes_and_reaches_the_browser_through_re
             output = worker.communicate(timeout=10)[0]
             browser.disconnect()
             with web.app_context():
-                db.engine.dispose()
+                dispose_engine(db.engine)
     assert events, output
     assert any(e["playable"] for e in events)
     assert events[-1]["state"] == "ready"

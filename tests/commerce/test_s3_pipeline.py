@@ -6,7 +6,7 @@ import pytest
 from app import create_app
 from commerce.extensions import db
 from commerce.jobs.runner import run_pending
-from tests.conftest import ApiClient, upload_video
+from tests.conftest import ApiClient, dispose_engine, upload_video
 
 pytestmark = [pytest.mark.s3, pytest.mark.ffmpeg]
 
@@ -17,7 +17,7 @@ def s3_app(app, s3_server, tmp_path):
     s3_app = create_app({**app.config, **settings})
     yield s3_app, settings
     with s3_app.app_context():
-        db.engine.dispose()
+        dispose_engine(db.engine)
 
 
 def _keys(settings):
@@ -67,4 +67,4 @@ def test_cdn_base_url_is_used_for_playback(app, s3_server, create_user, clips):
         assert video["master_url"].endswith("/hls/master.m3u8")
     finally:
         with web.app_context():
-            db.engine.dispose()
+            dispose_engine(db.engine)

@@ -275,3 +275,46 @@ def test_published_video_is_public_but_still_only_editable_by_its_creator(
     assert other.patch(f"/api/v1/videos/{video['id']}", {"title": "x"}).status_code == 404
     assert make_api().client.get(f"/v/{video['id']}").status_code == 200
     assert make_api().client.get("/").status_code == 200
+
+
+def test_a_video_pin_shows_its_products_running_flash_sale(
+    app, ready_video, make_api, create_user, create_product
+):
+    from datetime import timedelta
+
+    from commerce.timeutil import rfc3339, utcnow
+
+    api, video = ready_video
+    merchant = create_user(merchant=True)
+    product = create_product(merchant, price_minor=12900, stock=20)
+    assert (
+        api.post(
+            f"/api/v1/videos/{video['id']}/pins", {"product_id": product.id, "start_ms": 0}
+        ).status_code
+        == 201
+    )
+    api.patch(f"/api/v1/videos/{video['id']}", {"title": "Tea time", "description": "d"})
+    assert api.post(f"/api/v1/videos/{video['id']}/publish").status_code == 200
+    card = api.get(f"/api/v1/videos/{video['id']}").get_json()["pins"][0]["product"]
+    assert card["flash"] is None
+    now = utcnow()
+    flash = {
+        "price_minor": 5990,
+        "starts_at": rfc3339(now - timedelta(seconds=1)),
+        "ends_at": rfc3339(now + timedelta(minutes=5)),
+        "quantity": 5,
+    }
+    assert (
+        make_api(merchant).post(f"/api/v1/products/{product.id}/flash-sales", flash).status_code
+        == 201
+    )
+    viewer = make_api()
+    for card in (
+        viewer.get(f"/api/v1/videos/{video['id']}").get_json()["pins"][0]["product"],
+        viewer.get("/api/v1/feed").get_json()["items"][0]["pins"][0]["product"],
+    ):
+        assert card["price_display"] == "¥129.00"
+        assert card["flash"]["price_display"] == "¥59.90"
+        assert 290 < card["flash"]["seconds_left"] <= 300 and card["flash"]["seconds_to_start"] == 0
+    page = viewer.get(f"/v/{video['id']}").get_data(as_text=True)
+    assert "59.90" in page and '"flash": {' in page  # the watch page's snapshot has it

@@ -159,14 +159,14 @@ def test_buy_in_the_drawer_while_the_video_plays_then_the_merchant_ships(
     shop.on("pageerror", lambda error: errors.append(str(error)))
     log_in(shop, live_server.url, merchant.email, "/merchant/orders")
     shop.goto(f"{live_server.url}/orders/{order_id}")
-    expect(shop.locator("#order-state")).to_have_text("paid")
+    expect(shop.locator("#order-state")).to_have_text("To ship")
     shop.fill("#tracking-input", "SF1234567")
     shop.click("#ship-button")
-    expect(shop.locator("#order-state")).to_have_text("shipped", timeout=10_000)
+    expect(shop.locator("#order-state")).to_have_text("Shipped", timeout=10_000)
     expect(shop.locator("#order-tracking")).to_have_text("SF1234567")
     # The buyer's order page follows live.
     page.goto(f"{live_server.url}/orders/{order_id}")
-    expect(page.locator("#order-state")).to_have_text("shipped")
+    expect(page.locator("#order-state")).to_have_text("Shipped")
     assert errors == []
     viewer.close()
     seller.close()

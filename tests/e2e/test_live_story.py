@@ -191,6 +191,13 @@ def test_go_live_with_the_camera_buy_in_a_flash_sale_then_the_replay_shows_the_p
         expect(control.locator("#room-state-badge")).to_contain_text("Ended")
         expect(viewer.locator("#curtain-ended")).to_be_visible(timeout=10_000)
         ended_at = time.monotonic()
+        # The control page is not left stale: ended, nobody watching, no chat, the replay coming
+        # (both End calls, the socket's and the API's, may race: no error either way).
+        expect(control.locator("#ended-box")).to_be_visible()
+        expect(control.locator("#stat-viewers")).to_have_text("0")
+        expect(control.locator("#chat-input")).to_be_disabled()
+        expect(control.locator("#control-replay-pending")).to_be_visible()
+        expect(control.locator("#broadcast-error")).to_be_hidden()
 
         # The replay job runs in the live server's worker.
         def replay_ready() -> str | None:
@@ -226,6 +233,9 @@ def test_go_live_with_the_camera_buy_in_a_flash_sale_then_the_replay_shows_the_p
         # pin at its moment.
         expect(viewer.locator("#replay-link")).to_be_visible(timeout=10_000)
         viewer.screenshot(path=str(screenshots / "live-story-ended.png"))
+        expect(control.locator("#control-replay-link")).to_have_attribute(
+            "href", f"/studio/videos/{video_id}"
+        )
         viewer.click("#replay-link")
         viewer.wait_for_url(f"**/v/{video_id}")
         replay = viewer.locator(".feed-video").first

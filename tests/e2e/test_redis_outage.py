@@ -163,7 +163,7 @@ def test_pages_on_both_processes_converge_within_5_s_of_redis_returning(
         # Before the outage events cross between the processes (every page is listening).
         pin(a, products[0])
         cancel(b, orders[0])
-        expect(pages["list_a"].locator(row(orders[0]))).to_have_text("cancelled", timeout=10_000)
+        expect(pages["list_a"].locator(row(orders[0]))).to_have_text("Cancelled", timeout=10_000)
         for name in ("room_a", "room_b"):
             expect(pages[name].locator("#live-pins")).to_contain_text("Jasmine tea")
         for page in pages.values():  # gone if the page reloads
@@ -177,8 +177,8 @@ def test_pages_on_both_processes_converge_within_5_s_of_redis_returning(
         truth = {
             "room_b pin": ("room_b", "#live-pins", "Oolong tea", False),
             "room_a chat": ("room_a", "#chat-list", "Brewing the oolong", False),
-            "order_b order": ("order_b", "#order-state", "cancelled", True),
-            "list_a order": ("list_a", row(orders[2]), "cancelled", True),
+            "order_b order": ("order_b", "#order-state", "Cancelled", True),
+            "list_a order": ("list_a", row(orders[2]), "Cancelled", True),
             "room_b chat": ("room_b", "#chat-list", "Brewing the oolong", False),  # B's own
             "room_a pin": ("room_a", "#live-pins", "Oolong tea", False),  # A's own
         }
@@ -187,8 +187,8 @@ def test_pages_on_both_processes_converge_within_5_s_of_redis_returning(
         assert shows("room_a", "#live-pins", "Oolong tea", False)  # A's own event
         assert not shows("room_b", "#live-pins", "Oolong tea", False)
         assert not shows("room_a", "#chat-list", "Brewing the oolong", False)
-        assert not shows("order_b", "#order-state", "cancelled", True)
-        assert not shows("list_a", row(orders[2]), "cancelled", True)
+        assert not shows("order_b", "#order-state", "Cancelled", True)
+        assert not shows("list_a", row(orders[2]), "Cancelled", True)
 
         redis_server.start()
         back_ms = time.time() * 1000
@@ -200,7 +200,7 @@ def test_pages_on_both_processes_converge_within_5_s_of_redis_returning(
         # A restarts; meanwhile B pins and cancels. A's pages reconnect and read the truth.
         truth = {
             "room_a pin 2": ("room_a", "#live-pins", "Tea cups", False),
-            "list_a order 2": ("list_a", row(orders[3]), "cancelled", True),
+            "list_a order 2": ("list_a", row(orders[3]), "Cancelled", True),
         }
         watch(truth)
         processes.stop(a)

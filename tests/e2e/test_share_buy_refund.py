@@ -104,7 +104,7 @@ def test_share_chain_buy_then_refund_reverses_commissions(
     refund = shop.locator('form[data-action="refund"]')
     refund.locator("input[name=amount]").fill("100.00")
     refund.locator("button[type=submit]").click()
-    expect(shop.locator("#order-state")).to_have_text("refunded", timeout=15_000)
+    expect(shop.locator("#order-state")).to_have_text("Refunded", timeout=15_000)
 
     assert _balance(page_b, base, "pending") == "¥0.00"
     assert _balance(page_b, base, "cancelled") == "¥8.00"

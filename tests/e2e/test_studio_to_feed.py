@@ -40,8 +40,12 @@ def test_upload_pin_publish_then_watch_the_card_appear(
     page.goto(f"{live_server.url}/studio")
     page.set_input_files("#upload-file", str(clip))
     page.click("#upload-start")
+    # The upload done, the studio opens the new video's editor, which follows the processing.
+    page.wait_for_url("**/studio/videos/*", timeout=60_000)
+    expect(page.locator("#video-state")).to_have_attribute("data-state", "ready", timeout=90_000)
+    page.goto(f"{live_server.url}/studio")
     row = page.locator(".video-row").first
-    expect(row).to_have_attribute("data-state", "ready", timeout=90_000)
+    expect(row).to_have_attribute("data-state", "ready")
     page.screenshot(path=str(screenshots / "studio.png"))
     row.locator(".edit-link").click()
     page.wait_for_url("**/studio/videos/*")
@@ -81,6 +85,16 @@ def test_upload_pin_publish_then_watch_the_card_appear(
     assert 1.9 <= shown_at < 3.5, shown_at
     expect(card).to_contain_text("Jasmine tea")
     watch.screenshot(path=str(screenshots / "feed.png"))
+    # A keyboard user sees which video has the focus: a ring drawn above the video.
+    watch.keyboard.press("Tab")
+    watch.focus("article.feed-item")
+    watch.keyboard.press("ArrowDown")  # one video only: the focus stays on it
+    ring = watch.evaluate(
+        "() => { const item = document.activeElement;"
+        " const ring = getComputedStyle(item.querySelector('.frame'), '::after');"
+        " return [item.matches(':focus-visible'), ring.borderTopStyle, ring.zIndex]; }"
+    )
+    assert ring == [True, "solid", "30"], ring
     assert errors == []
     studio.close()
     viewer.close()

@@ -6,7 +6,13 @@ import os
 
 import pytest
 
-from media.commands import build_fallback, build_hls, build_poster, build_sprite
+from media.commands import (
+    build_fallback,
+    build_hls,
+    build_poster,
+    build_preview_hls,
+    build_sprite,
+)
 from media.ffrun import ffmpeg_argv, niced
 from media.ladder import plan_ladder
 from media.probe import ProbeResult
@@ -170,3 +176,34 @@ def test_tail_check_argv() -> None:
         "/up/a.mp4",
     ], "seek before -i: only the last second is decoded"
     assert _opt(args, "-map") == ["0:2"] and args[-3:] == ["-f", "null", "-"]
+
+
+@pytest.mark.parametrize(
+    ("probe", "gop", "audio"),
+    [(PROBE, "30", True), (SILENT, "30", False)],  # 120 fps brought to 30 there too
+)
+def test_preview_argv_is_fast_short_and_declared(tmp_path, probe, gop: str, audio: bool) -> None:
+    lowest = plan_ladder(probe.width, probe.height)[0]
+    args = build_preview_hls("/src/in", probe, lowest, tmp_path).get_args()
+    assert args.index("-skip_loop_filter") < args.index("-i"), "a decoder option"
+    assert _opt(args, "-skip_loop_filter") == ["all"]
+    assert _opt(args, "-preset") == ["ultrafast"] and _opt(args, "-tune") == ["zerolatency"]
+    assert _opt(args, "-profile:v") == ["baseline"] and _opt(args, "-level:v") == ["3.1"]
+    assert _opt(args, "-hls_time") == ["1"] and _opt(args, "-g") == [gop]
+    assert _opt(args, "-force_key_frames") == ["expr:gte(t,n_forced*1)"]
+    assert _opt(args, "-hls_playlist_type") == ["event"]
+    assert _opt(args, "-hls_flags") == ["independent_segments+temp_file"]
+    assert _opt(args, "-b:v") == [f"{lowest.video_kbps}k"]
+    assert ("-c:a" in args) is audio
+    assert _outputs(args) == [os.path.join(tmp_path, "preview", ".tmp-encoding.m3u8")]
+    graph = _opt(args, "-filter_complex")[0]
+    assert f"scale={lowest.width}:{lowest.height}" in graph
+
+
+@pytest.mark.parametrize(("period", "expected"), [(None, []), (0.1, ["0.1"]), (0.25, ["0.25"])])
+def test_progress_period(tmp_path, period: float | None, expected: list[str]) -> None:
+    stream = build_hls("/src/in.mp4", PROBE, plan_ladder(1080, 1920)[:1], tmp_path)
+    argv = ffmpeg_argv(stream, progress_period_s=period)
+    assert _opt(argv, "-stats_period") == expected
+    if expected:
+        assert argv.index("-stats_period") < argv.index("-i"), "a global option"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import os
 import time
+from pathlib import Path
 
 import ffmpeg
 import pytest
 
-from media.ffrun import TranscodeError, parse_progress_line, run_ffmpeg
+from media.ffrun import NICE_LEVEL, TranscodeError, parse_progress_line, run_ffmpeg
 
 
 @pytest.mark.parametrize(
@@ -57,3 +59,48 @@ def test_timeout_kills_ffmpeg() -> None:
     with pytest.raises(TranscodeError, match="timed out"):
         run_ffmpeg(endless, duration_s=100.0, on_progress=None, timeout_s=1.0)
     assert time.monotonic() - started < 5
+
+
+def _child_thread_nices() -> list[int]:
+    """Niceness of every thread of this process's ffmpeg children (Linux /proc)."""
+    nices = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            if "(ffmpeg)" not in stat or int(stat.rsplit(")", 1)[1].split()[1]) != os.getpid():
+                continue
+            for tid in os.listdir(f"/proc/{pid}/task"):
+                fields = Path(f"/proc/{pid}/task/{tid}/stat").read_text().rsplit(")", 1)[1].split()
+                nices.append(int(fields[16]))  # field 19 of stat, counted after the name
+        except OSError:
+            continue
+    return nices
+
+
+@pytest.mark.ffmpeg
+@pytest.mark.skipif(not os.path.isdir("/proc/self/task"), reason="Linux /proc")
+def test_urgent_run_is_niced_once_it_says_so() -> None:
+    src = ffmpeg.input("testsrc2=size=320x240:rate=30:duration=3", f="lavfi", re=None)
+    stream = src.output("-", f="null", threads=2)
+    own = os.getpriority(os.PRIO_PROCESS, 0)
+    seen: list[list[int]] = []
+    calls = {"n": 0}
+
+    def urgent_done() -> bool:
+        calls["n"] += 1
+        return calls["n"] >= 3
+
+    def on_progress(_fraction: float) -> None:
+        seen.append(_child_thread_nices())
+
+    run_ffmpeg(
+        stream,
+        duration_s=3.0,
+        on_progress=on_progress,
+        timeout_s=60,
+        progress_period_s=0.1,
+        urgent_until=urgent_done,
+    )
+    assert seen[0] and set(seen[0]) == {own}, "started at the caller's own priority"
+    later = [nices for nices in seen[3:] if nices]
+    assert later and all(set(n) == {max(own, NICE_LEVEL)} for n in later), "every thread niced"

@@ -139,3 +139,12 @@ def test_hls_playlist_posing_as_mp4_is_refused(landscape_run, bad_dir: Path) -> 
     remote = bad_dir / "playlist_http.mp4"
     remote.write_text("#EXTM3U\n#EXTINF:1,\nhttp://127.0.0.1:9/x.ts\n#EXT-X-ENDLIST\n")
     _expect(remote, "not_media")
+
+
+def test_stored_source_skips_the_end_decode(landscape_clip: str, monkeypatch) -> None:
+    import media.probe
+
+    monkeypatch.setattr(media.probe, "_tail_decodes", lambda *a: False)  # as if cut short
+    assert probe_video(landscape_clip, check_end=False).width == 640
+    with pytest.raises(InvalidMedia):
+        probe_video(landscape_clip)

@@ -134,6 +134,29 @@ def test_delete_and_delete_prefix(storage: Storage) -> None:
     assert storage.delete_prefix("v/42/") == 0
 
 
+def test_list_keys_under_a_folder(storage: Storage) -> None:
+    for key in [
+        "live/r1/parts/2-0001.ts",
+        "live/r1/parts/1-0002.ts",
+        "live/r1/x.mp4",
+        "live/r10/a",
+    ]:
+        storage.save_bytes(key, b"x")
+    assert storage.list_keys("live/r1/parts/") == [
+        "live/r1/parts/1-0002.ts",
+        "live/r1/parts/2-0001.ts",
+    ]
+    assert storage.list_keys("live/r1/") == [
+        "live/r1/parts/1-0002.ts",
+        "live/r1/parts/2-0001.ts",
+        "live/r1/x.mp4",
+    ]  # not live/r10
+    assert storage.list_keys("live/none/") == []
+    for bad in ("live/r1", "", "../"):
+        with pytest.raises(ValueError):
+            storage.list_keys(bad)
+
+
 def test_save_file_move(storage: Storage, tmp_path: Path) -> None:
     src = tmp_path / "upload.part"
     src.write_bytes(b"abc" * 1000)

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from media.ffrun import TranscodeError
-from media.hls import parse_master_playlist, parse_media_playlist
+from media.hls import codecs_string, parse_master_playlist, parse_media_playlist
 from media.probe import probe_video
 from media.transcode import make_poster, transcode_video
 
@@ -97,16 +97,15 @@ def test_first_rendition_published_before_the_rest(any_run: TranscodeRun) -> Non
     result = any_run.result
     assert seen, "on_first_playable was called"
     assert seen["playlist"].ended and seen["playlist"].segments
-    if any_run.copied:
-        # The source's own H.264, segmented as it is: nothing of the ladder exists yet.
-        assert seen["rungs"] == []
+    assert seen["rungs"] == [], "nothing of the ladder exists yet"
+    if any_run.copied:  # the source's own H.264, segmented as it is
         assert [v["uri"] for v in seen["master"]] == ["instant/index.m3u8"]
         assert seen["master"][0]["RESOLUTION"] == f"{any_run.probe.width}x{any_run.probe.height}"
-        later = {r.name for r in result.renditions}
-    else:
-        assert [r.name for r in seen["rungs"]] == [result.renditions[0].name]
-        assert [v["uri"] for v in seen["master"]] == [result.renditions[0].playlist]
-        later = {r.name for r in result.renditions[1:]}
+    else:  # the preview, at the lowest rung's size
+        lowest = result.renditions[0]
+        assert [v["uri"] for v in seen["master"]] == ["preview/index.m3u8"]
+        assert seen["master"][0]["RESOLUTION"] == f"{lowest.width}x{lowest.height}"
+    later = {r.name for r in result.renditions}
     made = {f.split("/")[0] for f in seen["files"] if f.endswith(".ts")}
     assert not made & later, "the ladder had not run yet"
     assert "fallback.mp4" not in seen["files"]
@@ -130,6 +129,41 @@ def test_instant_rendition_is_the_source_stream_and_stays_unlisted(any_run: Tran
     # A player that started on it plays to the end; new players get the ladder only.
     assert "instant/index.m3u8" not in (any_run.out_dir / "master.m3u8").read_text()
     assert "instant/index.m3u8" in any_run.result.files
+
+
+def test_preview_has_short_segments_and_stays_unlisted(any_run: TranscodeRun) -> None:
+    if any_run.copied:
+        assert "preview" not in {f.split("/")[0] for f in any_run.result.files}
+        return
+    playlist = parse_media_playlist(any_run.out_dir / "preview" / "index.m3u8")
+    assert playlist.ended and "#EXT-X-PLAYLIST-TYPE:VOD" in playlist_text(any_run, "preview")
+    assert playlist.duration_s == pytest.approx(any_run.probe.duration_s, abs=0.15)
+    for seg in playlist.segments[:-1]:
+        assert seg.duration_s == pytest.approx(1.0, abs=0.05), "1 s: the first is out soonest"
+    for seg in playlist.segments:
+        packets = _video_packets(any_run.out_dir / "preview" / seg.uri)
+        assert packets[0]["flags"].startswith("K"), f"preview/{seg.uri} starts on a keyframe"
+    lowest = any_run.result.renditions[0]
+    info = _ffprobe(
+        any_run.out_dir / "preview" / playlist.segments[0].uri,
+        "-select_streams", "v:0", "-show_entries", "stream=width,height",
+    )  # fmt: skip
+    assert (info["streams"][0]["width"], info["streams"][0]["height"]) == (
+        lowest.width,
+        lowest.height,
+    )
+    # Its CODECS are declared, not probed: they must be what x264 wrote.
+    first = any_run.out_dir / "preview" / playlist.segments[0].uri
+    declared = any_run.first_playable["master"][0]["CODECS"]
+    assert declared == codecs_string(first, has_audio=any_run.probe.has_audio)
+    # A player that started on it plays to the end; new players get the ladder only, whose
+    # lowest rung is encoded again from the source (the preview's quality never stays).
+    assert "preview/index.m3u8" not in (any_run.out_dir / "master.m3u8").read_text()
+    assert (any_run.out_dir / lowest.name / "index.m3u8").exists()
+
+
+def playlist_text(run: TranscodeRun, name: str) -> str:
+    return (run.out_dir / name / "index.m3u8").read_text()
 
 
 def test_progress_monotonic_to_one(any_run: TranscodeRun) -> None:

@@ -2,7 +2,7 @@
 
 The README's ingest node (`flask live-ingest`, RTMP for OBS) runs on host A beside its web node;
 the viewer reads the room through web node B, whose live folder stays empty; the replay is made
-on host C from the recording A put in S3. Run by `make scale-test` (root, ip netns).
+on host C from the recording parts A put in S3. Run by `make scale-test` (root, ip netns).
 """
 
 from __future__ import annotations

@@ -153,14 +153,27 @@ CASES = [
         [
             accrue(1, 1000, day(0)),
             accrue(2, 800, day(0)),
-            release(2, 800, day(9)),
             release(1, 1000, day(8)),
+            release(2, 800, day(9)),
             payout(1, 1400, day(10)),
         ],
         1,
         PAID,
         1000,
         {"accrued_at", "released_at", "paid_at"},
+    ),
+    (  # "earliest" is the ledger's append order (its serial order under the payee's lock)
+        [
+            accrue(1, 1000, day(0)),
+            accrue(2, 800, day(0)),
+            release(2, 800, day(9)),
+            release(1, 1000, day(8)),  # appended later though dated earlier
+            payout(1, 1400, day(10)),
+        ],
+        1,
+        AVAILABLE,
+        1000,
+        {"accrued_at", "released_at"},
     ),
     (
         [
@@ -202,7 +215,7 @@ def test_credit_states(history, commission, state, amount, dates):
 
 def test_dates_are_the_entries_times():
     history = entries(accrue(1, 1000, day(0)), release(1, 1000, day(8)), payout(7, 1000, day(9)))
-    result = credit_states(reversed(history))[1]  # the rule sorts by time itself
+    result = credit_states(reversed(history))[1]  # the rule sorts by append order (id) itself
     assert (result.accrued_at, result.released_at, result.paid_at) == (day(0), day(8), day(9))
 
 

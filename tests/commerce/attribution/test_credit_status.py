@@ -83,3 +83,24 @@ def test_no_payout_form_below_the_minimum_and_why(world, make_api):
     zh = make_api(world["sharer"]).client.get("/earnings", headers={"Accept-Language": "zh-CN"})
     text = zh.get_data(as_text=True)
     assert 'id="payout-blocked"' in text and "Nothing to pay out yet" not in text
+
+
+def test_my_links_count_clicks_orders_and_net_earnings_per_link(
+    app, world, add_click, paid_order, add_share
+):
+    from commerce.accounts.models import User
+    from commerce.attribution import dashboard
+
+    ids = []
+    for n in range(3):
+        add_click(world["share"], visitor=f"dev{n}", user_id=world["buyer"].id)
+        ids.append(paid_order(world["buyer"], world["product"], video=world["video"]))
+    refund_in_full(app, ids[0])  # its 10.00 no longer counts as earned; the order still does
+    quiet = add_share(world["sharer"], "product", str(world["product"].id))
+    with app.app_context():
+        sharer = db.session.get(User, world["sharer"].id)
+        links = {link.share.id: link for link in dashboard.my_links(db.session, sharer).links}
+    busy = links[world["share"]]
+    assert (busy.clicks, busy.orders, busy.earned_minor) == (3, 3, {"CNY": 2000})
+    idle = links[quiet]
+    assert (idle.clicks, idle.orders, idle.earned_minor) == (0, 0, {})

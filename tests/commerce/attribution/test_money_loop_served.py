@@ -12,6 +12,7 @@ from datetime import timedelta
 import requests
 from sqlalchemy import select
 
+from commerce.attribution import projection
 from commerce.extensions import db
 from commerce.jobs.models import PeriodicTask
 from commerce.orders.models import Order
@@ -150,6 +151,18 @@ def test_a_sharer_is_paid_through_the_running_app(
 
     assert wait_for(paid)["provider_ref"].startswith("po_")
     assert balance(app, sharer.id) == {"pending": 0, "available": 0, "paid": 1000, "cancelled": 0}
+    # The served app's dashboard shows the commission paid, from the projection it kept.
+    credits = sam.call("GET", "/api/v1/me/earnings").json()["commissions"]
+    assert [c["status"]["state"] for c in credits] == ["paid"]
+    with app.app_context(), db.engine.connect() as conn:
+        assert projection.verify(conn) == []
+    # Each step reached its person's inbox: the buyer's order steps, the sharer's money.
+    told = sam.call("GET", "/api/v1/me/notifications").json()["items"]
+    assert [n["type"] for n in told] == ["payout", "commission"]
+    assert all("¥10.00" in n["text"] for n in told), told
+    steps = bea.call("GET", "/api/v1/me/notifications").json()["items"]
+    assert [n["type"] for n in steps] == ["order", "order", "order"]
+    assert steps[0]["text"] != steps[-1]["text"]  # delivered, shipped, paid
 
 
 def test_two_workers_release_once_per_turn(app, world, add_click, paid_order, processes):

@@ -12,7 +12,7 @@ from flask import Flask
 from app import create_app
 from commerce.extensions import db, socketio
 from commerce.timeutil import utcnow
-from tests.conftest import _empty_tables, app_settings
+from tests.conftest import _empty_tables, app_settings, empty_and_dispose
 
 
 @pytest.fixture
@@ -22,10 +22,7 @@ def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
     with app.app_context():
         _empty_tables()
     yield app
-    with app.app_context():
-        db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
+    empty_and_dispose(app)
 
 
 @pytest.fixture

@@ -19,7 +19,7 @@ from commerce.extensions import db
 from commerce.jobs.models import Job
 from commerce.live.models import LiveRoom
 from media.samples import generate_clip
-from tests.conftest import _empty_tables, app_settings
+from tests.conftest import _empty_tables, app_settings, empty_and_dispose
 from tests.live import LiveServer
 from tests.media.live.conftest import TEST_OPTIONS
 
@@ -42,10 +42,7 @@ def ingest_app(database_url: str, tmp_path: Path, **overrides: Any) -> Iterator[
         _empty_tables()
     yield app
     app.extensions["live_ingest"].close()
-    with app.app_context():
-        db.session.remove()
-        _empty_tables()
-        db.engine.dispose()
+    empty_and_dispose(app)
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = WAIT_S, what: str = "") -> Any:

@@ -10,7 +10,7 @@ import pytest
 from commerce.extensions import db
 from commerce.live import services
 from commerce.timeutil import utcnow
-from tests.conftest import png_bytes
+from tests.conftest import dispose_engine, png_bytes
 
 ROOMS = "/api/v1/live/rooms"
 
@@ -251,6 +251,12 @@ def test_the_dashboard_counts_viewers_hearts_chat_clicks_orders_and_gmv(
     product = next(p for p in board["products"] if p["product_id"] == shelf[0].id)
     assert product["gmv_minor"] == paid_amount - 500
 
+    # Ended: the viewer's page is still connected, but nobody is watching the show any more.
+    assert api.post(f"{room}/end").status_code == 200
+    board = api.get(f"{room}/dashboard").get_json()
+    assert board["state"] == "ended" and board["current_viewers"] == 0
+    assert board["peak_viewers"] == 1
+
 
 def test_live_endpoints_are_in_the_openapi_document(client):
     spec = client.get("/api/openapi.json").get_json()
@@ -320,4 +326,4 @@ def test_the_fanout_loop_ticks_by_itself(database_url, tmp_path, create_user):
         hub.stop()
         time.sleep(0.1)
         with app.app_context():
-            db.engine.dispose()
+            dispose_engine(db.engine)

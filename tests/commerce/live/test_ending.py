@@ -11,11 +11,11 @@ from sqlalchemy.orm import Session
 from commerce.accounts.models import User
 from commerce.errors import Conflict, NotFound
 from commerce.extensions import db
+from commerce.flashsales.models import FlashSale
 from commerce.live import services
 from commerce.live.models import LivePin, LiveRoom
 from commerce.live.queries import pin_history
 from commerce.live.schemas import LiveFlashSaleIn
-from commerce.orders.models import FlashSale
 from commerce.timeutil import utcnow
 
 ROOMS = "/api/v1/live/rooms"

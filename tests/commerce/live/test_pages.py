@@ -176,3 +176,17 @@ def test_pages_render_in_both_languages(make_room, make_api, host, client, heade
         status, html = page(browser, url, headers)
         assert status == 200, url
         assert all(word in html for word in words), url
+
+
+def test_the_obs_card_shows_the_configured_rtmp_port_or_says_rtmp_is_off(app, make_room):
+    host_api, room_id = make_room(live=False)
+    url = f"/studio/live/{room_id}"
+    app.config.update(LIVE_RTMP_URL=None, LIVE_RTMP_PORT=19350)
+    status, html = page(host_api.client, url)
+    assert status == 200 and ":19350/live" in html and ":1935/" not in html
+    app.config.update(LIVE_RTMP_PORT=0)
+    status, html = page(host_api.client, url)
+    assert status == 200 and 'id="rtmp-off"' in html and "rtmp://" not in html
+    app.config.update(LIVE_RTMP_URL="rtmp://ingest.example:1940/live")
+    status, html = page(host_api.client, url)
+    assert 'value="rtmp://ingest.example:1940/live"' in html and 'id="rtmp-off"' not in html

@@ -163,3 +163,17 @@ def test_mutes_expire():
     assert rules.is_muted(until, T0 + timedelta(seconds=59))
     assert not rules.is_muted(until, T0 + timedelta(seconds=60))
     assert not rules.is_muted(None, T0)
+
+
+@pytest.mark.parametrize(
+    ("configured", "port", "expected"),
+    [
+        ("rtmp://ingest.example:1940/live", 1935, "rtmp://ingest.example:1940/live"),
+        ("rtmp://ingest.example/live", 0, "rtmp://ingest.example/live"),
+        (None, 19350, "rtmp://shop.example:19350/live"),
+        ("", 1935, "rtmp://shop.example:1935/live"),
+        (None, 0, None),  # this node runs no RTMP and nobody said where it runs
+    ],
+)
+def test_the_obs_server_follows_the_configuration(configured, port, expected):
+    assert rules.obs_server_url(configured, port, "shop.example") == expected

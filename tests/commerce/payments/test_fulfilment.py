@@ -139,6 +139,62 @@ def test_buyer_asks_for_a_refund_and_the_seller_sees_it(app, placed, make_api, w
     assert p["api"].post(f"/api/v1/orders/{order_id}/refund-request", {}).status_code == 409
     seen = make_api(p["merchant"]).get(f"/api/v1/orders/{order_id}").get_json()
     assert seen["refund_requested"] is True
+    assert seen["refund_request"]["state"] == "requested"
+    assert seen["refund_request"]["reason"] == "too small"
+    assert seen["refund_request"]["requested_at"].endswith("Z")  # with its offset
+
+
+def test_the_seller_declines_with_a_reason_then_the_buyer_asks_again_and_is_refunded(
+    app, placed, make_api, create_user, webhook_inbox
+):
+    p = paid_order(app, placed, price_minor=1000)
+    order_id = p["order"]["id"]
+    seller = make_api(p["merchant"])
+    decline = f"/api/v1/orders/{order_id}/refund-request/decline"
+    assert seller.post(decline, {"reason": "no request"}).status_code == 409  # nothing to answer
+    p["api"].post(f"/api/v1/orders/{order_id}/refund-request", {"reason": "wrong colour"})
+    assert seller.post(decline, {"reason": ""}).status_code == 400  # the buyer is told why
+    assert p["api"].post(decline, {"reason": "mine"}).status_code == 403  # not a seller
+    other = make_api(create_user(merchant=True))
+    assert other.post(decline, {"reason": "not mine"}).status_code == 404
+    declined = seller.post(decline, {"reason": "Opened and used"}).get_json()
+    assert declined["refund_requested"] is False
+    assert declined["refund_request"]["state"] == "declined"
+    assert declined["refund_request"]["decline_reason"] == "Opened and used"
+    assert declined["history"][-1]["note"] == "refund declined: Opened and used"
+    buyer_view = p["api"].get(f"/api/v1/orders/{order_id}").get_json()
+    assert buyer_view["refund_request"]["decline_reason"] == "Opened and used"
+    # Declined: the buyer may ask again; the seller's refund then answers it.
+    again = p["api"].post(f"/api/v1/orders/{order_id}/refund-request", {"reason": "it is broken"})
+    assert again.get_json()["refund_request"]["state"] == "requested"
+    assert again.get_json()["refund_request"]["decline_reason"] == ""
+    refunded = refund(seller, order_id, 400).get_json()
+    assert refunded["state"] == "partially_refunded" and refunded["refund_requested"] is False
+    assert refunded["refund_request"]["state"] == "approved"
+    assert refunded["refund_request"]["decided_at"] is not None
+
+
+def test_a_partial_refund_after_shipping_waits_for_delivery_not_shipping(
+    app, placed, make_api, webhook_inbox
+):
+    p = paid_order(app, placed, price_minor=1000)
+    seller, order_id = make_api(p["merchant"]), p["order"]["id"]
+    assert seller.get(f"/api/v1/orders/{order_id}").get_json()["next_step"] == "ship"
+    seller.post(f"/api/v1/orders/{order_id}/ship", {"tracking_number": "SF1"})
+    after = refund(seller, order_id, 100).get_json()
+    assert (after["state"], after["fulfilment"], after["next_step"]) == (
+        "partially_refunded",
+        "shipped",
+        "deliver",
+    )
+    page = seller.client.get(f"/orders/{order_id}").get_data(as_text=True)
+    assert 'data-step="ship"' in page and 'data-step="deliver"' in page
+    assert (
+        seller.post(f"/api/v1/orders/{order_id}/ship", {"tracking_number": "SF2"}).status_code
+        == 409
+    )
+    delivered = seller.post(f"/api/v1/orders/{order_id}/deliver").get_json()
+    assert delivered["fulfilment"] == "delivered" and delivered["next_step"] == "confirm"
 
 
 def test_both_sides_get_live_order_updates(app, placed, make_api, webhook_inbox):

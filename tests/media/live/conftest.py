@@ -35,6 +35,7 @@ class Events:
     resumed: list[str] = field(default_factory=list)
     segments: list[SegmentEvent] = field(default_factory=list)
     ended: list[RoomEnded] = field(default_factory=list)
+    closed: list[tuple[str, int, int]] = field(default_factory=list)  # room, part, its bytes
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def callbacks(self) -> LiveCallbacks:
@@ -48,7 +49,17 @@ class Events:
             on_resumed=lambda room: add(self.resumed, room.room_id),
             on_segment=lambda ev: add(self.segments, ev),
             on_ended=lambda ev: add(self.ended, ev),
+            on_part_closed=lambda room, part: add(
+                self.closed, (room.room_id, part, _part_size(room.out_dir, part))
+            ),
         )
+
+
+def _part_size(out_dir: str, part: int) -> int:
+    try:
+        return os.path.getsize(os.path.join(out_dir, "recording", f"part_{part:04d}.ts"))
+    except FileNotFoundError:
+        return 0
 
 
 @pytest.fixture(scope="session")

@@ -115,6 +115,9 @@ def test_drop_and_resume_within_grace_stays_one_room(rtmp, live_clip):
     assert seqs == list(range(seqs[0], seqs[-1] + 1)), "one continuing media sequence"
     assert [e.reason for e in events.ended] == ["grace_expired"]
     assert events.ended[0].parts == 2
+    # Each part was reported closed at its drop, whole (the grace then ended the room).
+    assert [(room_id, part) for room_id, part, _ in events.closed] == [("room-a", 1), ("room-a", 2)]
+    assert all(size > 0 for _, _, size in events.closed)
     # The replay holds both connections back to back, and says where each began.
     assert probe_duration(events.ended[0].recording) == pytest.approx(6.0, abs=0.6)
     first_part, second_part = events.ended[0].timeline
@@ -204,6 +207,24 @@ def test_browser_chunks_produce_live_hls_and_low_latency_feed(make_hub, webm_cli
     kinds = {s["codec_type"]: s for s in probe_streams(str(path), "flv")}
     assert kinds["video"]["codec_name"] == "h264" and kinds["video"]["height"] == 360
     assert probe_duration(str(path)) == pytest.approx(3.0, abs=0.6)
+
+
+def test_a_released_room_reports_its_part_closed_before_release_returns(rtmp, live_clip):
+    hub, events, server = rtmp({"key-a": "room-a"}, grace_s=4.0)
+    push = push_rtmp(live_clip, server.port, "key-a")
+    deadline = time.monotonic() + 20
+    while not events.started and time.monotonic() < deadline:
+        time.sleep(0.1)
+    room = hub.room("room-a")
+    assert room is not None and room.release()
+    # The stopping process may store it at once: ffmpeg has closed it.
+    assert [(room_id, part) for room_id, part, _ in events.closed] == [("room-a", 1)]
+    assert (
+        events.closed[0][2] > 0
+        and probe_duration(os.path.join(room.out_dir, "recording", "part_0001.ts")) > 0.5
+    )
+    finish(push)
+    assert events.ended == [] and hub.room("room-a") is None
 
 
 def test_browser_reconnect_resumes_and_late_viewer_starts_on_a_keyframe(make_hub, webm_clip):

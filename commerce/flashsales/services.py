@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from flask_babel import gettext as _
@@ -10,8 +11,9 @@ from sqlalchemy.orm import Session
 
 from commerce.catalog.models import Product
 from commerce.errors import Conflict, ValidationFailed
-from commerce.orders.models import FlashSale
-from commerce.orders.schemas import FlashSaleIn
+from commerce.flashsales.models import FlashSale
+from commerce.flashsales.present import card_flash
+from commerce.flashsales.schemas import CardFlashOut, FlashSaleIn
 
 
 def list_flash_sales(session: Session, product_id: int) -> list[FlashSale]:
@@ -32,6 +34,34 @@ def current_or_next(session: Session, product_id: int, now: datetime) -> FlashSa
         .order_by(FlashSale.starts_at, FlashSale.id)
         .limit(1)
     )
+
+
+def current_or_next_by_product(
+    session: Session, product_ids: Iterable[int], now: datetime
+) -> dict[int, FlashSale]:
+    """current_or_next for many products in one query: what every product card shows."""
+    ids = sorted(set(product_ids))
+    if not ids:
+        return {}
+    found: dict[int, FlashSale] = {}
+    rows = session.scalars(
+        select(FlashSale)
+        .where(FlashSale.product_id.in_(ids), FlashSale.ends_at > now)
+        .order_by(FlashSale.starts_at, FlashSale.id)
+    )
+    for flash in rows:
+        found.setdefault(flash.product_id, flash)
+    return found
+
+
+def card_flashes(
+    session: Session, product_ids: Iterable[int], now: datetime
+) -> dict[int, CardFlashOut]:
+    """Product id -> its flash sale on now or next, as cards show it (video pins, shelves)."""
+    return {
+        product_id: card_flash(flash, now, flash.product.currency)
+        for product_id, flash in current_or_next_by_product(session, product_ids, now).items()
+    }
 
 
 def do_create_flash_sale(
