@@ -92,7 +92,11 @@ def wait_for_segment(
         if changed == seen:
             continue
         seen = changed
-        text, playlist = _read(path)
+        try:
+            text, playlist = _read(path)
+        except ValueError:
+            seen = -1  # caught mid-write by a writer that does not rename: read it again next poll
+            continue
         if answers(playlist, directive):
             return text
     return None

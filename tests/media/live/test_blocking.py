@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 
@@ -126,3 +127,20 @@ def test_a_late_segment_gives_up_after_three_target_durations(tmp_path):
 def test_no_playlist_is_not_found(tmp_path):
     with pytest.raises(FileNotFoundError):
         wait_for_segment(tmp_path / "index.m3u8", Directive(1))
+
+
+def test_a_playlist_read_mid_write_is_read_again(tmp_path):
+    """A writer that does not rename (the test's own, a copy tool) can be caught with an empty file."""
+    path = tmp_path / "index.m3u8"
+    path.write_text(playlist(10, 3))
+    steps = iter(["", "#EXTM3U\n#EXT-X-VERS", playlist(11, 3)])  # truncated, half written, whole
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+        path.write_text(next(steps, playlist(11, 3)))
+        bump = int(now[0] * 1e9) + 10**12  # a new mtime each poll, whatever the clock's grain
+        os.utime(path, ns=(bump, bump))
+
+    text = wait_for_segment(path, Directive(13), sleep=sleep, clock=lambda: now[0])
+    assert text == playlist(11, 3)
