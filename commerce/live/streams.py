@@ -182,6 +182,8 @@ def _playlist(full: str, mimetype: str, *, media: bool) -> Response:
         raise NotFound(_("Not found.")) from exc
     except BadDirective as exc:
         raise ValidationFailed(_("Bad playlist request: %(reason)s", reason=str(exc))) from exc
+    except ValueError as exc:  # caught mid-write by a writer that does not rename: as if late
+        raise SegmentLate(_("The next segment is late: ask again.")) from exc
     if text is None:
         raise SegmentLate(_("The next segment is late: ask again."))
     if media and waits is not None:
