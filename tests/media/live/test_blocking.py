@@ -130,7 +130,7 @@ def test_no_playlist_is_not_found(tmp_path):
 
 
 def test_a_playlist_read_mid_write_is_read_again(tmp_path):
-    """A writer that does not rename (the test's own, a copy tool) can be caught with an empty file."""
+    """A writer that does not rename (a copy tool) can be caught with an empty file."""
     path = tmp_path / "index.m3u8"
     path.write_text(playlist(10, 3))
     steps = iter(["", "#EXTM3U\n#EXT-X-VERS", playlist(11, 3)])  # truncated, half written, whole
