@@ -38,6 +38,9 @@ from commerce.catalog import api as catalog_api
 from commerce.catalog import views as catalog_views
 from commerce.cli import register_commands
 from commerce.comments import api as comments_api
+from commerce.coupons import api as coupons_api
+from commerce.coupons import jobs as coupons_jobs  # noqa: F401  (registers periodic tasks)
+from commerce.coupons import views as coupons_views
 from commerce.extensions import babel, csrf, db, migrate, socketio
 from commerce.files import views as files_views
 from commerce.files.services import object_url
@@ -176,6 +179,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reviews_views,
         notifications_api,
         notifications_views,
+        coupons_api,
+        coupons_views,
     ):
         app.register_blueprint(module.bp)
 

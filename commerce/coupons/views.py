@@ -1,0 +1,7 @@
+"""Coupon pages: the merchant's coupons, and My coupons."""
+
+from __future__ import annotations
+
+from flask import Blueprint
+
+bp = Blueprint("coupons", __name__)
