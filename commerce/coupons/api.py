@@ -41,7 +41,7 @@ TEMPLATE = "/templates/<int:template_id>"
     body=TemplateIn,
     response=TemplateOut,
     status=201,
-    errors=(403, 404, 409, 422),
+    errors=(400, 403, 404, 409),
 )
 def create_template(body: TemplateIn) -> TemplateOut:
     template = services.do_create_template(db.session, require_user(), body, utcnow())
@@ -77,7 +77,7 @@ def get_template(template_id: int) -> TemplateOut:
     summary="Change a template (after claims only in the buyer's favour, else 409)",
     body=TemplateIn,
     response=TemplateOut,
-    errors=(403, 404, 409, 422),
+    errors=(400, 403, 404, 409),
 )
 def update_template(template_id: int, body: TemplateIn) -> TemplateOut:
     user = require_user()
@@ -148,7 +148,7 @@ def available(query: AvailableQuery) -> TemplateList:
     body=ClaimIn,
     response=CouponOut,
     status=201,
-    errors=(403, 404, 409, 422),
+    errors=(400, 403, 404, 409),
 )
 def claim(template_id: int, body: ClaimIn) -> CouponOut:
     user, now = require_user(), utcnow()

@@ -67,7 +67,7 @@ def usable(session: Session, buyer_id: int, now: datetime) -> list[tuple[Coupon,
         .order_by(Coupon.expires_at, Coupon.id)
         .limit(200)
     )
-    return [(coupon, template) for coupon, template in rows.tuples()]
+    return [(coupon, template) for coupon, template in rows]
 
 
 def candidate(coupon: Coupon, template: CouponTemplate) -> rules.Candidate:

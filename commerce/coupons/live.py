@@ -107,4 +107,4 @@ def gmv_by_template(session: Session, template_ids: list[int]) -> dict[int, int]
         .where(Coupon.template_id.in_(template_ids), _orders.c.paid_at.is_not(None))
         .group_by(Coupon.template_id)
     )
-    return {template_id: int(total or 0) for template_id, total in rows.tuples()}
+    return {template_id: int(total or 0) for template_id, total in rows.all()}

@@ -108,9 +108,7 @@ def names_for(session: Session, templates: list[CouponTemplate]) -> dict[int, st
     ids = {i for t in templates for i in (t.merchant_id, t.creator_id) if i is not None}
     if not ids:
         return {}
-    return dict(
-        session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).tuples()
-    )
+    return dict(session.execute(select(User.id, User.display_name).where(User.id.in_(ids))).all())
 
 
 def _fields(t: CouponTemplate, names: dict[int, str]) -> dict[str, object]:
