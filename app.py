@@ -68,6 +68,7 @@ from commerce.notifications import views as notifications_views
 from commerce.orders import api as orders_api
 from commerce.orders import jobs as orders_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.orders import models as orders_models  # noqa: F401  (registers tables)
+from commerce.orders import quote_api as orders_quote_api
 from commerce.orders import views as orders_views
 from commerce.payments import api as payments_api
 from commerce.payments import models as payments_models  # noqa: F401  (registers tables)
@@ -162,6 +163,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         jobs_admin,
         orders_views,
         orders_api,
+        orders_quote_api,
         payments_views,
         payments_api,
         live_api,

@@ -203,3 +203,31 @@ def release_for_order(session: Session, order_id: int, now: datetime) -> int:
 def coupons_of_order(session: Session, order_id: int) -> list[Coupon]:
     """The coupons an order used (for its credit explanation)."""
     return list(session.scalars(select(Coupon).where(Coupon.order_id == order_id)))
+
+
+@dataclass
+class Quote:
+    """What the checkout drawer shows: the coupons that would apply, and every coupon held with
+    what it would take off on its own (0: it does not apply here)."""
+
+    applied: list[rules.Applied]
+    options: list[tuple[Coupon, CouponTemplate, int]]
+
+
+def quote(
+    session: Session,
+    buyer_id: int,
+    merchant_id: int,
+    currency: str,
+    lines: Sequence[rules.Line],
+    chosen: list[int] | None,
+    now: datetime,
+) -> Quote:
+    rows = usable(session, buyer_id, now)
+    held = [candidate(c, t) for c, t in rows]
+    applied = pick(held, chosen, merchant_id, currency, lines)
+    options = []
+    for (coupon, template), one in zip(rows, held, strict=True):
+        alone = rules.evaluate(one, merchant_id, currency, lines)
+        options.append((coupon, template, alone.discount_minor if alone else 0))
+    return Quote(applied, options)
