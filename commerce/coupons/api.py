@@ -148,7 +148,7 @@ def available(query: AvailableQuery) -> TemplateList:
     body=ClaimIn,
     response=CouponOut,
     status=201,
-    errors=(400, 403, 404, 409),
+    errors=(400, 403, 404, 409, 429),
 )
 def claim(template_id: int, body: ClaimIn) -> CouponOut:
     user, now = require_user(), utcnow()

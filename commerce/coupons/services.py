@@ -10,7 +10,8 @@ from flask_babel import gettext as _
 from sqlalchemy import CursorResult, column, func, or_, select, table, update
 from sqlalchemy.orm import Session
 
-from commerce.accounts.models import User
+from commerce.accounts.models import RateEvent, User
+from commerce.accounts.services import count_recent
 from commerce.catalog.models import Product
 from commerce.coupons import rules
 from commerce.coupons.models import (
@@ -29,12 +30,13 @@ from commerce.coupons.models import (
     RoomPresence,
 )
 from commerce.coupons.schemas import TemplateIn
-from commerce.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from commerce.errors import Conflict, Forbidden, NotFound, RateLimited, ValidationFailed
 from commerce.live.models import LiveRoom
 from commerce.locking import insert_ignore
 from commerce.social.models import FirstFollow, Follow
 
 FIRST_FOLLOW_DAYS = 30
+CLAIM_RATE = (30, timedelta(minutes=10))  # claims per account per window: a bot's cheap writes
 # Orders sit above coupons: their table is named here, never imported.
 _orders = table(
     "orders", column("buyer_id"), column("merchant_id"), column("paid_at"), column("id")
@@ -334,6 +336,13 @@ def do_claim(
         raise Conflict(_("This coupon cannot be claimed at this time."), code="claim_window")
     _check_room(session, template, room, user, now)
     _check_audience(session, template, user)
+    bucket, (limit, window) = f"coupon_claim:{user.id}", CLAIM_RATE
+    if count_recent(session, bucket, now - window) >= limit:
+        raise RateLimited(
+            _("Too many coupon claims in a short time. Try again in a few minutes."),
+            retry_after=int(window.total_seconds()),
+        )
+    session.add(RateEvent(bucket=bucket, at=now))
     insert_ignore(
         session, CouponHolding, {"template_id": template.id, "user_id": user.id, "count": 0}
     )

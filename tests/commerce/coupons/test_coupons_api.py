@@ -187,3 +187,13 @@ def test_expired_coupons_by_the_job_and_on_read(app, create_user, make_api, crea
         assert do_expire_coupons(db.session, utcnow()) == 1
         db.session.commit()
         assert db.session.query(Coupon).one().state == "expired"
+
+
+def test_claims_are_rate_limited_per_account(create_user, make_api, create_template, monkeypatch):
+    from commerce.coupons import services
+
+    monkeypatch.setattr(services, "CLAIM_RATE", (2, timedelta(minutes=10)))
+    merchant = create_user(merchant=True)
+    api = make_api(create_user())
+    codes = [claim(api, create_template(merchant)).status_code for _ in range(3)]
+    assert codes == [201, 201, 429]
