@@ -334,6 +334,10 @@ def do_claim(
         raise Conflict(_("This coupon is paused."), code="paused")
     if not template.claim_starts_at <= now < template.claim_ends_at:
         raise Conflict(_("This coupon cannot be claimed at this time."), code="claim_window")
+    if template.claimed >= template.total:
+        # Fast refusal when already gone as read: no rows written and rolled back. The
+        # conditional UPDATE below still decides for everyone who gets past this point.
+        raise Conflict(_("All of this coupon have been claimed."), code="sold_out")
     _check_room(session, template, room, user, now)
     _check_audience(session, template, user)
     bucket, (limit, window) = f"coupon_claim:{user.id}", CLAIM_RATE
