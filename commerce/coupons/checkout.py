@@ -130,9 +130,17 @@ def apply_coupons(
     return taken
 
 
-def redeem(session: Session, taken: Sequence[Redemption], now: datetime) -> None:
+def redeem(
+    session: Session, taken: Sequence[Redemption], now: datetime, chosen: list[int] | None = None
+) -> None:
     """Take each coupon for its order: one conditional UPDATE on the coupon (one order only,
-    whatever races), one on the template's budget. A refusal undoes the whole checkout."""
+    whatever races), one on the template's budget. A refusal undoes the whole checkout, as does
+    a chosen coupon that applies to none of its orders."""
+    if chosen and set(chosen) - {r.coupon_id for r in taken}:
+        raise Conflict(
+            _("This coupon does not apply to this order (its shop, products or minimum)."),
+            code="coupon_not_applicable",
+        )
     for r in taken:
         result = session.execute(
             update(Coupon)

@@ -198,6 +198,10 @@ class Rules:
     total: int
     per_person: int
     budget_minor: int | None
+    audience: str = "anyone"
+    live_only: bool = False
+    task: str = "none"
+    watch_seconds: int = 0
 
 
 def _not_less(new: int | None, old: int | None) -> bool:
@@ -238,4 +242,13 @@ def worse_for_buyer(old: Rules, new: Rules) -> list[str]:
         worse.append("per_person")
     if not _not_less(new.budget_minor, old.budget_minor):
         worse.append("budget_minor")
+    # Who may still claim it: only ever more people, never a new condition.
+    if new.audience != old.audience and new.audience != "anyone":
+        worse.append("audience")
+    if new.live_only and not old.live_only:
+        worse.append("live_only")
+    if new.task != old.task and new.task != "none":
+        worse.append("task")
+    if new.task == old.task == "watch" and new.watch_seconds > old.watch_seconds:
+        worse.append("watch_seconds")
     return worse

@@ -79,6 +79,10 @@ def rules_of(t: CouponTemplate | TemplateIn) -> rules.Rules:
         total=t.total,
         per_person=t.per_person,
         budget_minor=t.budget_minor,
+        audience=t.audience,
+        live_only=t.live_only,
+        task=t.task,
+        watch_seconds=t.watch_seconds,
     )
 
 

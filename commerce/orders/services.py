@@ -289,7 +289,7 @@ def do_place_orders(
         )
     session.flush()
     answer = present(orders)
-    coupons.redeem(session, redemptions, now)
+    coupons.redeem(session, redemptions, now, data.coupon_ids)
     for order in orders:
         for line in order.lines:
             _reserve(session, buyer, products[line.product_id], line, flashes, now)

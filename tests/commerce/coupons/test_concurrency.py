@@ -12,6 +12,7 @@ from commerce.coupons.models import Coupon, CouponHolding, CouponTemplate
 from commerce.coupons.services import do_claim
 from commerce.errors import DomainError
 from commerce.extensions import db
+from commerce.orders.models import Order
 from commerce.timeutil import utcnow
 from tests.commerce.coupons.conftest import claim
 from tests.commerce.orders.conftest import buy_now
@@ -61,6 +62,7 @@ def test_two_racing_checkouts_with_one_coupon_use_it_once(
     codes = race([checkout(a) for a in apis])
     assert sorted(codes) == [201, 409]
     with app.app_context():
+        assert db.session.query(Order).count() == 1  # the loser's order was undone
         coupon = db.session.get(Coupon, coupon_id)
         assert coupon.state == "used" and coupon.order_id is not None
         template = db.session.get(CouponTemplate, template_id)

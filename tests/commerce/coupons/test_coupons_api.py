@@ -135,6 +135,12 @@ def test_the_buyer_chooses_or_removes_the_coupon(app, buyer_setup, create_templa
     # The used one is gone; a stranger's id is refused.
     again = place(api, {**buy_now(product.id, address_id), "coupon_ids": [mine[small]]})
     assert again.status_code == 409
+    # A chosen coupon that does not reach its minimum spend here: refused, not ignored.
+    pricey = create_template(merchant, amount_minor=100, min_spend_minor=10_000)
+    claim(api, pricey)
+    held = {c["template_id"]: c["id"] for c in api.get("/api/v1/coupons/mine").get_json()["items"]}
+    short = place(api, {**buy_now(product.id, address_id), "coupon_ids": [held[pricey]]})
+    assert short.get_json()["error"]["code"] == "coupon_not_applicable"
 
 
 def test_merchant_and_platform_coupons_stack_over_lines(

@@ -206,6 +206,9 @@ RULES = Rules("amount", 500, 0, None, 3000, "shop", frozenset(), None, T0, None,
         ({"scope": "products", "product_ids": frozenset({1})}, ["scope"]),
         ({"budget_minor": 10_000}, ["budget_minor"]),  # unlimited -> limited
         ({"kind": "percent"}, ["kind"]),
+        ({"audience": "followers"}, ["audience"]),
+        ({"live_only": True}, ["live_only"]),
+        ({"task": "watch", "watch_seconds": 30}, ["task"]),
     ],
 )
 def test_rules_change_only_in_the_buyers_favour(change, worse):
