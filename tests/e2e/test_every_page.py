@@ -132,6 +132,14 @@ def test_every_page_fits_both_viewports_in_both_languages(
     # A coupon on the product, claimed by the buyer: product, shop, drawer and My coupons show it.
     coupon = make_api(host).post("/api/v1/coupons/templates", template_body(title="Jasmine week"))
     make_api(buyer).post(f"/api/v1/coupons/templates/{coupon.get_json()['id']}/claim", {})
+    # A LIVE voucher pinned in the room: its card shows there (claimable once the host is live).
+    voucher = make_api(host).post(
+        "/api/v1/coupons/templates", template_body(title="Live treat", live_only=True)
+    )
+    pinned = make_api(host).post(
+        f"/api/v1/coupons/live/{room_id}", {"template_id": voucher.get_json()["id"]}
+    )
+    assert pinned.status_code == 201, pinned.get_json()
     order_id, pay_url = place_order(make_api, buyer, product, address_id)
     reviewed_id, line_id = delivered_and_reviewed(app, make_api, buyer, product, address_id)
 
