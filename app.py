@@ -38,6 +38,9 @@ from commerce.catalog import api as catalog_api
 from commerce.catalog import views as catalog_views
 from commerce.cli import register_commands
 from commerce.comments import api as comments_api
+from commerce.coupons import api as coupons_api
+from commerce.coupons import jobs as coupons_jobs  # noqa: F401  (registers periodic tasks)
+from commerce.coupons import views as coupons_views
 from commerce.extensions import babel, csrf, db, migrate, socketio
 from commerce.files import views as files_views
 from commerce.files.services import object_url
@@ -65,6 +68,7 @@ from commerce.notifications import views as notifications_views
 from commerce.orders import api as orders_api
 from commerce.orders import jobs as orders_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.orders import models as orders_models  # noqa: F401  (registers tables)
+from commerce.orders import quote_api as orders_quote_api
 from commerce.orders import views as orders_views
 from commerce.payments import api as payments_api
 from commerce.payments import models as payments_models  # noqa: F401  (registers tables)
@@ -159,6 +163,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         jobs_admin,
         orders_views,
         orders_api,
+        orders_quote_api,
         payments_views,
         payments_api,
         live_api,
@@ -176,6 +181,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         reviews_views,
         notifications_api,
         notifications_views,
+        coupons_api,
+        coupons_views,
     ):
         app.register_blueprint(module.bp)
 

@@ -152,6 +152,8 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         # How often the deployment looks for commissions whose hold has ended (one process runs it).
         "COMMISSION_RELEASE_EVERY_SECONDS": _int("COMMISSION_RELEASE_EVERY_SECONDS", 60),
         "PAYOUT_MINIMUM_MINOR": _int("PAYOUT_MINIMUM_MINOR", 1000),
+        # How often claimed coupons past their validity are marked expired (reads check too).
+        "COUPON_EXPIRE_EVERY_SECONDS": _int("COUPON_EXPIRE_EVERY_SECONDS", 60),
         # Fraud signals (commerce/attribution/fraud.py): what holds a commission for review.
         "FRAUD_IP_ORDERS": _int("FRAUD_IP_ORDERS", 5),
         "FRAUD_IP_WINDOW_HOURS": _int("FRAUD_IP_WINDOW_HOURS", 24),

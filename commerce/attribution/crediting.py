@@ -122,8 +122,10 @@ def _credit_line(
     policy: CommissionPolicy,
     now: datetime,
 ) -> list[Commission]:
+    # Merchant-funded coupons lower the base; platform-funded ones do not (promotions.md §6).
+    base = line.commission_base_minor
     sale = LineSale(
-        base_minor=line.amount_minor,
+        base_minor=base,
         buyer_id=order.buyer_id,
         creator_id=line.creator_id,
         creator_rate_bp=line.creator_rate_bp,
@@ -140,7 +142,7 @@ def _credit_line(
                 role=credit.role,
                 level=credit.level,
                 share_id=share.id if share is not None else None,
-                base_minor=line.amount_minor,
+                base_minor=base,
                 rate_bp=credit.rate_bp,
                 amount_minor=credit.amount_minor,
                 currency=order.currency,
@@ -196,6 +198,7 @@ def do_reverse_for_refund(session: Session, order: Order, now: datetime) -> None
         if commission.amount_minor <= 0:
             continue
         line = lines[commission.order_line_id]
+        # Pro rata of what the buyer paid for the line (the base may add a platform subsidy).
         remaining = line.amount_minor - line.refunded_minor
-        new_amount = prorate(commission.amount_minor, remaining, commission.base_minor)
+        new_amount = prorate(commission.amount_minor, remaining, line.amount_minor)
         ledger.do_reduce(session, commission, new_amount, event=f"refund:{remaining}", at=now)

@@ -20,6 +20,7 @@ from commerce.attribution.models import (
 )
 from commerce.attribution.rules import CommissionPolicy
 from commerce.catalog.rates import bp_to_percent
+from commerce.coupons.checkout import coupons_of_order
 from commerce.errors import NotFound
 from commerce.money import format_money
 from commerce.orders.models import Order, OrderLine
@@ -64,6 +65,7 @@ class LineExplanation:
     chain_names: list[str]  # nearest first
     arrived_through_share: bool
     credits: list[CreditRow]
+    coupon_notes: list[str]  # which coupon changed what on this line
 
 
 def sentence(c: Commission, name: str, policy: CommissionPolicy) -> str:
@@ -131,6 +133,31 @@ def sentence(c: Commission, name: str, policy: CommissionPolicy) -> str:
     return text
 
 
+def coupon_notes(line: OrderLine, titles: dict[str, str], currency: str) -> list[str]:
+    """What each coupon did to the line's commission base (promotions.md, principle 6)."""
+    notes = []
+    if line.merchant_discount_minor:
+        notes.append(
+            _(
+                "Shop coupon %(title)s took %(amount)s off this line. The shop funds it, so it "
+                "lowers the commission base.",
+                title=titles.get("merchant", "?"),
+                amount=format_money(line.merchant_discount_minor, currency),
+            )
+        )
+    if line.platform_discount_minor:
+        notes.append(
+            _(
+                "Platform coupon %(title)s took %(amount)s off this line. The platform pays it "
+                "to the shop, so the commission base stays %(base)s.",
+                title=titles.get("platform", "?"),
+                amount=format_money(line.platform_discount_minor, currency),
+                base=format_money(line.commission_base_minor, currency),
+            )
+        )
+    return notes
+
+
 def explain_order(
     session: Session, order: Order, policy: CommissionPolicy
 ) -> list[LineExplanation]:
@@ -151,6 +178,7 @@ def explain_order(
         session.execute(select(User.id, User.display_name).where(User.id.in_(user_ids))).all()
     )
     states = commission_states(session, [c.id for c in commissions])
+    titles = {c.template.funded_by: c.template.title for c in coupons_of_order(session, order.id)}
     result = []
     for line in order.lines:
         rows = []
@@ -170,6 +198,7 @@ def explain_order(
                 [names.get(uid, "?") for uid in (line.chain or [])],
                 click is not None,
                 rows,
+                coupon_notes(line, titles, order.currency),
             )
         )
     return result

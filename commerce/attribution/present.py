@@ -174,7 +174,8 @@ def line_credits_out(item: LineExplanation) -> LineCreditsOut:
     return LineCreditsOut(
         line_id=item.line.id,
         title=item.line.title,
-        base_minor=item.line.amount_minor,
+        base_minor=item.line.commission_base_minor,
+        coupon_notes=item.coupon_notes,
         creator_name=item.creator_name,
         chain=item.chain_names,
         credits=[

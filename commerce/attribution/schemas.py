@@ -146,7 +146,8 @@ class CreditOut(Schema):
 class LineCreditsOut(Schema):
     line_id: int
     title: str
-    base_minor: int
+    base_minor: int = Field(description="Commission base: paid, plus any platform-funded coupon")
+    coupon_notes: list[str] = Field(default_factory=list, description="What coupons changed")
     creator_name: str | None
     chain: list[str] = Field(description="Sharer names, nearest (direct sharer) first.")
     credits: list[CreditOut]

@@ -136,6 +136,9 @@ class OrderLine(db.Model):
     # What the buyer pays for the line after discounts: the commission base.
     amount_minor: Mapped[int] = mapped_column(MONEY)
     refunded_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    # Coupon discounts taken off this line (already out of amount_minor), by who funds them.
+    merchant_discount_minor: Mapped[int] = mapped_column(MONEY, default=0, server_default="0")
+    platform_discount_minor: Mapped[int] = mapped_column(MONEY, default=0, server_default="0")
     flash_sale_id: Mapped[int | None] = mapped_column(ForeignKey("flash_sales.id"))
     creator_rate_bp: Mapped[int] = mapped_column(default=0)  # the product's rates when ordered
     sharer_rate_bp: Mapped[int] = mapped_column(default=0)
@@ -151,6 +154,12 @@ class OrderLine(db.Model):
 
     order: Mapped[Order] = relationship(back_populates="lines")
     product: Mapped[Product] = relationship()
+
+    @property
+    def commission_base_minor(self) -> int:
+        """What the merchant really receives for the goods: a platform-funded discount is paid
+        to the merchant by the platform, so it does not lower the base; a merchant's does."""
+        return self.amount_minor + self.platform_discount_minor
 
 
 class OrderEvent(db.Model):

@@ -82,6 +82,9 @@ class OrderIn(Schema):
     from_cart: bool = False
     merchant_id: int | None = None
     address_id: int
+    # None: the best coupons apply by themselves; []: none; else the buyer's choice (<= 1 each
+    # of shop and platform).
+    coupon_ids: list[int] | None = Field(default=None, max_length=2)
 
     @model_validator(mode="after")
     def one_way_to_say_what(self) -> OrderIn:
@@ -101,6 +104,8 @@ class OrderLineOut(Schema):
     unit_price_minor: int
     amount_minor: int
     refunded_minor: int
+    merchant_discount_minor: int = 0
+    platform_discount_minor: int = 0
     flash_sale_id: int | None
     source_kind: str | None
     source_key: str | None
@@ -125,6 +130,7 @@ class OrderOut(Schema):
     merchant_name: str
     currency: str
     subtotal_minor: int
+    discount_minor: int = 0
     total_minor: int
     total_display: str
     refunded_minor: int

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
 from commerce.catalog.models import Product
+from commerce.coupons import checkout as coupons
 from commerce.errors import Conflict, NotFound, ValidationFailed
 from commerce.orders import stock
 from commerce.orders.content import content_creator
@@ -229,6 +230,7 @@ def do_place_orders(
     for item in items:
         by_merchant.setdefault(products[item.product_id].merchant_id, []).append(item)
     orders: list[Order] = []
+    redemptions: list[coupons.Redemption] = []
     for merchant_id, group in by_merchant.items():
         order = Order(
             public_id=new_public_id(),
@@ -273,6 +275,8 @@ def do_place_orders(
                 )
             )
         order.subtotal_minor = sum(line.amount_minor for line in order.lines)
+        # Coupons: the best (or the buyer's choice), split over the lines' amounts.
+        coupons.apply_coupons(session, order, buyer.id, now, data.coupon_ids, redemptions)
         order.total_minor = order.subtotal_minor - order.discount_minor + order.shipping_minor
         order.history.append(
             OrderEvent(from_state=None, to_state=PENDING_PAYMENT, actor_id=buyer.id, at=now)
@@ -285,6 +289,7 @@ def do_place_orders(
         )
     session.flush()
     answer = present(orders)
+    coupons.redeem(session, redemptions, now, data.coupon_ids)
     for order in orders:
         for line in order.lines:
             _reserve(session, buyer, products[line.product_id], line, flashes, now)
@@ -337,6 +342,7 @@ def do_release_unpaid(
     )
     if _rows(result) != 1:
         return False
+    coupons.release_for_order(session, order.id, now)
     for line in order.lines:
         stock.give_back(
             session,

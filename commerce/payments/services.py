@@ -14,6 +14,7 @@ from commerce.accounts.models import User
 from commerce.attribution import crediting, payout_rules, payouts
 from commerce.attribution.fraud import FraudSettings
 from commerce.attribution.rules import CommissionPolicy
+from commerce.coupons import checkout as coupons
 from commerce.errors import Conflict, ValidationFailed
 from commerce.locking import lock_row
 from commerce.money import format_money
@@ -24,6 +25,7 @@ from commerce.orders.rules import (
     PAID,
     PAID_STATES,
     PENDING_PAYMENT,
+    REFUNDED,
     line_refund_shares,
     refund_state,
 )
@@ -313,6 +315,10 @@ def do_refund(
                 flash_id=None,
                 release_allowance=False,
             )
+    if wanted == REFUNDED:  # a fully refunded order gives its coupons back
+        coupons.release_for_order(session, order.id, now)
+    if wanted == REFUNDED:  # a fully refunded order gives its coupons back
+        coupons.release_for_order(session, order.id, now)
     record = RefundRecord(
         order_id=order.id,
         payment_id=payment.id,

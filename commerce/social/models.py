@@ -27,3 +27,14 @@ class Follow(db.Model):
     follower_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     followee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class FirstFollow(db.Model):
+    """When someone first followed an account: kept after an unfollow, so a re-follow is never
+    new again (follow-gated rewards count a first follow only)."""
+
+    __tablename__ = "first_follows"
+
+    follower_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    followee_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    first_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -16,7 +16,7 @@ from commerce.accounts.services import count_recent
 from commerce.errors import NotFound, RateLimited, ValidationFailed
 from commerce.locking import insert_ignore
 from commerce.pagination import decode_cursor, encode_cursor
-from commerce.social.models import Follow
+from commerce.social.models import FirstFollow, Follow
 
 SOCIAL_WINDOW = timedelta(minutes=10)
 # Sent when a follow is made (not when repeated): notifications, a higher area, listens.
@@ -55,6 +55,11 @@ def do_follow(session: Session, follower: User, followee: User, now: datetime) -
         session, Follow, {"follower_id": follower.id, "followee_id": followee.id, "created_at": now}
     )
     if made:
+        insert_ignore(
+            session,
+            FirstFollow,
+            {"follower_id": follower.id, "followee_id": followee.id, "first_at": now},
+        )
         followed.send(follower, session=session, followee=followee, now=now)
     return made
 

@@ -7,6 +7,7 @@
 
 import { ApiError, csrfToken, errorFromBody, formatMoney } from "./api.js";
 import { connection, onResync } from "./realtime.js";
+import { couponIds, refreshQuote, setupCoupons } from "./drawer-coupons.js";
 
 const drawer = document.getElementById("checkout-drawer");
 let strings = null;
@@ -129,6 +130,17 @@ function renderTotal() {
   const q = quantity();
   const unit = info.unit_price_minor;
   $(".drawer-total-value").textContent = Number.isFinite(q) && q > 0 ? formatMoney(unit * q, info.currency) : "—";
+  // Coupons: the server's quote replaces the total with what the buyer will pay.
+  if (Number.isFinite(q) && q > 0 && q <= maxQuantity()) refreshQuote(lineItem(q), $(".drawer-total-value"));
+}
+
+function lineItem(q) {
+  const item = { product_id: state.info.product_id, quantity: q };
+  if (state.source.kind) {
+    item.source_kind = state.source.kind;
+    item.source_key = state.source.key;
+  }
+  return item;
 }
 
 function tick() {
@@ -211,12 +223,10 @@ function orderParams() {
     throw new ApiError(s("bad_quantity", { n: maxQuantity() }), { code: "quantity" });
   }
   if (!Number.isFinite(addressId)) throw new ApiError(s("need_address"), { code: "address" });
-  const item = { product_id: state.info.product_id, quantity: q };
-  if (state.source.kind) {
-    item.source_kind = state.source.kind;
-    item.source_key = state.source.key;
-  }
-  return { items: [item], address_id: addressId };
+  const params = { items: [lineItem(q)], address_id: addressId };
+  const coupons = couponIds();
+  if (coupons !== undefined) params.coupon_ids = coupons;
+  return params;
 }
 
 async function pay(event) {
@@ -350,6 +360,7 @@ export async function openCheckout({ productId, sourceKind = null, sourceKey = n
   $(".drawer-quantity").value = "1";
   const loggedIn = drawer.dataset.loggedIn === "true";
   $(".drawer-login").hidden = loggedIn;
+  setupCoupons(drawer, loggedIn, () => $(".drawer-total-value"));
   $(".drawer-form").hidden = !loggedIn;
   const login = $(".drawer-login-link");
   login.href = `${drawer.dataset.loginUrl}?next=${encodeURIComponent(location.pathname)}`;

@@ -18,6 +18,7 @@ from commerce.accounts.models import User
 from commerce.extensions import db
 from commerce.orders.models import Order
 from commerce.timeutil import utcnow
+from tests.commerce.coupons.conftest import template_body
 from tests.commerce.orders.conftest import create_address, create_video  # noqa: F401  (fixtures)
 from tests.conftest import PASSWORD, png_bytes
 
@@ -128,6 +129,17 @@ def test_every_page_fits_both_viewports_in_both_languages(
         "/api/v1/live/rooms", {"title": "Tea tasting", "featured_product_ids": [product.id]}
     )
     room_id = room.get_json()["id"]
+    # A coupon on the product, claimed by the buyer: product, shop, drawer and My coupons show it.
+    coupon = make_api(host).post("/api/v1/coupons/templates", template_body(title="Jasmine week"))
+    make_api(buyer).post(f"/api/v1/coupons/templates/{coupon.get_json()['id']}/claim", {})
+    # A LIVE voucher pinned in the room: its card shows there (claimable once the host is live).
+    voucher = make_api(host).post(
+        "/api/v1/coupons/templates", template_body(title="Live treat", live_only=True)
+    )
+    pinned = make_api(host).post(
+        f"/api/v1/coupons/live/{room_id}", {"template_id": voucher.get_json()["id"]}
+    )
+    assert pinned.status_code == 201, pinned.get_json()
     order_id, pay_url = place_order(make_api, buyer, product, address_id)
     reviewed_id, line_id = delivered_and_reviewed(app, make_api, buyer, product, address_id)
 
@@ -168,6 +180,8 @@ def test_every_page_fits_both_viewports_in_both_languages(
             "/me/favourites",
             "/inbox",
             "/me/notifications",
+            "/me/coupons",
+            "/me/coupons?state=used",
             f"/products/{product.id}",
             f"/live/{room_id}",
             pay_url.replace("http://localhost", "") if pay_url.startswith("http") else pay_url,
@@ -185,10 +199,11 @@ def test_every_page_fits_both_viewports_in_both_languages(
             "/merchant/products/new",
             f"/merchant/products/{product.id}/edit",
             "/merchant/orders",
+            "/merchant/coupons",
             f"/orders/{order_id}",
             f"/products/{product.id}/reviews",
         ],
-        admin: ["/me", "/admin/commissions", "/admin/jobs", "/admin/reports"],
+        admin: ["/me", "/admin/commissions", "/admin/jobs", "/admin/reports", "/merchant/coupons"],
     }
     walked = {path for paths in walks.values() for path in paths}
     with app.test_request_context():
