@@ -1,0 +1,412 @@
+"""Group buying use cases: campaigns, opening and joining groups (holding a seat), and what a
+payment or a released order does to the seat."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from dataclasses import replace
+from datetime import datetime
+from typing import Any, TypeVar, cast
+
+from flask_babel import gettext as _
+from sqlalchemy import CursorResult, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from commerce.accounts.models import User
+from commerce.catalog.models import Product
+from commerce.errors import Conflict, NotFound, ValidationFailed
+from commerce.groupbuy import rules
+from commerce.groupbuy.models import Group, GroupBuyer, GroupCampaign, GroupSeat
+from commerce.groupbuy.schemas import CampaignIn, GroupOrderIn
+from commerce.locking import lock_row
+from commerce.notifications import rules as notify_rules
+from commerce.notifications.services import do_notify
+from commerce.orders.lifecycle import SHIP_HOLD_GROUP
+from commerce.orders.models import Order
+from commerce.orders.schemas import OrderIn, OrderItemIn
+from commerce.orders.services import Placement, do_place_orders
+
+T = TypeVar("T")
+
+
+def _rows(result: Any) -> int:
+    return cast(CursorResult[Any], result).rowcount
+
+
+def new_public_id() -> str:
+    return secrets.token_urlsafe(9)
+
+
+# Campaigns -----------------------------------------------------------------------------------
+
+
+def active_campaign(session: Session, product_id: int) -> GroupCampaign | None:
+    return session.scalar(
+        select(GroupCampaign)
+        .where(GroupCampaign.product_id == product_id, GroupCampaign.active.is_(True))
+        .order_by(GroupCampaign.id.desc())
+        .limit(1)
+    )
+
+
+def access_campaign_for_merchant(session: Session, campaign_id: int, user: User) -> GroupCampaign:
+    campaign = session.get(GroupCampaign, campaign_id)
+    if campaign is None or campaign.merchant_id != user.id:
+        raise NotFound(_("This group campaign does not exist."))
+    return campaign
+
+
+def do_create_campaign(
+    session: Session, merchant: User, product_id: int, data: CampaignIn
+) -> GroupCampaign:
+    """One active campaign per product; its rules never change afterwards (end it instead)."""
+    product = session.get(Product, product_id)
+    if product is None or product.merchant_id != merchant.id:
+        raise NotFound(_("This product does not exist."))
+    if data.price_minor >= product.price_minor:
+        raise ValidationFailed(
+            _("The group price must be lower than the price."),
+            fields={"price_minor": _("Lower than %(price)s.", price=product.price_minor)},
+        )
+    if active_campaign(session, product.id) is not None:
+        raise Conflict(
+            _("This product already has a group campaign: end it first."), code="campaign_exists"
+        )
+    campaign = GroupCampaign(product_id=product.id, merchant_id=merchant.id, **data.model_dump())
+    session.add(campaign)
+    session.flush()
+    return campaign
+
+
+def do_end_campaign(campaign: GroupCampaign) -> GroupCampaign:
+    """No new groups; groups already open run to their end under the rules they started with."""
+    campaign.active = False
+    return campaign
+
+
+# Groups --------------------------------------------------------------------------------------
+
+
+def access_group(session: Session, public_id: str) -> Group:
+    group = session.scalar(select(Group).where(Group.public_id == public_id))
+    if group is None or group.state in (rules.PENDING, rules.ABANDONED):
+        raise NotFound(_("This group does not exist."))
+    return group
+
+
+def effective_state(group: Group, now: datetime) -> str:
+    """The check on read: an open group past its window shows as failed before the job runs."""
+    return rules.FAILED if rules.is_expired(group.state, group.expires_at, now) else group.state
+
+
+def open_groups(session: Session, campaign_id: int, now: datetime, limit: int = 10) -> list[Group]:
+    """Joinable groups of a campaign, the fullest and soonest to end first."""
+    return list(
+        session.scalars(
+            select(Group)
+            .where(
+                Group.campaign_id == campaign_id,
+                Group.state == rules.OPEN,
+                Group.expires_at > now,
+                Group.paid + Group.held < Group.size,
+            )
+            .order_by((Group.paid + Group.held).desc(), Group.expires_at)
+            .limit(limit)
+        )
+    )
+
+
+def _take_limits(session: Session, campaign: GroupCampaign, buyer: User) -> None:
+    """Per person, then in total: each a conditional UPDATE on its counter (a unique row)."""
+    if session.get(GroupBuyer, (campaign.id, buyer.id)) is None:
+        try:
+            with session.begin_nested():
+                session.add(GroupBuyer(campaign_id=campaign.id, user_id=buyer.id, taken=0))
+        except IntegrityError:
+            pass  # another request of this buyer made it first
+    taken = session.execute(
+        update(GroupBuyer)
+        .where(
+            GroupBuyer.campaign_id == campaign.id,
+            GroupBuyer.user_id == buyer.id,
+            GroupBuyer.taken < campaign.per_person_limit,
+        )
+        .values(taken=GroupBuyer.taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(taken) != 1:
+        raise Conflict(
+            _("You can take part in this campaign %(n)s times at most.", n=campaign.per_person_limit),
+            code="group_person_limit",
+        )
+    total = session.execute(
+        update(GroupCampaign)
+        .where(
+            GroupCampaign.id == campaign.id,
+            or_(GroupCampaign.total_limit.is_(None), GroupCampaign.taken < GroupCampaign.total_limit),
+        )
+        .values(taken=GroupCampaign.taken + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(total) != 1:
+        raise Conflict(_("This group campaign has sold out."), code="group_campaign_sold_out")
+
+
+def _give_limits_back(session: Session, campaign_id: int, user_id: int) -> None:
+    session.execute(
+        update(GroupBuyer)
+        .where(
+            GroupBuyer.campaign_id == campaign_id,
+            GroupBuyer.user_id == user_id,
+            GroupBuyer.taken > 0,
+        )
+        .values(taken=GroupBuyer.taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+    session.execute(
+        update(GroupCampaign)
+        .where(GroupCampaign.id == campaign_id, GroupCampaign.taken > 0)
+        .values(taken=GroupCampaign.taken - 1)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _hold_seat(session: Session, group: Group, buyer: User, now: datetime) -> None:
+    """SET held = held + 1 WHERE id = ? AND paid + held < size (open, in its window)."""
+    mine = session.scalar(
+        select(GroupSeat.id).where(
+            GroupSeat.group_id == group.id,
+            GroupSeat.user_id == buyer.id,
+            GroupSeat.state.in_((rules.HELD, rules.PAID)),
+        )
+    )
+    if mine is not None:
+        raise Conflict(_("You are already in this group."), code="already_in_group")
+    held = session.execute(
+        update(Group)
+        .where(
+            Group.id == group.id,
+            Group.state == rules.OPEN,
+            Group.expires_at > now,
+            Group.paid + Group.held < Group.size,
+        )
+        .values(held=Group.held + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(held) != 1:
+        raise Conflict(
+            _("This group has no seat left or has ended: open a new group or join another."),
+            code="group_full",
+        )
+
+
+def do_place_group_order(
+    session: Session, how: Placement, data: GroupOrderIn, present: Callable[[list[Order]], T]
+) -> tuple[T, Group, GroupSeat]:
+    """Open a group (it opens when this leader pays) or hold a seat in one, then place the
+    one-unit order at the group price; any refusal undoes it all."""
+    buyer, now = how.buyer, how.now
+    campaign = active_campaign(session, data.product_id)
+    if campaign is None:
+        raise NotFound(_("This product has no group campaign."))
+    if campaign.merchant_id == buyer.id:
+        raise ValidationFailed(_("You cannot buy your own product."), code="own_product")
+    if data.group_id is not None:
+        group = session.scalar(select(Group).where(Group.public_id == data.group_id))
+        if group is None or group.campaign_id != campaign.id:
+            raise NotFound(_("This group does not exist."))
+        _hold_seat(session, group, buyer, now)
+        role = rules.MEMBER
+    else:
+        group = Group(
+            public_id=new_public_id(),
+            campaign_id=campaign.id,
+            leader_id=buyer.id,
+            state=rules.PENDING,
+            size=campaign.group_size,
+            held=1,
+            created_at=now,
+        )
+        session.add(group)
+        session.flush()
+        role = rules.LEADER
+    _take_limits(session, campaign, buyer)
+    seat = GroupSeat(
+        group_id=group.id,
+        joined_group_id=group.id,
+        campaign_id=campaign.id,
+        user_id=buyer.id,
+        role=role,
+        state=rules.HELD,
+        created_at=now,
+    )
+    session.add(seat)
+    session.flush()
+    placed: list[Order] = []
+
+    def keep(orders: list[Order]) -> T:
+        placed.extend(orders)
+        return present(orders)
+
+    order_in = OrderIn(
+        items=[
+            OrderItemIn(
+                product_id=data.product_id,
+                quantity=1,
+                source_kind=data.source_kind,
+                source_key=data.source_key,
+            )
+        ],
+        address_id=data.address_id,
+    )
+    grouped = replace(how, group_prices={data.product_id: (campaign.price_minor, seat.id)})
+    answer = do_place_orders(session, grouped, order_in, keep)
+    [order] = placed
+    seat.order_id = order.id
+    order.ship_hold = SHIP_HOLD_GROUP
+    session.flush()
+    return answer, group, seat
+
+
+# What payments and expiries do to seats -----------------------------------------------------
+
+
+def seat_of_order(session: Session, order_id: int) -> GroupSeat | None:
+    return session.scalar(select(GroupSeat).where(GroupSeat.order_id == order_id))
+
+
+def do_release_seat(session: Session, order: Order, now: datetime) -> bool:
+    """An unpaid order was cancelled or expired: its held seat and its limits come back, once."""
+    seat = seat_of_order(session, order.id)
+    if seat is None:
+        return False
+    released = session.execute(
+        update(GroupSeat)
+        .where(GroupSeat.id == seat.id, GroupSeat.state == rules.HELD)
+        .values(state=rules.RELEASED)
+        .execution_options(synchronize_session=False)
+    )
+    if _rows(released) != 1:
+        return False
+    session.execute(
+        update(Group)
+        .where(Group.id == seat.group_id, Group.held > 0)
+        .values(held=Group.held - 1)
+        .execution_options(synchronize_session=False)
+    )
+    if seat.role == rules.LEADER:
+        session.execute(
+            update(Group)
+            .where(Group.id == seat.group_id, Group.state == rules.PENDING)
+            .values(state=rules.ABANDONED, closed_at=now)
+            .execution_options(synchronize_session=False)
+        )
+    _give_limits_back(session, seat.campaign_id, seat.user_id)
+    session.flush()
+    session.expire(seat)
+    return True
+
+
+def do_seat_payment(session: Session, order: Order, now: datetime) -> str | None:
+    """The order of a seat was paid: open the group, fill it, complete it, or (when it closed
+    meanwhile) seat the payer as the leader of a new group. The group row is locked, so two
+    payments for one group apply one after the other and it never over-fills."""
+    seat = seat_of_order(session, order.id)
+    if seat is None:
+        return None
+    group = lock_row(session, Group, seat.group_id)
+    assert group is not None
+    session.refresh(seat)
+    campaign = group.campaign
+    step = rules.payment_step(
+        role=seat.role,
+        seat_state=seat.state,
+        group_state=group.state,
+        size=group.size,
+        paid=group.paid,
+        expires_at=group.expires_at,
+        now=now,
+    )
+    if step == rules.IGNORED:
+        return step
+    if step == rules.NEW_GROUP:
+        if seat.state == rules.HELD:
+            group.held -= 1
+        group = Group(
+            public_id=new_public_id(),
+            campaign_id=campaign.id,
+            leader_id=seat.user_id,
+            state=rules.PENDING,
+            size=campaign.group_size,
+            held=1,
+            created_at=now,
+        )
+        session.add(group)
+        session.flush()
+        seat.group_id, seat.role, seat.moved = group.id, rules.LEADER, True
+    seat.state, seat.paid_at = rules.PAID, now
+    group.held -= 1
+    group.paid += 1
+    if group.state == rules.PENDING:
+        rules.check_move(group.state, rules.OPEN)
+        group.state, group.opened_at = rules.OPEN, now
+        group.expires_at = rules.window_end(now, campaign.window_minutes)
+    if group.paid >= group.size:
+        rules.check_move(group.state, rules.SUCCEEDED)
+        group.state, group.closed_at = rules.SUCCEEDED, now
+        _succeeded(session, group, now)
+    session.flush()
+    return step
+
+
+def paid_seats(session: Session, group: Group) -> list[GroupSeat]:
+    return list(
+        session.scalars(
+            select(GroupSeat).where(GroupSeat.group_id == group.id, GroupSeat.state == rules.PAID)
+        )
+    )
+
+
+def _succeeded(session: Session, group: Group, now: datetime) -> None:
+    """Every paid order of the group may ship now; every member is told."""
+    seats = paid_seats(session, group)
+    for seat in seats:
+        if seat.order_id:
+            order = session.get(Order, seat.order_id)
+            if order is not None:
+                order.ship_hold = None
+    tell_group(session, group, "succeeded", [s.user_id for s in seats], now)
+
+
+def tell_group(
+    session: Session, group: Group, state: str, users: list[int], now: datetime
+) -> None:
+    do_notify(
+        session,
+        kind=notify_rules.GROUP,
+        event_key=f"group:{group.id}:{state}",
+        now=now,
+        users=users,
+        params={
+            "state": state,
+            "title": group.campaign.product.title,
+            "endpoint": "groupbuy.group_page",
+            "args": {"public_id": group.public_id},
+        },
+    )
+
+
+def my_seats(session: Session, user: User, limit: int = 50) -> list[GroupSeat]:
+    return list(
+        session.scalars(
+            select(GroupSeat)
+            .where(
+                GroupSeat.user_id == user.id,
+                GroupSeat.state.in_((rules.HELD, rules.PAID, rules.REFUNDED)),
+            )
+            .order_by(GroupSeat.id.desc())
+            .limit(limit)
+        )
+    )
