@@ -31,7 +31,7 @@ def reverse_hook(session: Session, now: datetime) -> settle.Reverse:
 
 def return_window() -> timedelta:
     config = current_app.config
-    return timedelta(days=config.get("GROUP_LEADER_RETURN_DAYS", config["COMMISSION_HOLD_DAYS"]))
+    return timedelta(days=config["GROUP_LEADER_RETURN_DAYS"])
 
 
 @periodic(20, setting="GROUP_EXPIRY_SECONDS")

@@ -1,0 +1,208 @@
+"""Opening, joining, paying, shipping, expiring and the leader's rebate, through the API."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from commerce.extensions import db
+from commerce.groupbuy import settle
+from commerce.groupbuy.jobs import reverse_hook
+from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
+from commerce.notifications.models import NotificationEvent
+from commerce.orders.models import Order, OrderLine
+from commerce.payments.webhooks import provider
+from commerce.timeutil import utcnow
+from tests.commerce.groupbuy.conftest import group_order, group_row, pay
+
+
+def _ship(seller, order_id):
+    return seller.post(f"/api/v1/orders/{order_id}/ship", {"tracking_number": "SF123"})
+
+
+def _order(app, public_id):
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.public_id == public_id))
+        db.session.expunge(order)
+        return order
+
+
+def test_a_group_opens_when_its_leader_pays_fills_and_then_ships(
+    app, campaign, shopper, webhook_inbox
+):
+    made = campaign(group_size=2)
+    product, seller = made["product"], made["seller"]
+    leader, member = shopper("Ann"), shopper("Bo")
+
+    opened = group_order(leader, product.id)
+    assert opened.status_code == 201, opened.get_json()
+    body = opened.get_json()
+    assert body["role"] == "leader" and body["total_minor"] == 700
+    group_id = body["group_id"]
+    # Not open before the leader paid: not listed, nobody can join, its page does not exist.
+    assert leader["api"].get(f"/api/v1/groups/{group_id}").status_code == 404
+    assert seller.get(f"/api/v1/products/{product.id}/groups").get_json()["open_groups"] == []
+    assert group_order(member, product.id, group_id).status_code == 409
+
+    pay(app, leader, body["order_id"])
+    group = leader["api"].get(f"/api/v1/groups/{group_id}").get_json()
+    assert (group["state"], group["paid"], group["seats_left"]) == ("open", 1, 1)
+    assert 3500 < group["seconds_left"] <= 3600
+    listed = seller.get(f"/api/v1/products/{product.id}/groups").get_json()
+    assert [g["id"] for g in listed["open_groups"]] == [group_id]
+    assert listed["campaign"]["rules"]  # shown before taking part
+
+    refused = _ship(seller, body["order_id"])
+    assert refused.status_code == 409
+    assert refused.get_json()["error"]["code"] == "waiting_for_group"
+
+    joined = group_order(member, product.id, group_id)
+    assert joined.status_code == 201, joined.get_json()
+    assert joined.get_json()["role"] == "member"
+    pay(app, member, joined.get_json()["order_id"])
+
+    group = leader["api"].get(f"/api/v1/groups/{group_id}").get_json()
+    assert (group["state"], group["paid"], group["held"]) == ("succeeded", 2, 0)
+    assert sorted(m["name"] for m in group["members"]) == ["Ann", "Bo"]
+    assert _ship(seller, body["order_id"]).status_code == 200
+    assert _ship(seller, joined.get_json()["order_id"]).status_code == 200
+    with app.app_context():
+        told = db.session.scalars(
+            select(NotificationEvent.event_key).where(NotificationEvent.type == "group")
+        ).all()
+        assert len(told) == 1 and told[0].endswith(":succeeded")
+    mine = member["api"].get("/api/v1/me/groups").get_json()["items"]
+    assert [(i["group"]["id"], i["role"], i["seat_state"]) for i in mine] == [
+        (group_id, "member", "paid")
+    ]
+
+
+def test_an_unpaid_seat_is_released_when_its_order_expires(app, campaign, shopper, webhook_inbox):
+    made = campaign(group_size=2)
+    product = made["product"]
+    leader, late, next_one = shopper("Ann"), shopper("Cy"), shopper("Di")
+    opened = group_order(leader, product.id).get_json()
+    pay(app, leader, opened["order_id"])
+    held = group_order(late, product.id, opened["group_id"])
+    assert held.status_code == 201
+    # The last seat is held: nobody else can take it while Cy pays.
+    assert group_order(next_one, product.id, opened["group_id"]).status_code == 409
+    with app.app_context():
+        db.session.execute(
+            update(Order)
+            .where(Order.public_id == held.get_json()["order_id"])
+            .values(expires_at=utcnow() - timedelta(minutes=1))
+        )
+        db.session.commit()
+        from commerce.orders.jobs import expire_unpaid_orders
+
+        expire_unpaid_orders(db.session)
+        db.session.commit()
+    row = group_row(app, opened["group_id"])
+    assert (row.paid, row.held) == (1, 0)
+    assert group_order(next_one, product.id, opened["group_id"]).status_code == 201
+
+
+def test_a_payment_for_a_group_that_closed_starts_a_new_group(
+    app, campaign, shopper, webhook_inbox
+):
+    made = campaign(group_size=2)
+    product = made["product"]
+    leader, member = shopper("Ann"), shopper("Bo")
+    opened = group_order(leader, product.id).get_json()
+    pay(app, leader, opened["order_id"])
+    joined = group_order(member, product.id, opened["group_id"]).get_json()
+    # The group's window ends (and the job fails it) while Bo is still paying.
+    with app.app_context():
+        db.session.execute(
+            update(Group)
+            .where(Group.public_id == opened["group_id"])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        now = utcnow()
+        settle.do_expire_groups(db.session, provider(), now, reverse_hook(db.session, now))
+        db.session.commit()
+    pay(app, member, joined["order_id"])
+    with app.app_context():
+        seat = db.session.scalar(select(GroupSeat).where(GroupSeat.user_id == member["user"].id))
+        assert (seat.role, seat.state, seat.moved) == ("leader", "paid", True)
+        new_group = db.session.get(Group, seat.group_id)
+        assert new_group.public_id != opened["group_id"]
+        assert (new_group.state, new_group.paid, new_group.held) == ("open", 1, 0)
+        old = db.session.scalar(select(Group).where(Group.public_id == opened["group_id"]))
+        assert (old.state, old.paid, old.held) == ("failed", 1, 0)
+    assert _order(app, opened["order_id"]).state == "refunded"
+    mine = member["api"].get("/api/v1/me/groups").get_json()["items"]
+    assert mine[0]["moved"] is True and mine[0]["role"] == "leader"
+
+
+def test_an_expired_group_refunds_every_paid_member_and_gives_stock_back(
+    app, campaign, shopper, webhook_inbox
+):
+    made = campaign(group_size=3, stock=10)
+    product = made["product"]
+    leader, member = shopper("Ann"), shopper("Bo")
+    opened = group_order(leader, product.id).get_json()
+    pay(app, leader, opened["order_id"])
+    joined = group_order(member, product.id, opened["group_id"]).get_json()
+    pay(app, member, joined["order_id"])
+    with app.app_context():
+        db.session.execute(
+            update(Group)
+            .where(Group.public_id == opened["group_id"])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    # The check on read says failed before the job ran; nobody can join.
+    assert leader["api"].get(f"/api/v1/groups/{opened['group_id']}").get_json()["state"] == "failed"
+    with app.app_context():
+        now = utcnow()
+        assert settle.do_expire_groups(db.session, provider(), now, reverse_hook(db.session, now)) == 1
+        assert settle.do_expire_groups(db.session, provider(), now, reverse_hook(db.session, now)) == 0
+        db.session.commit()
+        from commerce.catalog.models import Product
+
+        assert db.session.get(Product, product.id).stock == 10
+    for order_id in (opened["order_id"], joined["order_id"]):
+        order = _order(app, order_id)
+        assert (order.state, order.refunded_minor, order.ship_hold) == ("refunded", 700, None)
+
+
+def test_the_leader_rides_free_after_the_return_window_and_credits_nobody(
+    app, campaign, shopper, webhook_inbox
+):
+    made = campaign(group_size=2, leader_free=True, free_quota=1, free_budget_minor=1000)
+    product, seller = made["product"], made["seller"]
+    first = []
+    for name in ("Ann", "Bo", "Cy", "Di"):
+        first.append(shopper(name))
+    groups = []
+    for leader, member in (first[:2], first[2:]):
+        opened = group_order(leader, product.id).get_json()
+        pay(app, leader, opened["order_id"])
+        joined = group_order(member, product.id, opened["group_id"]).get_json()
+        pay(app, member, joined["order_id"])
+        groups.append(opened)
+        assert _ship(seller, opened["order_id"]).status_code == 200
+        assert seller.post(f"/api/v1/orders/{opened['order_id']}/deliver").status_code == 200
+    with app.app_context():
+        now = utcnow()
+        window = timedelta(days=7)
+        # Inside the return window: nothing yet.
+        assert settle.do_rebate_leaders(db.session, provider(), now, window, reverse_hook(db.session, now)) == 0
+        db.session.execute(update(Order).values(delivered_at=now - timedelta(days=8)))
+        paid = settle.do_rebate_leaders(db.session, provider(), now, window, reverse_hook(db.session, now))
+        db.session.commit()
+        assert paid == 1  # the quota is one group
+        campaign_row = db.session.get(GroupCampaign, made["id"])
+        assert (campaign_row.free_used, campaign_row.free_spent_minor) == (1, 700)
+        states = sorted(
+            db.session.scalars(select(Group.rebate_state).where(Group.state == "succeeded"))
+        )
+        assert states == ["none", "paid"]
+    refunded = [_order(app, g["order_id"]) for g in groups]
+    assert sorted((o.state, o.refunded_minor) for o in refunded) == [
+        ("delivered", 0),
+        ("refunded", 700),
+    ]
