@@ -143,6 +143,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     notifications_views.init_app(app)
     notifications_hooks.init_app(app)
     groupbuy_hooks.init_app(app)
+    groupbuy_views.init_app(app)
     live_reminders_api.init_app(app)
 
     app.register_blueprint(live_reminders_api.bp)
