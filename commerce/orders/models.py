@@ -139,8 +139,9 @@ class OrderLine(db.Model):
     amount_minor: Mapped[int] = mapped_column(MONEY)
     refunded_minor: Mapped[int] = mapped_column(MONEY, default=0)
     flash_sale_id: Mapped[int | None] = mapped_column(ForeignKey("flash_sales.id"))
-    # The group seat a group-priced line was bought into (commerce/groupbuy); None otherwise.
-    group_seat_id: Mapped[int | None] = mapped_column(ForeignKey("group_seats.id"))
+    # The group seat a group-priced line was bought into (commerce/groupbuy's group_seats.id; no
+    # database foreign key, so orders never names a table of the area above it); None otherwise.
+    group_seat_id: Mapped[int | None]
     creator_rate_bp: Mapped[int] = mapped_column(default=0)  # the product's rates when ordered
     sharer_rate_bp: Mapped[int] = mapped_column(default=0)
     # Content attribution: the video or live room it was bought from, and its creator.
