@@ -92,7 +92,8 @@ def product_groups(product_id: int) -> ProductGroupsOut:
     return ProductGroupsOut(
         campaign=campaign_out(campaign),
         open_groups=[
-            group_out(db.session, g, now) for g in services.open_groups(db.session, campaign.id, now)
+            group_out(db.session, g, now)
+            for g in services.open_groups(db.session, campaign.id, now)
         ],
     )
 

@@ -45,5 +45,3 @@ def expire_groups(session: Session) -> None:
 def rebate_leaders(session: Session) -> None:
     now = utcnow()
     settle.do_rebate_leaders(session, provider(), now, return_window(), reverse_hook(session, now))
-
-

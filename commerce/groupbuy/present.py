@@ -108,7 +108,9 @@ def group_out(session: Session, group: Group, now: datetime) -> GroupOut:
         size=group.size,
         paid=group.paid,
         held=group.held,
-        seats_left=rules.seats_left(group.size, group.paid, group.held) if state == rules.OPEN else 0,
+        seats_left=rules.seats_left(group.size, group.paid, group.held)
+        if state == rules.OPEN
+        else 0,
         opened_at=group.opened_at,
         expires_at=group.expires_at,
         seconds_left=left,

@@ -44,15 +44,11 @@ def seats_left(size: int, paid: int, held: int) -> int:
     return max(size - paid - held, 0)
 
 
-def may_hold(state: str, size: int, paid: int, held: int, expires_at: datetime | None,
-             now: datetime) -> bool:
+def may_hold(
+    state: str, size: int, paid: int, held: int, expires_at: datetime | None, now: datetime
+) -> bool:
     """The conditional UPDATE's condition, spelled out: an open, unexpired group with a seat."""
-    return (
-        state == OPEN
-        and expires_at is not None
-        and now < expires_at
-        and paid + held < size
-    )
+    return state == OPEN and expires_at is not None and now < expires_at and paid + held < size
 
 
 def is_expired(state: str, expires_at: datetime | None, now: datetime) -> bool:

@@ -138,14 +138,19 @@ def _take_limits(session: Session, campaign: GroupCampaign, buyer: User) -> None
     )
     if _rows(taken) != 1:
         raise Conflict(
-            _("You can take part in this campaign %(n)s times at most.", n=campaign.per_person_limit),
+            _(
+                "You can take part in this campaign %(n)s times at most.",
+                n=campaign.per_person_limit,
+            ),
             code="group_person_limit",
         )
     total = session.execute(
         update(GroupCampaign)
         .where(
             GroupCampaign.id == campaign.id,
-            or_(GroupCampaign.total_limit.is_(None), GroupCampaign.taken < GroupCampaign.total_limit),
+            or_(
+                GroupCampaign.total_limit.is_(None), GroupCampaign.taken < GroupCampaign.total_limit
+            ),
         )
         .values(taken=GroupCampaign.taken + 1)
         .execution_options(synchronize_session=False)
@@ -380,9 +385,7 @@ def _succeeded(session: Session, group: Group, now: datetime) -> None:
     tell_group(session, group, "succeeded", [s.user_id for s in seats], now)
 
 
-def tell_group(
-    session: Session, group: Group, state: str, users: list[int], now: datetime
-) -> None:
+def tell_group(session: Session, group: Group, state: str, users: list[int], now: datetime) -> None:
     do_notify(
         session,
         kind=notify_rules.GROUP,

@@ -32,7 +32,10 @@ def campaign_stats(session: Session, merchant: User, limit: int = 50) -> list[Ca
         counts[(campaign_id, state)] = count
     gmv = dict(
         session.execute(  # type: ignore[arg-type]
-            select(GroupSeat.campaign_id, func.coalesce(func.sum(Order.total_minor - Order.refunded_minor), 0))
+            select(
+                GroupSeat.campaign_id,
+                func.coalesce(func.sum(Order.total_minor - Order.refunded_minor), 0),
+            )
             .join(Order, Order.id == GroupSeat.order_id)
             .where(GroupSeat.campaign_id.in_(ids), GroupSeat.state == rules.PAID)
             .group_by(GroupSeat.campaign_id)
@@ -40,9 +43,7 @@ def campaign_stats(session: Session, merchant: User, limit: int = 50) -> list[Ca
     )
     out = []
     for c in campaigns:
-        formed = sum(
-            counts.get((c.id, s), 0) for s in (rules.OPEN, rules.SUCCEEDED, rules.FAILED)
-        )
+        formed = sum(counts.get((c.id, s), 0) for s in (rules.OPEN, rules.SUCCEEDED, rules.FAILED))
         out.append(
             CampaignStatsOut(
                 campaign=campaign_out(c),

@@ -86,7 +86,10 @@ def product_groups(product_id: int) -> dict | None:
     user = current_user()
     return {
         "campaign": campaign_out(campaign),
-        "groups": [group_out(db.session, g, now) for g in services.open_groups(db.session, campaign.id, now)],
+        "groups": [
+            group_out(db.session, g, now)
+            for g in services.open_groups(db.session, campaign.id, now)
+        ],
         "addresses": list_addresses(db.session, user) if user else [],
     }
 

@@ -39,7 +39,9 @@ ORDER_TEXTS = {
 GROUP_TEXTS = {
     "succeeded": _l("Your group for %(title)s is full: your order will ship."),
     "failed": _l("Your group for %(title)s did not fill in time: you were refunded in full."),
-    "rebate": _l("You led a full group for %(title)s: your order was refunded (leader rides free)."),
+    "rebate": _l(
+        "You led a full group for %(title)s: your order was refunded (leader rides free)."
+    ),
 }
 
 

@@ -260,9 +260,9 @@ def do_place_orders(
                 )
             flash = flashes.get(product.id)
             unit = flash.price_minor if flash is not None else product.price_minor
-            group = (how.group_prices or {}).get(product.id)
-            if group is not None:  # a group seat's price, like a flash sale's (never both)
-                flash, unit = None, group[0]
+            seat = (how.group_prices or {}).get(product.id)
+            if seat is not None:  # a group seat's price, like a flash sale's (never both)
+                flash, unit = None, seat[0]
             order.lines.append(
                 OrderLine(
                     product_id=product.id,
@@ -272,7 +272,7 @@ def do_place_orders(
                     quantity=item.quantity,
                     amount_minor=unit * item.quantity,
                     flash_sale_id=flash.id if flash is not None else None,
-                    group_seat_id=group[1] if group is not None else None,
+                    group_seat_id=seat[1] if seat is not None else None,
                     creator_rate_bp=product.creator_rate_bp,
                     sharer_rate_bp=product.sharer_rate_bp,
                     source_kind=item.source_kind,

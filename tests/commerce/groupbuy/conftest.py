@@ -33,9 +33,16 @@ def campaign(create_user, create_product, make_api):
         merchant = create_user(merchant=True)
         product = create_product(merchant, price_minor=1_000, stock=fields.pop("stock", 100))
         seller = make_api(merchant)
-        made = seller.post(f"/api/v1/products/{product.id}/group-campaigns", campaign_body(**fields))
+        made = seller.post(
+            f"/api/v1/products/{product.id}/group-campaigns", campaign_body(**fields)
+        )
         assert made.status_code == 201, made.get_json()
-        return {"merchant": merchant, "seller": seller, "product": product, "id": made.get_json()["id"]}
+        return {
+            "merchant": merchant,
+            "seller": seller,
+            "product": product,
+            "id": made.get_json()["id"],
+        }
 
     return make
 

@@ -11,7 +11,7 @@ from commerce.groupbuy import settle
 from commerce.groupbuy.jobs import reverse_hook
 from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
 from commerce.notifications.models import NotificationEvent
-from commerce.orders.models import Order, OrderLine
+from commerce.orders.models import Order
 from commerce.payments.webhooks import provider
 from commerce.timeutil import utcnow
 from tests.commerce.groupbuy.conftest import group_order, group_row, pay
@@ -158,8 +158,12 @@ def test_an_expired_group_refunds_every_paid_member_and_gives_stock_back(
     assert leader["api"].get(f"/api/v1/groups/{opened['group_id']}").get_json()["state"] == "failed"
     with app.app_context():
         now = utcnow()
-        assert settle.do_expire_groups(db.session, provider(), now, reverse_hook(db.session, now)) == 1
-        assert settle.do_expire_groups(db.session, provider(), now, reverse_hook(db.session, now)) == 0
+        assert (
+            settle.do_expire_groups(db.session, provider(), now, reverse_hook(db.session, now)) == 1
+        )
+        assert (
+            settle.do_expire_groups(db.session, provider(), now, reverse_hook(db.session, now)) == 0
+        )
         db.session.commit()
         from commerce.catalog.models import Product
 
@@ -190,9 +194,16 @@ def test_the_leader_rides_free_after_the_return_window_and_credits_nobody(
         now = utcnow()
         window = timedelta(days=7)
         # Inside the return window: nothing yet.
-        assert settle.do_rebate_leaders(db.session, provider(), now, window, reverse_hook(db.session, now)) == 0
+        assert (
+            settle.do_rebate_leaders(
+                db.session, provider(), now, window, reverse_hook(db.session, now)
+            )
+            == 0
+        )
         db.session.execute(update(Order).values(delivered_at=now - timedelta(days=8)))
-        paid = settle.do_rebate_leaders(db.session, provider(), now, window, reverse_hook(db.session, now))
+        paid = settle.do_rebate_leaders(
+            db.session, provider(), now, window, reverse_hook(db.session, now)
+        )
         db.session.commit()
         assert paid == 1  # the quota is one group
         campaign_row = db.session.get(GroupCampaign, made["id"])

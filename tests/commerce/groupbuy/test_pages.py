@@ -35,7 +35,9 @@ def test_a_group_page_in_chinese(app, campaign, shopper, webhook_inbox):
     leader = shopper("Ann")
     opened = group_order(leader, made["product"].id).get_json()
     pay(app, leader, opened["order_id"])
-    page = leader["api"].client.get(
-        f"/groups/{opened['group_id']}", headers={"Accept-Language": "zh-CN"}
-    ).get_data(as_text=True)
+    page = (
+        leader["api"]
+        .client.get(f"/groups/{opened['group_id']}", headers={"Accept-Language": "zh-CN"})
+        .get_data(as_text=True)
+    )
     assert "拼团" in page

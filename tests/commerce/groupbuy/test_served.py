@@ -41,7 +41,11 @@ def _join(who: Browser, body: dict) -> dict:
 
 
 def test_an_expired_group_is_refunded_by_the_running_app(
-    app, processes, create_user, create_product, create_address  # noqa: F811
+    app,
+    processes,
+    create_user,
+    create_product,
+    create_address,  # noqa: F811
 ):
     merchant = create_user(merchant=True, name="Tea House")
     product = create_product(merchant, price_minor=1_000, stock=5, sharer_rate_bp=1000)
@@ -88,7 +92,9 @@ def test_an_expired_group_is_refunded_by_the_running_app(
         db.session.commit()
 
     def refunded() -> bool:
-        return member.call("GET", f"/api/v1/orders/{joined['order_id']}").json()["state"] == "refunded"
+        return (
+            member.call("GET", f"/api/v1/orders/{joined['order_id']}").json()["state"] == "refunded"
+        )
 
     wait_for(refunded, timeout=60, what="the member to be refunded by the periodic job")
     order = member.call("GET", f"/api/v1/orders/{joined['order_id']}").json()
