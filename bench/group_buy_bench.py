@@ -154,30 +154,24 @@ def pay_all(app: Any, order_ids: list[str]) -> None:
     from commerce.extensions import db
     from commerce.orders import lifecycle
     from commerce.orders.models import Order
-    from commerce.payments.services import order_paid
+    from commerce.payments.services import do_start_payment, order_paid
+    from commerce.payments.webhooks import provider
     from commerce.timeutil import utcnow
 
-    with app.app_context():
+    with app.test_request_context():
         for public_id in order_ids:
             order = db.session.scalar(select(Order).where(Order.public_id == public_id))
             now = utcnow()
+            # A real sandbox intent, confirmed with the test card, so refunds go through it.
+            payment = do_start_payment(
+                db.session, provider(), order, now, return_url="/", webhook_url="http://x/"
+            )
+            provider().confirm(payment.provider_ref, card_number="4242424242424242")
+            payment.state = "succeeded"
             lifecycle.do_transition(
                 db.session, order, "paid", now, actor_id=None, values={"paid_at": now}
             )
-            from commerce.payments.models import Payment
-
-            db.session.add(
-                Payment(
-                    order_id=order.id,
-                    provider="sandbox",
-                    provider_ref=f"pi_{public_id}",
-                    amount_minor=order.total_minor,
-                    currency=order.currency,
-                    state="succeeded",
-                    pay_url="",
-                )
-            )
-            order_paid.send(order, session=db.session, provider=None, now=now)
+            order_paid.send(order, session=db.session, provider=provider(), now=now)
             db.session.commit()
 
 
