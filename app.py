@@ -41,11 +41,11 @@ from commerce.comments import api as comments_api
 from commerce.extensions import babel, csrf, db, migrate, socketio
 from commerce.files import views as files_views
 from commerce.files.services import object_url
-from commerce.i18n import html_lang, select_locale
 from commerce.groupbuy import api as groupbuy_api
 from commerce.groupbuy import hooks as groupbuy_hooks
 from commerce.groupbuy import jobs as groupbuy_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.groupbuy import views as groupbuy_views
+from commerce.i18n import html_lang, select_locale
 from commerce.jobs import views as jobs_admin
 from commerce.live import api as live_api
 from commerce.live import chat_api as live_chat_api
