@@ -107,7 +107,7 @@ def product_groups(product_id: int) -> ProductGroupsOut:
     errors=(404,),
 )
 def get_group(group_id: str) -> GroupOut:
-    group = services.access_group(db.session, group_id)
+    group = services.access_group(db.session, group_id, current_user())
     return group_out(db.session, group, utcnow())
 
 

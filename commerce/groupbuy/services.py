@@ -89,9 +89,12 @@ def do_end_campaign(campaign: GroupCampaign) -> GroupCampaign:
 # Groups --------------------------------------------------------------------------------------
 
 
-def access_group(session: Session, public_id: str) -> Group:
+def access_group(session: Session, public_id: str, viewer: User | None = None) -> Group:
+    """A group that opened; one still waiting for its leader's payment only to that leader."""
     group = session.scalar(select(Group).where(Group.public_id == public_id))
-    if group is None or group.state in (rules.PENDING, rules.ABANDONED):
+    if group is None or group.state == rules.ABANDONED:
+        raise NotFound(_("This group does not exist."))
+    if group.state == rules.PENDING and (viewer is None or viewer.id != group.leader_id):
         raise NotFound(_("This group does not exist."))
     return group
 

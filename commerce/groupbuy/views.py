@@ -17,9 +17,9 @@ bp = Blueprint("groupbuy", __name__)
 
 @bp.get("/groups/<public_id>")
 def group_page(public_id: str) -> str:
-    group = services.access_group(db.session, public_id)
-    now = utcnow()
     user = current_user()
+    group = services.access_group(db.session, public_id, user)
+    now = utcnow()
     out = group_out(db.session, group, now)
     return render_template(
         "groupbuy/group.html",

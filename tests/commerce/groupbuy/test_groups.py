@@ -40,8 +40,10 @@ def test_a_group_opens_when_its_leader_pays_fills_and_then_ships(
     body = opened.get_json()
     assert body["role"] == "leader" and body["total_minor"] == 700
     group_id = body["group_id"]
-    # Not open before the leader paid: not listed, nobody can join, its page does not exist.
-    assert leader["api"].get(f"/api/v1/groups/{group_id}").status_code == 404
+    # Not open before the leader paid: not listed, nobody can join, its page exists only for
+    # the leader (waiting for her payment).
+    assert member["api"].get(f"/api/v1/groups/{group_id}").status_code == 404
+    assert leader["api"].get(f"/api/v1/groups/{group_id}").get_json()["state"] == "pending"
     assert seller.get(f"/api/v1/products/{product.id}/groups").get_json()["open_groups"] == []
     assert group_order(member, product.id, group_id).status_code == 409
 
