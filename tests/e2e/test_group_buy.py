@@ -109,3 +109,49 @@ def test_open_share_join_pay_then_the_merchant_ships_both(
         shop.click("#ship-button")
         expect(shop.locator("#order-state")).to_have_text("Shipped", timeout=10_000)
     assert errors == []
+
+
+def test_open_a_group_from_the_checkout_drawer_of_a_video_pin(
+    app, live_server, browser, create_user, create_product, make_api, tmp_path, screenshots,
+    create_address,  # noqa: F811
+):  # fmt: skip
+    """The drawer the feed, live rooms and the product page share offers the group beside Pay."""
+    from playwright.sync_api import expect
+
+    from commerce.groupbuy.models import GroupSeat
+    from tests.e2e.test_checkout import pay_in_drawer, publish_video_with_pin
+
+    base = live_server.url
+    creator = create_user(creator=True, name="Mia")
+    merchant = create_user(merchant=True, name="Tea House")
+    product = create_product(merchant, title="Jasmine tea", price_minor=2990, stock=5)
+    made = make_api(merchant).post(
+        f"/api/v1/products/{product.id}/group-campaigns",
+        {"price_minor": 1990, "group_size": 3, "window_minutes": 60},
+    )
+    assert made.status_code == 201, made.get_json()
+    viewer = create_user(name="Bo")
+    create_address(viewer)
+    public_id = publish_video_with_pin(app, creator, product, tmp_path)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, base, viewer.email)
+    page.goto(f"{base}/v/{public_id}")
+    card = page.locator(".pin-card:not([hidden])").first
+    expect(card).to_contain_text("Jasmine tea", timeout=20_000)
+    card.locator(".pin-buy").click()
+    drawer = page.locator("#checkout-drawer")
+    expect(drawer.locator(".drawer-group")).to_be_visible()
+    expect(drawer.locator(".drawer-group-price")).to_have_text("¥19.90")
+    page.screenshot(path=str(screenshots / "drawer-group.png"))
+    drawer.locator(".drawer-group-open").click()
+    pay_in_drawer(page, drawer)
+    expect(drawer.locator(".drawer-group-link")).to_be_visible()
+    with app.app_context():
+        seat = db.session.scalar(select(GroupSeat))
+        order = db.session.get(Order, seat.order_id)
+        assert (seat.role, seat.state) == ("leader", "paid")
+        assert order.total_minor == 1990 and order.lines[0].source_key == public_id
+    assert errors == []
