@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from commerce.attribution import crediting, links
 from commerce.groupbuy.models import Group, GroupSeat
 from commerce.groupbuy.present import group_target
-from commerce.groupbuy.services import do_release_seat, do_seat_payment
+from commerce.groupbuy.seats import do_release_seat, do_seat_payment
 from commerce.orders.models import Order, OrderLine
 from commerce.orders.services import order_released
 from commerce.payments.services import order_paid

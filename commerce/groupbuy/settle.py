@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from commerce.groupbuy import rules
 from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
-from commerce.groupbuy.services import paid_seats, tell_group
+from commerce.groupbuy.seats import paid_seats, tell_group
 from commerce.orders.models import Order
 from commerce.orders.rules import PAID_STATES, REQUEST_OPEN
 from commerce.payments.provider import PaymentProvider

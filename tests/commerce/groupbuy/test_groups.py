@@ -137,6 +137,14 @@ def test_a_payment_for_a_group_that_closed_starts_a_new_group(
     assert _order(app, opened["order_id"]).state == "refunded"
     mine = member["api"].get("/api/v1/me/groups").get_json()["items"]
     assert mine[0]["moved"] is True and mine[0]["role"] == "leader"
+    # The order page says so.
+    page = member["api"].client.get(f"/orders/{joined['order_id']}").get_data(as_text=True)
+    assert "you now lead a new group" in page
+    kinds = [
+        e["kind"]
+        for e in member["api"].get(f"/api/v1/orders/{joined['order_id']}").get_json()["history"]
+    ]
+    assert "group_moved" in kinds
 
 
 def test_an_expired_group_refunds_every_paid_member_and_gives_stock_back(
