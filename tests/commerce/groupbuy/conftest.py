@@ -31,7 +31,12 @@ def campaign(create_user, create_product, make_api):
 
     def make(**fields: Any) -> dict[str, Any]:
         merchant = create_user(merchant=True)
-        product = create_product(merchant, price_minor=1_000, stock=fields.pop("stock", 100))
+        product = create_product(
+            merchant,
+            price_minor=1_000,
+            stock=fields.pop("stock", 100),
+            sharer_rate_bp=fields.pop("sharer_rate_bp", 0),
+        )
         seller = make_api(merchant)
         made = seller.post(
             f"/api/v1/products/{product.id}/group-campaigns", campaign_body(**fields)

@@ -11,7 +11,7 @@ from commerce.groupbuy import settle
 from commerce.groupbuy.jobs import reverse_hook
 from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
 from commerce.notifications.models import NotificationEvent
-from commerce.orders.models import Order
+from commerce.orders.models import Order, OrderLine
 from commerce.payments.webhooks import provider
 from commerce.timeutil import utcnow
 from tests.commerce.groupbuy.conftest import group_order, group_row, pay
@@ -227,3 +227,71 @@ def test_the_leader_rides_free_after_the_return_window_and_credits_nobody(
         ("delivered", 0),
         ("refunded", 700),
     ]
+
+
+TAPPED = {
+    "Sec-Fetch-Site": "cross-site",
+    "Sec-Fetch-Mode": "navigate",
+    "Sec-Fetch-Dest": "document",
+    "Sec-Fetch-User": "?1",
+    "User-Agent": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 Chrome/126.0 Safari/537.36",
+}
+
+
+def test_the_leaders_rebated_order_credits_nobody(app, campaign, shopper, webhook_inbox):
+    """Sam's link brought the leader: Sam earns on her order until the rebate makes its base 0.
+    The member who joined through the leader's group link credits the leader."""
+    from tests.commerce.attribution.conftest import balance
+
+    made = campaign(
+        group_size=2, leader_free=True, free_quota=1, free_budget_minor=1000, sharer_rate_bp=1000
+    )
+    product, seller = made["product"], made["seller"]
+    sam, ann, bo = shopper("Sam"), shopper("Ann"), shopper("Bo")
+    link = (
+        sam["api"]
+        .post("/api/v1/shares", {"target_kind": "product", "target_key": str(product.id)})
+        .get_json()["url"]
+    )
+    ann["api"].client.get(link.replace("http://localhost", ""), headers=TAPPED)
+    opened = group_order(ann, product.id).get_json()
+    pay(app, ann, opened["order_id"])
+    assert balance(app, sam["user"].id)["pending"] == 70  # 10% of the group price
+
+    group_link = ann["api"].post(
+        "/api/v1/shares", {"target_kind": "group", "target_key": opened["group_id"]}
+    )
+    assert group_link.status_code == 201, group_link.get_json()
+    landed = bo["api"].client.get(
+        group_link.get_json()["url"].replace("http://localhost", ""), headers=TAPPED
+    )
+    assert landed.status_code == 302 and landed.location.endswith(f"/groups/{opened['group_id']}")
+    joined = group_order(bo, product.id, opened["group_id"]).get_json()
+    pay(app, bo, joined["order_id"])
+    assert balance(app, ann["user"].id)["pending"] == 70  # the leader is Bo's level-1 sharer
+    with app.app_context():
+        chain = db.session.scalar(
+            select(OrderLine.chain).join(Order).where(Order.public_id == joined["order_id"])
+        )
+        assert chain == [ann["user"].id]
+
+    assert _ship(seller, opened["order_id"]).status_code == 200
+    assert seller.post(f"/api/v1/orders/{opened['order_id']}/deliver").status_code == 200
+    with app.app_context():
+        db.session.execute(
+            update(Order)
+            .where(Order.public_id == opened["order_id"])
+            .values(delivered_at=utcnow() - timedelta(days=8))
+        )
+        now = utcnow()
+        assert (
+            settle.do_rebate_leaders(
+                db.session, provider(), now, timedelta(days=7), reverse_hook(db.session, now)
+            )
+            == 1
+        )
+        db.session.commit()
+    assert balance(app, sam["user"].id).get("pending", 0) == 0
+    assert balance(app, sam["user"].id)["cancelled"] == 70
+    assert balance(app, ann["user"].id)["pending"] == 70  # Bo's order still credits her
+    assert _order(app, opened["order_id"]).refunded_minor == 700
