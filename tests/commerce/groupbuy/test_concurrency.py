@@ -70,3 +70,56 @@ def test_racing_for_the_campaign_total(app, campaign, shopper):
     assert sorted(codes) == [201] * 3 + [409] * (RACERS - 3)
     with app.app_context():
         assert db.session.get(GroupCampaign, made["id"]).taken == 3
+
+
+def test_two_rebates_racing_for_the_last_leader_free_quota(app, campaign, shopper, webhook_inbox):
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from commerce.groupbuy import settle
+    from commerce.groupbuy.jobs import reverse_hook
+    from commerce.orders.models import Order
+    from commerce.payments.webhooks import provider
+    from commerce.timeutil import utcnow
+
+    made = campaign(group_size=2, leader_free=True, free_quota=1, free_budget_minor=5000)
+    product, seller = made["product"], made["seller"]
+    leaders = []
+    for n in range(2):
+        leader, member = shopper(f"L{n}"), shopper(f"M{n}")
+        opened = group_order(leader, product.id).get_json()
+        pay(app, leader, opened["order_id"])
+        pay(app, member, group_order(member, product.id, opened["group_id"]).get_json()["order_id"])
+        seller.post(f"/api/v1/orders/{opened['order_id']}/ship", {"tracking_number": "SF1"})
+        seller.post(f"/api/v1/orders/{opened['order_id']}/deliver")
+        leaders.append(opened)
+    with app.app_context():
+        db.session.execute(update(Order).values(delivered_at=utcnow() - timedelta(days=8)))
+        db.session.commit()
+
+    def rebate(public_id):
+        def run():
+            with app.app_context():
+                group = db.session.scalar(select(Group).where(Group.public_id == public_id))
+                now = utcnow()
+                reason = settle.do_rebate_leader(
+                    db.session,
+                    group,
+                    provider(),
+                    now,
+                    timedelta(days=7),
+                    reverse_hook(db.session, now),
+                )
+                db.session.commit()
+                return reason
+
+        return run
+
+    reasons = race([rebate(g["group_id"]) for g in leaders])
+    assert sorted(reasons) == ["budget_spent", "ok"] or sorted(reasons) == ["ok", "quota_spent"]
+    with app.app_context():
+        campaign_row = db.session.get(GroupCampaign, made["id"])
+        assert (campaign_row.free_used, campaign_row.free_spent_minor) == (1, 700)
+        refunded = db.session.scalars(select(Order.public_id).where(Order.refunded_minor > 0)).all()
+        assert len(refunded) == 1
