@@ -51,6 +51,18 @@ def access_campaign_for_merchant(session: Session, campaign_id: int, user: User)
     return campaign
 
 
+def campaign_products(session: Session, merchant: User, limit: int = 200) -> list[Product]:
+    """The seller's products on sale, newest first: what a new campaign can be about."""
+    return list(
+        session.scalars(
+            select(Product)
+            .where(Product.merchant_id == merchant.id, Product.is_active.is_(True))
+            .order_by(Product.id.desc())
+            .limit(limit)
+        )
+    )
+
+
 def do_create_campaign(
     session: Session, merchant: User, product_id: int, data: CampaignIn
 ) -> GroupCampaign:

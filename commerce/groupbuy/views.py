@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Flask, render_template
 
 from commerce.accounts.auth import current_user, login_required, require_merchant, require_user
@@ -58,26 +60,11 @@ def studio_groups() -> str:
     return render_template(
         "groupbuy/studio.html",
         items=stats.campaign_stats(db.session, merchant),
-        products=[p for p in merchant_products(merchant.id)],
+        products=services.campaign_products(db.session, merchant),
     )
 
 
-def merchant_products(merchant_id: int) -> list:
-    from sqlalchemy import select
-
-    from commerce.catalog.models import Product
-
-    return list(
-        db.session.scalars(
-            select(Product)
-            .where(Product.merchant_id == merchant_id, Product.is_active.is_(True))
-            .order_by(Product.id.desc())
-            .limit(200)
-        )
-    )
-
-
-def product_groups(product_id: int) -> dict | None:
+def product_groups(product_id: int) -> dict[str, Any] | None:
     """What the product page shows of group buying: the rules and the open groups."""
     campaign = services.active_campaign(db.session, product_id)
     if campaign is None:

@@ -22,6 +22,8 @@ def test_the_pages_show_the_offer_the_group_and_the_campaigns(
     text = group_page.get_data(as_text=True)
     assert "Join this group" in text and "Ann" in text and 'data-seconds-left="' in text
     assert 'data-target-kind="group"' in text  # the share sheet makes a signed group link
+    assert 'href="/me/groups"' in leader["api"].client.get("/me").get_data(as_text=True)
+    assert 'href="/studio/groups"' in seller.client.get("/me").get_data(as_text=True)
     mine = leader["api"].client.get("/me/groups").get_data(as_text=True)
     assert "You lead this group." in mine
     studio = seller.client.get("/studio/groups").get_data(as_text=True)
