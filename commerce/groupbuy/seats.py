@@ -26,7 +26,7 @@ def new_public_id() -> str:
     return secrets.token_urlsafe(9)
 
 
-def _give_limits_back(session: Session, campaign_id: int, user_id: int) -> None:
+def give_limits_back(session: Session, campaign_id: int, user_id: int) -> None:
     session.execute(
         update(GroupBuyer)
         .where(
@@ -75,7 +75,7 @@ def do_release_seat(session: Session, order: Order, now: datetime) -> bool:
             .values(state=rules.ABANDONED, closed_at=now)
             .execution_options(synchronize_session=False)
         )
-    _give_limits_back(session, seat.campaign_id, seat.user_id)
+    give_limits_back(session, seat.campaign_id, seat.user_id)
     session.flush()
     session.expire(seat)
     return True

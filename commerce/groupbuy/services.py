@@ -20,6 +20,7 @@ from commerce.groupbuy import rules
 from commerce.groupbuy.models import Group, GroupBuyer, GroupCampaign, GroupSeat
 from commerce.groupbuy.schemas import CampaignIn, GroupOrderIn
 from commerce.groupbuy.seats import new_public_id
+from commerce.money import format_money
 from commerce.orders.lifecycle import SHIP_HOLD_GROUP
 from commerce.orders.models import Order
 from commerce.orders.schemas import OrderIn, OrderItemIn
@@ -73,7 +74,12 @@ def do_create_campaign(
     if data.price_minor >= product.price_minor:
         raise ValidationFailed(
             _("The group price must be lower than the price."),
-            fields={"price_minor": _("Lower than %(price)s.", price=product.price_minor)},
+            fields={
+                "price_minor": _(
+                    "Lower than %(price)s.",
+                    price=format_money(product.price_minor, product.currency),
+                )
+            },
         )
     if active_campaign(session, product.id) is not None:
         raise Conflict(

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from commerce.groupbuy import rules
 from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
-from commerce.groupbuy.seats import paid_seats, tell_group
+from commerce.groupbuy.seats import give_limits_back, paid_seats, tell_group
 from commerce.orders.models import Order
 from commerce.orders.rules import PAID_STATES, REQUEST_OPEN
 from commerce.payments.provider import PaymentProvider
@@ -71,6 +71,7 @@ def do_fail_group(
                     reverse=reverse,
                 )
         seat.state = rules.REFUNDED
+        give_limits_back(session, seat.campaign_id, seat.user_id)  # a failed group counts not
     tell_group(session, group, "failed", [s.user_id for s in seats], now)
     session.flush()
     return True

@@ -181,6 +181,8 @@ def test_an_expired_group_refunds_every_paid_member_and_gives_stock_back(
     for order_id in (opened["order_id"], joined["order_id"]):
         order = _order(app, order_id)
         assert (order.state, order.refunded_minor, order.ship_hold) == ("refunded", 700, None)
+    # A failed group does not count against the per-person limit: Bo may open a group now.
+    assert group_order(member, product.id).status_code == 201
 
 
 def test_the_leader_rides_free_after_the_return_window_and_credits_nobody(
@@ -295,3 +297,28 @@ def test_the_leaders_rebated_order_credits_nobody(app, campaign, shopper, webhoo
     assert balance(app, sam["user"].id)["cancelled"] == 70
     assert balance(app, ann["user"].id)["pending"] == 70  # Bo's order still credits her
     assert _order(app, opened["order_id"]).refunded_minor == 700
+
+
+def test_only_the_owner_runs_a_campaign_and_bad_rules_are_refused(
+    app, campaign, create_user, make_api
+):
+    made = campaign(group_size=2)
+    product = made["product"]
+    other = make_api(create_user(merchant=True))
+    body = {"price_minor": 500, "group_size": 2}
+    assert other.post(f"/api/v1/products/{product.id}/group-campaigns", body).status_code == 404
+    assert other.post(f"/api/v1/group-campaigns/{made['id']}/end").status_code == 404
+    seller = made["seller"]
+    again = seller.post(f"/api/v1/products/{product.id}/group-campaigns", body)
+    assert again.status_code == 409  # one active campaign; its rules never change
+    assert seller.post(f"/api/v1/group-campaigns/{made['id']}/end").status_code == 200
+    for bad in (
+        {"price_minor": 1000, "group_size": 2},  # not lower than the price
+        {"price_minor": 500, "group_size": 1},
+        {"price_minor": -1, "group_size": 2},
+        {"price_minor": 500, "group_size": 2, "leader_free": True},  # no quota, no budget
+        {"price_minor": 500, "group_size": 2, "window_minutes": 0},
+    ):
+        refused = seller.post(f"/api/v1/products/{product.id}/group-campaigns", bad)
+        assert refused.status_code == 400, (bad, refused.get_json())
+    assert seller.post(f"/api/v1/products/{product.id}/group-campaigns", body).status_code == 201
