@@ -136,15 +136,27 @@ def client_for(app: Any, person: tuple[int, int, int]) -> Any:
     return client
 
 
-def rush(app: Any, calls: list[tuple[Any, str, dict]], concurrency: int) -> tuple[list[Any], float]:
+def rush(
+    calls: list[tuple[Any, str, dict]], concurrency: int
+) -> tuple[list[Any], float, list[float]]:
+    """Every call at once (`concurrency` threads): answers, seconds in all, each call's ms."""
+    latencies: list[float] = []
+
     def one(call: tuple[Any, str, dict]) -> Any:
         client, path, body = call
-        return client.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+        began = time.perf_counter()
+        answer = client.post(path, json=body, headers={"Idempotency-Key": uuid.uuid4().hex})
+        latencies.append((time.perf_counter() - began) * 1000)
+        return answer
 
     started = time.perf_counter()
     with ThreadPoolExecutor(concurrency) as pool:
         answers = list(pool.map(one, calls))
-    return answers, time.perf_counter() - started
+    return answers, time.perf_counter() - started, sorted(latencies)
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[min(len(values) - 1, int(q * len(values)))] if values else 0.0
 
 
 def pay_all(app: Any, order_ids: list[str]) -> None:
@@ -267,7 +279,7 @@ def main() -> None:
         )
         for p in joiners
     ]
-    answers, group_seconds = rush(app, calls, args.concurrency)
+    answers, group_seconds, group_ms = rush(calls, args.concurrency)
     held = [a.get_json()["order_id"] for a in answers if a.status_code == 201]
     refused = sum(1 for a in answers if a.status_code == 409)
     other = [a.status_code for a in answers if a.status_code not in (201, 409)]
@@ -280,7 +292,7 @@ def main() -> None:
         )
         for p in plain_buyers
     ]
-    plain_answers, plain_seconds = rush(app, plain_calls, args.concurrency)
+    plain_answers, plain_seconds, plain_ms = rush(plain_calls, args.concurrency)
     assert all(a.status_code == 201 for a in plain_answers)
     # One seat holder in ten never pays: their order expires, the seat comes back, and the
     # group that cannot fill any more fails at its end and refunds its paid members.
@@ -292,13 +304,15 @@ def main() -> None:
     print(f"join attempts: {args.buyers} on {args.groups} groups of 3, {args.concurrency} at once")
     print(f"  seats held {len(held)}, refused {refused} (group full), over-filled 0")
     print(f"  groups succeeded {states['succeeded']}, failed and refunded {states['failed']}")
-    print(f"group joins  {group_rate:8.1f} req/s  ({group_seconds:.2f} s)")
-    print(f"plain orders {plain_rate:8.1f} req/s  ({plain_seconds:.2f} s)  reference, same run")
-    summary = (
-        f"joins_per_s={group_rate:.1f} plain_per_s={plain_rate:.1f} held={len(held)} "
-        f"succeeded={states['succeeded']} failed={states['failed']}"
+    print(
+        f"group joins  {group_rate:8.1f} req/s  ({group_seconds:.2f} s)  "
+        f"p50 {pct(group_ms, 0.5):.0f} ms, p99 {pct(group_ms, 0.99):.0f} ms"
     )
-    print(f"group_buy_bench=ok {summary}")
+    print(
+        f"plain orders {plain_rate:8.1f} req/s  ({plain_seconds:.2f} s)  "
+        f"p50 {pct(plain_ms, 0.5):.0f} ms, p99 {pct(plain_ms, 0.99):.0f} ms  (reference, same run)"
+    )
+    print(f"group_join_vs_plain_checkout={group_rate / plain_rate:.2f}")
 
 
 if __name__ == "__main__":
