@@ -81,6 +81,29 @@ def do_release_seat(session: Session, order: Order, now: datetime) -> bool:
     return True
 
 
+def do_leave_on_refund(session: Session, order: Order, now: datetime) -> bool:
+    """A paid member refunded in full while the group fills leaves it: the seat is free again,
+    so the group never counts someone who did not pay (no virtual members). A group left
+    without any paid member closes as failed."""
+    if order.refunded_minor < order.total_minor:
+        return False
+    seat = seat_of_order(session, order.id)
+    if seat is None or seat.state != rules.PAID:
+        return False
+    group = lock_row(session, Group, seat.group_id)
+    assert group is not None
+    if group.state != rules.OPEN:
+        return False  # a full group's orders are its own; a failed group refunds itself
+    seat.state = rules.REFUNDED
+    group.paid -= 1
+    if group.paid == 0:
+        group.state, group.closed_at = rules.FAILED, now
+    give_limits_back(session, seat.campaign_id, seat.user_id)
+    order.ship_hold = None
+    session.flush()
+    return True
+
+
 def do_seat_payment(session: Session, order: Order, now: datetime) -> str | None:
     """The order of a seat was paid: open the group, fill it, complete it, or (when it closed
     meanwhile) seat the payer as the leader of a new group. The group row is locked, so two

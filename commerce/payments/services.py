@@ -46,6 +46,9 @@ PAYOUT_EVENTS = {"payout.paid": payout_rules.PAID, "payout.failed": payout_rules
 # Sent in the transaction that marked an order paid, after its commissions were credited
 # (group buying seats the payer). Listeners get the provider too, to refund if they must.
 order_paid = Namespace().signal("order-paid")
+# Sent in the transaction of every refund, after its amounts and reversals (group buying frees
+# the seat of a member refunded in full while the group is still filling).
+order_refunded = Namespace().signal("order-refunded")
 
 
 def open_payment(session: Session, order: Order) -> Payment | None:
@@ -333,6 +336,7 @@ def do_refund(
     session.flush()
     if reverse is not None:
         reverse(order)
+    order_refunded.send(order, session=session, now=now)
     publish_order(session, order)
     return record
 

@@ -322,3 +322,28 @@ def test_only_the_owner_runs_a_campaign_and_bad_rules_are_refused(
         refused = seller.post(f"/api/v1/products/{product.id}/group-campaigns", bad)
         assert refused.status_code == 400, (bad, refused.get_json())
     assert seller.post(f"/api/v1/products/{product.id}/group-campaigns", body).status_code == 201
+
+
+def test_a_member_refunded_while_the_group_fills_leaves_it(app, campaign, shopper, webhook_inbox):
+    made = campaign(group_size=3)
+    product, seller = made["product"], made["seller"]
+    leader, member, late = shopper("Ann"), shopper("Bo"), shopper("Cy")
+    opened = group_order(leader, product.id).get_json()
+    pay(app, leader, opened["order_id"])
+    joined = group_order(member, product.id, opened["group_id"]).get_json()
+    pay(app, member, joined["order_id"])
+    refund = seller.post(
+        f"/api/v1/orders/{joined['order_id']}/refund",
+        {"amount_minor": 700, "reason": "changed my mind", "restock": True},
+        headers={"Idempotency-Key": "r1"},
+    )
+    assert refund.status_code == 200, refund.get_json()
+    row = group_row(app, opened["group_id"])
+    assert (row.state, row.paid, row.held) == ("open", 1, 0)
+    # Bo's seat is free again: the group still needs two more real buyers.
+    for who in (late, member):
+        placed = group_order(who, product.id, opened["group_id"])
+        assert placed.status_code == 201, placed.get_json()
+        pay(app, who, placed.get_json()["order_id"])
+    row = group_row(app, opened["group_id"])
+    assert (row.state, row.paid) == ("succeeded", 3)
