@@ -117,7 +117,13 @@ def group_out(session: Session, group: Group, now: datetime) -> GroupOut:
         server_now=now,
         rebate_state=group.rebate_state,
         members=[
-            MemberOut(user_id=s.user_id, name=s.user.display_name, role=s.role, state=s.state)
+            MemberOut(
+                user_id=s.user_id,
+                name=s.user.display_name,
+                avatar_url=object_url(s.user.avatar) if s.user.avatar else None,
+                role=s.role,
+                state=s.state,
+            )
             for s in members(session, group)
         ],
         url=group_url(group),

@@ -53,6 +53,7 @@ class CampaignOut(Schema):
 class MemberOut(Schema):
     user_id: int
     name: str
+    avatar_url: str | None = None
     role: str
     state: str
 
