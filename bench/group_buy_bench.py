@@ -1,12 +1,15 @@
 """1,000 buyers joining 100 open groups of 3 at once, next to a plain checkout in the same run.
 
-Each buyer is its own browser session (a Flask test client, one thread each, 32 at a time)
-POSTing /api/v1/group-orders for a random open group (PostgreSQL by default: BENCH_DATABASE_URL
-or --database-url). Every seat held is then paid through the path a payment webhook takes (the
-order marked paid, then the `order_paid` signal seats the payer); the groups left unfilled
-expire through the refund service. Checks: no group ever over-filled (paid + held <= size), every
-group succeeded or failed with every paid order refunded in full. The reference: the same number
-of buyers placing a plain order of the same product through /api/v1/orders, same concurrency.
+Each buyer is a logged-in browser (its session cookie and CSRF token) POSTing
+/api/v1/group-orders for a random open group over real HTTP to gunicorn processes (the flash
+bench's servers, 32 requests in flight; --in-process uses Flask test clients in threads instead),
+on PostgreSQL (BENCH_DATABASE_URL or --database-url; the database is emptied). Every seat held
+is then paid through the path a payment webhook takes (a real sandbox intent confirmed, the
+order marked paid, the `order_paid` signal seats the payer), except one holder in ten, whose order
+reaches its deadline; the groups left unfilled expire through the refund service. Checks: no
+group ever over-filled (paid + held <= size), every group succeeded or failed with each paid
+order refunded in full. The reference: as many buyers placing a plain order of a product through
+/api/v1/orders, same servers, same concurrency.
 
     python bench/group_buy_bench.py [--database-url URL] [--buyers 1000] [--groups 100]
 """
@@ -27,9 +30,10 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/h-groupbuy_bench"
+SECRET = "flash-bench-secret"  # the flash bench's servers (reused here) sign with it
 
 
-def make_app(url: str, pool: int) -> Any:
+def make_app(url: str, pool: int, *, csrf: bool = True) -> Any:
     from app import create_app
 
     options: dict[str, Any] = {"pool_pre_ping": False}
@@ -39,10 +43,9 @@ def make_app(url: str, pool: int) -> Any:
         {
             "SQLALCHEMY_DATABASE_URI": url,
             "SQLALCHEMY_ENGINE_OPTIONS": options,
-            "SECRET_KEY": "group-bench",
+            "SECRET_KEY": SECRET,
             "SERVER_NAME": None,
-            "WTF_CSRF_ENABLED": False,
-            "RATELIMIT_ENABLED": False,
+            "WTF_CSRF_ENABLED": csrf,  # the in-process clients send no token
         }
     )
 
@@ -155,6 +158,59 @@ def rush(
     return answers, time.perf_counter() - started, sorted(latencies)
 
 
+def browser_cookies(app: Any, people: list[tuple[int, int, int]]) -> list[dict[str, str]]:
+    """Each buyer's logged-in session cookie and CSRF token, as their browser would hold them."""
+    from flask import g, session
+    from flask_wtf.csrf import generate_csrf
+
+    signer = app.session_interface.get_signing_serializer(app)
+    out = []
+    for user_id, version, _address in people:
+        with app.test_request_context("/"):
+            g.pop("csrf_token", None)
+            session["user_id"], session["session_version"] = user_id, version
+            token = generate_csrf()
+            out.append({"cookie": signer.dumps(dict(session)), "csrf": token})
+    return out
+
+
+def rush_http(
+    ports: list[int], calls: list[tuple[dict[str, str], str, dict]], concurrency: int
+) -> tuple[list[tuple[int, Any]], float, list[float]]:
+    """The same rush over real HTTP to the served app (aiohttp, `concurrency` in flight)."""
+    import asyncio
+
+    import aiohttp
+
+    async def run() -> tuple[list[tuple[int, Any]], float, list[float]]:
+        gate = asyncio.Semaphore(concurrency)
+        latencies: list[float] = []
+        connector = aiohttp.TCPConnector(limit=concurrency, force_close=True)
+        timeout = aiohttp.ClientTimeout(total=120)
+        async with aiohttp.ClientSession(connector=connector, timeout=timeout) as http:
+
+            async def one(index: int, call: tuple[dict[str, str], str, dict]) -> tuple[int, Any]:
+                who, path, body = call
+                headers = {
+                    "Cookie": f"session={who['cookie']}",
+                    "X-CSRFToken": who["csrf"],
+                    "Idempotency-Key": uuid.uuid4().hex,
+                }
+                url = f"http://127.0.0.1:{ports[index % len(ports)]}{path}"
+                async with gate:
+                    began = time.perf_counter()
+                    async with http.post(url, json=body, headers=headers) as response:
+                        data = await response.json(content_type=None)
+                        latencies.append((time.perf_counter() - began) * 1000)
+                        return response.status, data
+
+            started = time.perf_counter()
+            answers = await asyncio.gather(*(one(i, c) for i, c in enumerate(calls)))
+            return list(answers), time.perf_counter() - started, sorted(latencies)
+
+    return asyncio.run(run())
+
+
 def pct(values: list[float], q: float) -> float:
     return values[min(len(values) - 1, int(q * len(values)))] if values else 0.0
 
@@ -200,12 +256,14 @@ def settle_rest(app: Any) -> int:
     from commerce.timeutil import utcnow
 
     with app.test_request_context():
+        # The unpaid group orders reach their payment deadline (the plain orders stay as they are).
         db.session.execute(
             update(Order)
-            .where(Order.state == "pending_payment")
+            .where(Order.state == "pending_payment", Order.ship_hold == "group")
             .values(expires_at=utcnow() - timedelta(seconds=1))
         )
-        do_expire_orders(db.session, utcnow())
+        while do_expire_orders(db.session, utcnow()):
+            db.session.commit()
         db.session.commit()
         db.session.execute(
             update(Group)
@@ -261,39 +319,70 @@ def main() -> None:
     parser.add_argument("--buyers", type=int, default=1000)
     parser.add_argument("--groups", type=int, default=100)
     parser.add_argument("--concurrency", type=int, default=32)
+    parser.add_argument("--processes", type=int, default=2, help="gunicorn server processes")
+    parser.add_argument("--pool", type=int, default=12, help="DB connections per process")
+    parser.add_argument(
+        "--in-process", action="store_true", help="Flask test clients in threads, no sockets"
+    )
     args = parser.parse_args()
-    app = make_app(args.database_url, args.concurrency + 4)
+    app = make_app(args.database_url, args.concurrency + 4, csrf=not args.in_process)
     world = seed(app, args.buyers, args.groups)
     people = world["people"]
     joiners, plain_buyers = people[: args.buyers], people[args.buyers : 2 * args.buyers]
     rng = random.Random(7)
-    calls = [
-        (
-            client_for(app, p),
-            "/api/v1/group-orders",
-            {
-                "product_id": world["grouped"],
-                "address_id": p[2],
-                "group_id": rng.choice(world["groups"]),
-            },
-        )
+    join_bodies = [
+        {
+            "product_id": world["grouped"],
+            "address_id": p[2],
+            "group_id": rng.choice(world["groups"]),
+        }
         for p in joiners
     ]
-    answers, group_seconds, group_ms = rush(calls, args.concurrency)
-    held = [a.get_json()["order_id"] for a in answers if a.status_code == 201]
-    refused = sum(1 for a in answers if a.status_code == 409)
-    other = [a.status_code for a in answers if a.status_code not in (201, 409)]
-    assert not other, other[:5]
-    plain_calls = [
-        (
-            client_for(app, p),
-            "/api/v1/orders",
-            {"items": [{"product_id": world["plain"], "quantity": 1}], "address_id": p[2]},
-        )
+    plain_bodies = [
+        {"items": [{"product_id": world["plain"], "quantity": 1}], "address_id": p[2]}
         for p in plain_buyers
     ]
-    plain_answers, plain_seconds, plain_ms = rush(plain_calls, args.concurrency)
-    assert all(a.status_code == 201 for a in plain_answers)
+    procs: list[Any] = []
+    if args.in_process:
+        how = f"in-process test clients, {args.concurrency} threads"
+        joined = [
+            (client_for(app, p), "/api/v1/group-orders", b)
+            for p, b in zip(joiners, join_bodies, strict=True)
+        ]
+        answers, group_seconds, group_ms = rush(joined, args.concurrency)
+        group_answers = [(a.status_code, a.get_json()) for a in answers]
+        plain = [
+            (client_for(app, p), "/api/v1/orders", b)
+            for p, b in zip(plain_buyers, plain_bodies, strict=True)
+        ]
+        answers, plain_seconds, plain_ms = rush(plain, args.concurrency)
+        plain_answers = [(a.status_code, a.get_json()) for a in answers]
+    else:
+        from bench.flash_sale_bench import start_servers
+
+        how = f"HTTP to {args.processes} gunicorn processes, {args.concurrency} in flight"
+        ports, procs = start_servers(args.database_url, args.processes, args.pool, "gunicorn")
+        try:
+            cookies = browser_cookies(app, joiners + plain_buyers)
+            joined_http = [
+                (c, "/api/v1/group-orders", b)
+                for c, b in zip(cookies[: args.buyers], join_bodies, strict=True)
+            ]
+            group_answers, group_seconds, group_ms = rush_http(ports, joined_http, args.concurrency)
+            plain_http = [
+                (c, "/api/v1/orders", b)
+                for c, b in zip(cookies[args.buyers :], plain_bodies, strict=True)
+            ]
+            plain_answers, plain_seconds, plain_ms = rush_http(ports, plain_http, args.concurrency)
+        finally:
+            for proc in procs:
+                proc.terminate()
+                proc.wait(10)
+    held = [body["order_id"] for status, body in group_answers if status == 201]
+    refused = sum(1 for status, _ in group_answers if status == 409)
+    other = [(status, body) for status, body in group_answers if status not in (201, 409)]
+    assert not other, other[:3]
+    assert all(status == 201 for status, _ in plain_answers), plain_answers[:3]
     # One seat holder in ten never pays: their order expires, the seat comes back, and the
     # group that cannot fill any more fails at its end and refunds its paid members.
     pay_all(app, [order_id for i, order_id in enumerate(held) if i % 10 != 9])
@@ -301,7 +390,7 @@ def main() -> None:
     states = check(app)
     group_rate = args.buyers / group_seconds
     plain_rate = args.buyers / plain_seconds
-    print(f"join attempts: {args.buyers} on {args.groups} groups of 3, {args.concurrency} at once")
+    print(f"join attempts: {args.buyers} on {args.groups} groups of 3 ({how}), PostgreSQL")
     print(f"  seats held {len(held)}, refused {refused} (group full), over-filled 0")
     print(f"  groups succeeded {states['succeeded']}, failed and refunded {states['failed']}")
     print(
