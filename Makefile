@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay bench-growth bench-feed bench-search bench-notify bench-coupons translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay bench-growth bench-feed bench-search bench-notify bench-coupons bench-groups translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -92,6 +92,9 @@ scale-test: setup ## The scale-out set-up on several hosts (network namespaces; 
 bench: setup ## Benchmarks: transcode pipeline vs bare ffmpeg
 	$(PY) bench/transcode_bench.py
 	$(PY) bench/pipeline_bench.py 2
+
+bench-groups: setup ## 1,000 buyers join 100 open groups of 3 at once vs a plain checkout (PostgreSQL; BENCH_DATABASE_URL=...)
+	$(PY) bench/group_buy_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 bench-flash: setup ## Flash sale through the HTTP checkout vs bare SQL (BENCH_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 	$(PY) bench/flash_sale_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)

@@ -44,6 +44,10 @@ from commerce.coupons import views as coupons_views
 from commerce.extensions import babel, csrf, db, migrate, socketio
 from commerce.files import views as files_views
 from commerce.files.services import object_url
+from commerce.groupbuy import api as groupbuy_api
+from commerce.groupbuy import hooks as groupbuy_hooks
+from commerce.groupbuy import jobs as groupbuy_jobs  # noqa: F401  (registers periodic tasks)
+from commerce.groupbuy import views as groupbuy_views
 from commerce.i18n import html_lang, select_locale
 from commerce.jobs import views as jobs_admin
 from commerce.live import api as live_api
@@ -142,6 +146,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     search_api.init_app(app)
     notifications_views.init_app(app)
     notifications_hooks.init_app(app)
+    groupbuy_hooks.init_app(app)
+    groupbuy_views.init_app(app)
     live_reminders_api.init_app(app)
 
     app.register_blueprint(live_reminders_api.bp)
@@ -183,6 +189,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         notifications_views,
         coupons_api,
         coupons_views,
+        groupbuy_api,
+        groupbuy_views,
     ):
         app.register_blueprint(module.bp)
 

@@ -149,6 +149,13 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "COMMISSION_CAP_BP": _int("COMMISSION_CAP_BP", 3000),
         "COMMISSION_UPLINE_SHARE_BP": _int("COMMISSION_UPLINE_SHARE_BP", 2500),
         "COMMISSION_HOLD_DAYS": _int("COMMISSION_HOLD_DAYS", 7),
+        # Group buying: how often expired groups are refunded and leader rebates paid, and the
+        # leader's return window before 团长免单 (defaults to the commission hold).
+        "GROUP_EXPIRY_SECONDS": _float("GROUP_EXPIRY_SECONDS", 20),
+        "GROUP_REBATE_SECONDS": _float("GROUP_REBATE_SECONDS", 3600),
+        "GROUP_LEADER_RETURN_DAYS": _int(
+            "GROUP_LEADER_RETURN_DAYS", _int("COMMISSION_HOLD_DAYS", 7)
+        ),
         # How often the deployment looks for commissions whose hold has ended (one process runs it).
         "COMMISSION_RELEASE_EVERY_SECONDS": _int("COMMISSION_RELEASE_EVERY_SECONDS", 60),
         "PAYOUT_MINIMUM_MINOR": _int("PAYOUT_MINIMUM_MINOR", 1000),

@@ -6,7 +6,7 @@ Both calls are idempotent: a replayed webhook or a retried request creates nothi
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -37,6 +37,11 @@ def policy_from_config(config: Mapping[str, Any]) -> CommissionPolicy:
     )
 
 
+# Areas above this one name more targets a line can be won through (the group a group-priced
+# line was bought into): registered at start-up, each returns (kind, key) pairs.
+LINE_TARGETS: list[Callable[[Session, OrderLine], list[tuple[str, str]]]] = []
+
+
 def line_targets(session: Session, line: OrderLine) -> list[tuple[str, str]]:
     """What a share must point at to win this line: the product, or the content it came from.
 
@@ -54,6 +59,8 @@ def line_targets(session: Session, line: OrderLine) -> list[tuple[str, str]]:
         )
         if replay is not None:
             targets.append(("video", replay))
+    for more in LINE_TARGETS:
+        targets.extend(more(session, line))
     return targets
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
@@ -162,8 +162,15 @@ def find_targets(session: Session, wanted: list[tuple[str, str]]) -> dict[tuple[
     return found
 
 
+# Shareable things of areas above this one (a group-buying group): kind -> finder, registered
+# by that area at start-up, so one signed link can carry both the thing and the attribution.
+EXTRA_TARGETS: dict[str, Callable[[Session, str], Target | None]] = {}
+
+
 def find_target(session: Session, kind: str, key: str) -> Target | None:
     """The shareable thing, or None when it does not exist or is not public."""
+    if kind in EXTRA_TARGETS:
+        return EXTRA_TARGETS[kind](session, key)
     if kind == "video":
         return video_target(session.scalar(select(Video).where(Video.public_id == key)))
     if kind == "product":

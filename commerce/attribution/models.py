@@ -13,7 +13,7 @@ from commerce.extensions import MONEY, db
 from commerce.timeutil import utcnow
 
 # What can be shared: a video (by public id), a product (by id), a live room (by public id).
-TARGET_KINDS = ("video", "product", "live")
+TARGET_KINDS = ("video", "product", "live", "group")  # group: commerce/groupbuy (links.py)
 
 
 class Share(db.Model):

@@ -23,6 +23,7 @@ TYPE_LABELS = {
     rules.ORDER: _l("Your orders: paid, shipped, delivered, refunds"),
     rules.COMMISSION: _l("Commissions available to withdraw"),
     rules.PAYOUT: _l("Payouts paid"),
+    rules.GROUP: _l("Group buys: a group you joined filled or failed, leader-free rebates"),
 }
 CHANNEL_LABELS = {rules.IN_APP: _l("In the app"), rules.EMAIL: _l("E-mail")}
 
@@ -33,6 +34,14 @@ ORDER_TEXTS = {
     "refunded": _l("Your order %(code)s was refunded."),
     "partially_refunded": _l("Part of your order %(code)s was refunded."),
     "refund_declined": _l("Your refund request for order %(code)s was declined."),
+}
+
+GROUP_TEXTS = {
+    "succeeded": _l("Your group for %(title)s is full: your order will ship."),
+    "failed": _l("Your group for %(title)s did not fill in time: you were refunded in full."),
+    "rebate": _l(
+        "You led a full group for %(title)s: your order was refunded (leader rides free)."
+    ),
 }
 
 
@@ -64,6 +73,9 @@ def notification_text(event: NotificationEvent, actor: User | None) -> str:
         return str(text) % {"code": p.get("code", "")}
     if event.type == rules.COMMISSION:
         return _("A commission of %(amount)s is available to withdraw.", amount=p.get("amount", ""))
+    if event.type == rules.GROUP:
+        text = GROUP_TEXTS.get(str(p.get("state")), GROUP_TEXTS["succeeded"])
+        return str(text) % {"title": title}
     if event.type == rules.PAYOUT:
         return _("Your payout of %(amount)s was paid.", amount=p.get("amount", ""))
     return title

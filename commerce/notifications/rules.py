@@ -15,7 +15,8 @@ FOLLOWER = "follower"  # someone followed you
 ORDER = "order"  # your order was paid, shipped, delivered, refunded; a refund was decided
 COMMISSION = "commission"  # a commission became available to withdraw
 PAYOUT = "payout"  # a payout reached your account
-TYPES = (VIDEO, LIVE, REPLY, MENTION, FOLLOWER, ORDER, COMMISSION, PAYOUT)
+GROUP = "group"  # a group you joined succeeded or failed (refunded); a leader-free rebate
+TYPES = (VIDEO, LIVE, REPLY, MENTION, FOLLOWER, ORDER, COMMISSION, PAYOUT, GROUP)
 
 IN_APP, EMAIL = "in_app", "email"
 CHANNELS = (IN_APP, EMAIL)

@@ -10,7 +10,9 @@ from pydantic import Field
 from commerce.notifications import rules
 from commerce.validation import Schema
 
-TypeName = Literal["video", "live", "reply", "mention", "follower", "order", "commission", "payout"]
+TypeName = Literal[
+    "video", "live", "reply", "mention", "follower", "order", "commission", "payout", "group"
+]
 ChannelName = Literal["in_app", "email"]
 assert set(rules.TYPES) == set(TypeName.__args__)  # type: ignore[attr-defined]
 

@@ -39,6 +39,8 @@ from commerce.videos.engagement import do_record_purchases
 REFUND_REQUESTED_NOTE = "refund requested: "
 REFUND_DECLINED_NOTE = "refund declined: "
 
+SHIP_HOLD_GROUP = "group"  # set and cleared by commerce/groupbuy
+
 STATE_NAMES = {
     "pending_payment": "awaiting payment",
     "paid": "paid",
@@ -209,6 +211,11 @@ def record_video_purchases(session: Session, order: Order) -> None:
 
 
 def do_ship(session: Session, order: Order, merchant: User, tracking: str, now: datetime) -> Order:
+    if order.ship_hold == SHIP_HOLD_GROUP:
+        raise Conflict(
+            _("This order waits for its group to fill: it can ship once the group succeeds."),
+            code="waiting_for_group",
+        )
     return do_transition(
         session,
         order,

@@ -91,6 +91,8 @@ class Order(db.Model):
     refunded_minor: Mapped[int] = mapped_column(MONEY, default=0)
     address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     tracking_number: Mapped[str | None] = mapped_column(String(64))
+    # Why the order may not ship yet ("group": its group has not filled); None ships freely.
+    ship_hold: Mapped[str | None] = mapped_column(String(16))
     refund_requested: Mapped[bool] = mapped_column(default=False)
     refund_request_reason: Mapped[str] = mapped_column(Text, default="")
     # "" (never asked), requested, approved (the seller refunded), declined (with a reason)
@@ -140,6 +142,9 @@ class OrderLine(db.Model):
     merchant_discount_minor: Mapped[int] = mapped_column(MONEY, default=0, server_default="0")
     platform_discount_minor: Mapped[int] = mapped_column(MONEY, default=0, server_default="0")
     flash_sale_id: Mapped[int | None] = mapped_column(ForeignKey("flash_sales.id"))
+    # The group seat a group-priced line was bought into (commerce/groupbuy's group_seats.id; no
+    # database foreign key, so orders never names a table of the area above it); None otherwise.
+    group_seat_id: Mapped[int | None]
     creator_rate_bp: Mapped[int] = mapped_column(default=0)  # the product's rates when ordered
     sharer_rate_bp: Mapped[int] = mapped_column(default=0)
     # Content attribution: the video or live room it was bought from, and its creator.

@@ -132,6 +132,12 @@ NOTE_TEXTS = {
     "paid_late": _l("paid after the deadline, refunded"),
     "not_payable": _l("the order could no longer be paid, refunded"),
     "paid_twice": _l("already paid by another payment, refunded"),
+    "group_moved": _l(
+        "the group you paid for had closed: you now lead a new group with this order"
+    ),
+    "group_filled": _l("the group is full: the order can ship"),
+    "group_failed": _l("the group did not fill in time: refunded in full"),
+    "leader_free": _l("leader rides free: refunded as a rebate"),
 }
 
 

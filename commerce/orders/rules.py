@@ -122,6 +122,11 @@ SYSTEM_NOTES = {
     "paid after the deadline": "paid_late",
     "order no longer payable": "not_payable",
     "order already paid by another payment": "paid_twice",
+    # group buying (commerce/groupbuy) writes these
+    "group closed: you lead a new group": "group_moved",
+    "group filled": "group_filled",
+    "group did not fill in time": "group_failed",
+    "leader rides free": "leader_free",
 }
 REFUND_REQUESTED_PREFIX = "refund requested: "
 REFUND_DECLINED_PREFIX = "refund declined: "

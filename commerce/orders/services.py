@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -23,6 +24,9 @@ from commerce.orders.rules import CANCELLED, PENDING_PAYMENT
 from commerce.orders.schemas import AddressIn, CartItemIn, OrderIn, OrderItemIn
 
 T = TypeVar("T")
+
+# Sent in the transaction that cancelled an unpaid order (group buying frees the order's seat).
+order_released = Namespace().signal("order-released")
 
 MAX_ADDRESSES = 20
 MAX_CART_ITEMS = 50
@@ -139,6 +143,8 @@ class Placement:
     deadline_minutes: int
     device_id: str | None = None
     ip_hash: str | None = None
+    # Group buying: product id -> (group price, seat id) for lines bought into a group seat.
+    group_prices: dict[int, tuple[int, int]] | None = None
 
 
 def new_public_id() -> str:
@@ -256,6 +262,9 @@ def do_place_orders(
                 )
             flash = flashes.get(product.id)
             unit = flash.price_minor if flash is not None else product.price_minor
+            seat = (how.group_prices or {}).get(product.id)
+            if seat is not None:  # a group seat's price, like a flash sale's (never both)
+                flash, unit = None, seat[0]
             order.lines.append(
                 OrderLine(
                     product_id=product.id,
@@ -265,6 +274,7 @@ def do_place_orders(
                     quantity=item.quantity,
                     amount_minor=unit * item.quantity,
                     flash_sale_id=flash.id if flash is not None else None,
+                    group_seat_id=seat[1] if seat is not None else None,
                     creator_rate_bp=product.creator_rate_bp,
                     sharer_rate_bp=product.sharer_rate_bp,
                     source_kind=item.source_kind,
@@ -363,6 +373,7 @@ def do_release_unpaid(
     )
     session.flush()
     session.refresh(order)
+    order_released.send(order, session=session, now=now)
     return True
 
 

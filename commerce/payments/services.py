@@ -6,6 +6,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
+from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -43,6 +44,13 @@ from commerce.payments.rules import Outcome, payment_outcome
 
 # The provider's payout events (Stripe's names) and the payout state each one reports.
 PAYOUT_EVENTS = {"payout.paid": payout_rules.PAID, "payout.failed": payout_rules.FAILED}
+
+# Sent in the transaction that marked an order paid, after its commissions were credited
+# (group buying seats the payer). Listeners get the provider too, to refund if they must.
+order_paid = Namespace().signal("order-paid")
+# Sent in the transaction of every refund, after its amounts and reversals (group buying frees
+# the seat of a member refunded in full while the group is still filling).
+order_refunded = Namespace().signal("order-refunded")
 
 
 def open_payment(session: Session, order: Order) -> Payment | None:
@@ -187,6 +195,7 @@ def do_apply_event(
         )
         if credit is not None:
             credit(order)
+        order_paid.send(order, session=session, provider=provider, now=now)
     return str(outcome)
 
 
@@ -333,6 +342,7 @@ def do_refund(
     session.flush()
     if reverse is not None:
         reverse(order)
+    order_refunded.send(order, session=session, now=now)
     publish_order(session, order)
     return record
 

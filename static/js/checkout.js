@@ -6,6 +6,7 @@
 // the paid state when the order's "order.updated" event arrives (polling as a fallback).
 
 import { ApiError, csrfToken, errorFromBody, formatMoney } from "./api.js";
+import { groupOffer } from "./checkout-group.js";
 import { connection, onResync } from "./realtime.js";
 import { couponIds, refreshQuote, setupCoupons } from "./drawer-coupons.js";
 
@@ -268,6 +269,22 @@ async function pay(event) {
   }
 }
 
+const group = drawer
+  ? groupOffer(drawer, {
+      call,
+      newKey,
+      showError,
+      text: s,
+      source: () => state.source,
+      startPaying(order, payUrl, groupUrl) {
+        state.order = order;
+        $(".drawer-group-link").href = groupUrl;
+        $(".drawer-group-link").hidden = false;
+        showPayPage(payUrl);
+      },
+    })
+  : null;
+
 function showPayPage(url) {
   $(".drawer-form").hidden = true;
   $(".drawer-paying").hidden = false;
@@ -358,6 +375,7 @@ export async function openCheckout({ productId, sourceKind = null, sourceKey = n
   $(".drawer-paying").hidden = true;
   $(".drawer-paid").hidden = true;
   $(".drawer-quantity").value = "1";
+  $(".drawer-group-link").hidden = true;
   const loggedIn = drawer.dataset.loggedIn === "true";
   $(".drawer-login").hidden = loggedIn;
   setupCoupons(drawer, loggedIn, () => $(".drawer-total-value"));
@@ -367,7 +385,11 @@ export async function openCheckout({ productId, sourceKind = null, sourceKey = n
   drawer.hidden = false;
   $(".drawer-close").focus();
   try {
-    await Promise.all([loadInfo(productId), loggedIn ? loadAddresses() : null]);
+    await Promise.all([
+      loadInfo(productId),
+      loggedIn ? loadAddresses() : null,
+      group.load(productId),
+    ]);
   } catch (error) {
     showError(error);
   }

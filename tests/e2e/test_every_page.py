@@ -8,6 +8,7 @@ from __future__ import annotations
 import os
 import re
 import uuid
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -104,6 +105,37 @@ def delivered_and_reviewed(app, make_api, buyer, product, address_id) -> tuple[s
     return order_id, line_id
 
 
+def open_group(app, make_api, merchant, leader, product) -> str:
+    """A group campaign on the product and one open group with its leader paid."""
+    from commerce.groupbuy.models import Group, GroupSeat
+
+    made = make_api(merchant).post(
+        f"/api/v1/products/{product.id}/group-campaigns",
+        {"price_minor": 9900, "group_size": 3},
+    )
+    assert made.status_code == 201, made.get_json()
+    with app.app_context():
+        now = utcnow()
+        group = Group(public_id="grp-walk", campaign_id=made.get_json()["id"], leader_id=leader.id)
+        group.state, group.size, group.paid, group.held = "open", 3, 1, 0
+        group.opened_at, group.expires_at = now, now + timedelta(hours=23)
+        db.session.add(group)
+        db.session.flush()
+        db.session.add(
+            GroupSeat(
+                group_id=group.id,
+                joined_group_id=group.id,
+                campaign_id=group.campaign_id,
+                user_id=leader.id,
+                role="leader",
+                state="paid",
+                paid_at=now,
+            )
+        )
+        db.session.commit()
+    return "grp-walk"
+
+
 def test_every_page_fits_both_viewports_in_both_languages(
     app,
     live_server,
@@ -142,6 +174,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
     assert pinned.status_code == 201, pinned.get_json()
     order_id, pay_url = place_order(make_api, buyer, product, address_id)
     reviewed_id, line_id = delivered_and_reviewed(app, make_api, buyer, product, address_id)
+    group_id = open_group(app, make_api, host, admin, product)
 
     walks = {
         None: [
@@ -184,6 +217,8 @@ def test_every_page_fits_both_viewports_in_both_languages(
             "/me/coupons?state=used",
             f"/products/{product.id}",
             f"/live/{room_id}",
+            f"/groups/{group_id}",
+            "/me/groups",
             pay_url.replace("http://localhost", "") if pay_url.startswith("http") else pay_url,
         ],
         host: [
@@ -191,6 +226,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
             "/studio",
             f"/studio/videos/{video_id}",
             "/studio/earnings",
+            "/studio/groups",
             "/studio/live",
             "/studio/live/new",
             f"/studio/live/{room_id}",

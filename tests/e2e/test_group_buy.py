@@ -1,0 +1,157 @@
+"""In Chromium: a viewer opens a group from the product page, pays in the sandbox and copies the
+group's share link; a second viewer opens the link, joins and pays; the group succeeds and the
+merchant ships both orders (refused while the group was filling)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+
+from commerce.extensions import db
+from commerce.orders.models import Order
+from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
+from tests.e2e.test_checkout import log_in
+
+pytestmark = [pytest.mark.e2e]
+
+
+def _pay_on_sandbox(page, base: str) -> None:
+    from playwright.sync_api import expect
+
+    page.wait_for_url(f"{base}/pay/sandbox/**")
+    page.fill("input[name=card_number]", "4242 4242 4242 4242")
+    page.click("main form button[type=submit].primary")
+    expect(page.locator("main")).to_contain_text("Payment succeeded", timeout=15_000)
+    page.click("text=Return to the shop")
+    page.wait_for_url(f"{base}/groups/**")
+
+
+def _wait_for_state(page, state: str) -> None:
+    from playwright.sync_api import expect
+
+    for _ in range(40):
+        if page.locator(f'.group-state[data-state="{state}"]').count():
+            return
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator(".group-state")).to_have_attribute("data-state", state)
+
+
+def test_open_share_join_pay_then_the_merchant_ships_both(
+    app, live_server, browser, create_user, create_product, make_api, screenshots,
+    create_address,  # noqa: F811
+):  # fmt: skip
+    from playwright.sync_api import expect
+
+    base = live_server.url
+    merchant = create_user(merchant=True, name="Tea House")
+    product = create_product(merchant, title="Jasmine tea", price_minor=2990, stock=5)
+    made = make_api(merchant).post(
+        f"/api/v1/products/{product.id}/group-campaigns",
+        {"price_minor": 1990, "group_size": 2, "window_minutes": 60},
+    )
+    assert made.status_code == 201, made.get_json()
+    ann, bo = create_user(name="Ann"), create_user(name="Bo")
+    create_address(ann)
+    create_address(bo)
+    errors: list[str] = []
+
+    def new_page(width: int = 390):
+        context = browser.new_context(viewport={"width": width, "height": 844})
+        context.grant_permissions(["clipboard-read", "clipboard-write"], origin=base)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    leader = new_page()
+    log_in(leader, base, ann.email)
+    leader.goto(f"{base}/products/{product.id}")
+    expect(leader.locator(".group-offer")).to_contain_text("¥19.90")
+    leader.click(".group-open")
+    _pay_on_sandbox(leader, base)
+    _wait_for_state(leader, "open")
+    expect(leader.locator(".group-members")).to_contain_text("Ann")
+    leader.click(".share-button")
+    link = leader.locator("#share-link")
+    expect(link).to_be_visible(timeout=10_000)
+    leader.click("#share-dialog .share-copy")
+    expect(leader.locator("#share-dialog .share-copied")).not_to_be_empty()
+    url = link.input_value()
+    assert "/s/" in url
+    leader.screenshot(path=str(screenshots / "group-share.png"))
+
+    with app.app_context():
+        ann_order = db.session.scalar(select(Order).where(Order.buyer_id == ann.id))
+        assert ann_order.ship_hold == "group"
+        ann_order_id = ann_order.public_id
+    shop = new_page(1280)
+    log_in(shop, base, merchant.email, "/merchant/orders")
+    expect(shop.locator("main")).to_contain_text("Waiting for the group")
+
+    member = new_page()
+    log_in(member, base, bo.email)
+    member.goto(url)
+    member.wait_for_url(f"{base}/groups/**")
+    expect(member.locator(".group-join")).to_be_visible()
+    member.click(".group-join")
+    _pay_on_sandbox(member, base)
+    _wait_for_state(member, "succeeded")
+    member.screenshot(path=str(screenshots / "group-succeeded.png"))
+
+    with app.app_context():
+        bo_order = db.session.scalar(select(Order).where(Order.buyer_id == bo.id))
+        assert bo_order.lines[0].chain == [ann.id]  # the leader's link credits her
+        bo_order_id = bo_order.public_id
+    for order_id in (ann_order_id, bo_order_id):
+        shop.goto(f"{base}/orders/{order_id}")
+        expect(shop.locator("#order-state")).to_have_text("To ship")
+        shop.fill("#tracking-input", "SF1234567")
+        shop.click("#ship-button")
+        expect(shop.locator("#order-state")).to_have_text("Shipped", timeout=10_000)
+    assert errors == []
+
+
+def test_open_a_group_from_the_checkout_drawer_of_a_video_pin(
+    app, live_server, browser, create_user, create_product, make_api, tmp_path, screenshots,
+    create_address,  # noqa: F811
+):  # fmt: skip
+    """The drawer the feed, live rooms and the product page share offers the group beside Pay."""
+    from playwright.sync_api import expect
+
+    from commerce.groupbuy.models import GroupSeat
+    from tests.e2e.test_checkout import pay_in_drawer, publish_video_with_pin
+
+    base = live_server.url
+    creator = create_user(creator=True, name="Mia")
+    merchant = create_user(merchant=True, name="Tea House")
+    product = create_product(merchant, title="Jasmine tea", price_minor=2990, stock=5)
+    made = make_api(merchant).post(
+        f"/api/v1/products/{product.id}/group-campaigns",
+        {"price_minor": 1990, "group_size": 3, "window_minutes": 60},
+    )
+    assert made.status_code == 201, made.get_json()
+    viewer = create_user(name="Bo")
+    create_address(viewer)
+    public_id = publish_video_with_pin(app, creator, product, tmp_path)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, base, viewer.email)
+    page.goto(f"{base}/v/{public_id}")
+    card = page.locator(".pin-card:not([hidden])").first
+    expect(card).to_contain_text("Jasmine tea", timeout=20_000)
+    card.locator(".pin-buy").click()
+    drawer = page.locator("#checkout-drawer")
+    expect(drawer.locator(".drawer-group")).to_be_visible()
+    expect(drawer.locator(".drawer-group-price")).to_have_text("¥19.90")
+    page.screenshot(path=str(screenshots / "drawer-group.png"))
+    drawer.locator(".drawer-group-open").click()
+    pay_in_drawer(page, drawer)
+    expect(drawer.locator(".drawer-group-link")).to_be_visible()
+    with app.app_context():
+        seat = db.session.scalar(select(GroupSeat))
+        order = db.session.get(Order, seat.order_id)
+        assert (seat.role, seat.state) == ("leader", "paid")
+        assert order.total_minor == 1990 and order.lines[0].source_key == public_id
+    assert errors == []
