@@ -129,9 +129,9 @@ bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python
 bench-redis-outage: setup ## A 20 s Redis outage under two web processes: events flowing again and pages converged, ours vs stock Flask-SocketIO
 	$(PY) bench/redis_outage_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
-bench-realtime: setup ## 5,000 Socket.IO viewers across two gunicorn (gevent) web processes vs bare python-socketio (BENCH_DATABASE_URL, BENCH_VIEWERS)
+bench-realtime: setup ## 5,000 Socket.IO viewers across two gunicorn (gevent) web processes vs bare python-socketio (BENCH_DATABASE_URL, BENCH_VIEWERS, BENCH_GC=stock for CPython's collector)
 	@command -v redis-server >/dev/null || { echo "needs redis-server (apt-get install redis-server) or BENCH_REDIS_URL"; test -n "$$BENCH_REDIS_URL"; }
-	$(PY) bench/realtime_capacity_bench.py --viewers $${BENCH_VIEWERS:-5000} $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
+	$(PY) bench/realtime_capacity_bench.py --viewers $${BENCH_VIEWERS:-5000} $(if $(BENCH_GC),--gc $(BENCH_GC),) $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 live-bench-deps: setup
 	@command -v nginx >/dev/null && test -f /usr/lib/nginx/modules/ngx_rtmp_module.so || { \

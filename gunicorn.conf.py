@@ -8,7 +8,9 @@ connection a greenlet, so one process holds thousands of Socket.IO viewers and s
 pages (docs/scale.md, "Realtime capacity"); commerce/webprocess.py says what that requires.
 """
 
-from commerce.webprocess import drain_on_sigterm, raise_open_files_limit
+import os
+
+from commerce.webprocess import drain_on_sigterm, gc_threshold, raise_open_files_limit, settle_heap
 
 worker_class = "gevent"
 workers = 1
@@ -31,3 +33,7 @@ def on_starting(_server: object) -> None:
 
 def post_worker_init(worker: object) -> None:
     drain_on_sigterm(worker)
+    # After the app is loaded (the worker loads it before this hook): see settle_heap.
+    settle_heap(
+        gc_threshold(os.environ.get("WEB_GC_THRESHOLD")), os.environ.get("WEB_GC_PAUSES_FILE")
+    )

@@ -222,9 +222,11 @@ class Setup:
 
 
 def start_ours(
-    url_db: str, facts: dict[str, Any], redis_url: str, work: Path, processes: int
+    url_db: str, facts: dict[str, Any], redis_url: str, work: Path, processes: int, gc: str
 ) -> Setup:
     env = {
+        "WEB_GC_THRESHOLD": gc,
+        "WEB_GC_PAUSES_FILE": str(work / "gc-pauses"),
         "DATABASE_URL": url_db,
         "SECRET_KEY": SECRET,
         "SOCKETIO_MESSAGE_QUEUE": redis_url,
@@ -294,7 +296,7 @@ def run_both(args: Any, url_db: str, facts: dict[str, Any], redis_url: str, work
     load changes from minute to minute, and both then see the same."""
     ours = bare = None
     try:
-        ours = start_ours(url_db, facts, redis_url, work, args.processes)
+        ours = start_ours(url_db, facts, redis_url, work, args.processes, args.gc)
         rss_before = sum(worker_rss_kib(s) for s in ours.servers)
         ours.connect(args, "live.join", {"room": facts["room"]})
         time.sleep(2)  # the last joins' counters go out
@@ -312,11 +314,23 @@ def run_both(args: Any, url_db: str, facts: dict[str, Any], redis_url: str, work
             setup.pages.finish()
         # A deploy: SIGTERM with every viewer still connected; seconds until both have exited.
         ours.outcome["drain_s"] = max(stop(server) for server in ours.servers)
+        ours.outcome["gc"] = gc_pauses(work)
     finally:
         for setup in (ours, bare):
             if setup is not None:
                 setup.stop()
     return ours.outcome, bare.outcome
+
+
+def gc_pauses(work: Path) -> dict[str, float]:
+    """The web processes' collections (gunicorn.conf.py writes them as each process exits)."""
+    pauses = [
+        float(line.split()[1])
+        for path in work.glob("gc-pauses.*")
+        for line in path.read_text().splitlines()[1:]
+        if line
+    ]
+    return {"count": len(pauses), "total_ms": sum(pauses), "max_ms": max(pauses, default=0.0)}
 
 
 def gthread_check(
@@ -394,6 +408,11 @@ def main() -> int:
     parser.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     parser.add_argument("--redis-url", default=os.environ.get("BENCH_REDIS_URL"))
     parser.add_argument("--no-gthread", action="store_true")
+    parser.add_argument(
+        "--gc",
+        default="",
+        help="our processes' WEB_GC_THRESHOLD (empty: the app's default; stock: CPython's)",
+    )
     args = parser.parse_args()
     _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # inherited by every process here
@@ -425,6 +444,12 @@ def main() -> int:
     describe("ours (gevent web processes, POST pin -> commit -> live.pins)", ours)
     describe("bare python-socketio broadcast, gevent, same Redis        ", bare)
     ratio = pct(ours["last"], 0.99) / max(pct(bare["last"], 0.99), 0.001)
+    collected = ours["gc"]
+    print(
+        f"  garbage collection in our web processes ({args.gc or 'default'}): "
+        f"{collected['count']} collections, {collected['total_ms'] / 1000:.1f} s in all, "
+        f"longest {collected['max_ms']:.0f} ms"
+    )
     print(
         f"  memory {ours['kib_per_conn']:.0f} KiB per connection; SIGTERM drained both web "
         f"processes in {ours['drain_s']:.1f} s; targets: last-viewer p99 <= {TARGET_P99_MS} ms "
@@ -443,6 +468,8 @@ def main() -> int:
         "bare_page_p99_ms": round(pct(bare["pages"], 0.99)),
         "kib_per_conn": round(ours["kib_per_conn"]),
         "drain_s": round(ours["drain_s"], 1),
+        "gc_total_s": round(collected["total_ms"] / 1000, 1),
+        "gc_longest_ms": round(collected["max_ms"]),
     }
     if gthread is not None:
         figures["gthread_joined_of_64"] = gthread[0]

@@ -84,6 +84,74 @@ def configure(settings: dict[str, Any]) -> None:
     )
 
 
+# The garbage collector in a process holding thousands of connections -------------------------
+
+# Young objects between collections: CPython's 700 collects the youngest generation thousands of
+# times a minute under a room's traffic, and the collections that follow (older generations) walk
+# every connection's objects: pauses of 0.3-4.8 s on 2 busy cores in `make bench-realtime`,
+# each one a pin that every viewer of the process receives late.
+WEB_GC_THRESHOLD = (50_000, 20, 10)
+
+
+def gc_threshold(setting: str | None) -> tuple[int, int, int] | None:
+    """WEB_GC_THRESHOLD ("50000,20,10"; empty: the default) as gc.set_threshold's three numbers;
+    `stock` (None) leaves CPython's collector as it is: nothing frozen, its own thresholds."""
+    if not setting:
+        return WEB_GC_THRESHOLD
+    if setting.strip() == "stock":
+        return None
+    try:
+        numbers = tuple(int(part) for part in setting.split(","))
+    except ValueError:
+        numbers = ()
+    if len(numbers) != 3 or numbers[0] < 1 or min(numbers) < 0:
+        raise RuntimeError(
+            f"WEB_GC_THRESHOLD must be three counts like 50000,20,10 or stock, not {setting!r}"
+        )
+    return numbers[0], numbers[1], numbers[2]
+
+
+def settle_heap(threshold: tuple[int, int, int] | None, pauses_file: str | None = None) -> None:
+    """gunicorn's post_worker_init, once the app is loaded: the ~230,000 objects of the code and
+    the app (modules, functions, SQLAlchemy's mappers, the templates) live as long as the process,
+    so they are moved where the collector never walks them again (gc.freeze), and the youngest
+    generation is collected less often. Measured in docs/scale.md ("Garbage collection").
+    `pauses_file` (WEB_GC_PAUSES_FILE, for the bench) receives every collection's pause on exit."""
+    import gc
+
+    if threshold is not None:
+        gc.collect()
+        gc.freeze()
+        gc.set_threshold(*threshold)
+    if pauses_file:
+        _record_pauses(pauses_file)
+
+
+def _record_pauses(path: str) -> None:
+    import atexit
+    import gc
+    import os
+    import time
+
+    started: list[float] = [0.0]
+    pauses: list[str] = []
+
+    def on_collection(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            started[0] = time.perf_counter()
+        else:
+            milliseconds = (time.perf_counter() - started[0]) * 1000
+            pauses.append(f"{info['generation']} {milliseconds:.2f} {info['collected']}")
+
+    def write() -> None:
+        with open(f"{path}.{os.getpid()}", "w") as out:
+            out.write(f"frozen {gc.get_freeze_count()} threshold {gc.get_threshold()}\n")
+            out.write("\n".join(pauses) + "\n")
+
+    gc.callbacks.append(on_collection)
+    atexit.register(write)
+
+
 # Draining on SIGTERM ------------------------------------------------------------------------------
 
 DRAIN_SWEEP_SECONDS = 0.5
