@@ -7,6 +7,13 @@ import re
 import pytest
 
 
+def _cells(html: str, attribute: str, ident: int) -> list[str]:
+    """The number cells of one table row."""
+    row = re.search(rf'data-{attribute}-id="{ident}">(.*?)</tr>', html, re.S)
+    assert row is not None, (attribute, ident)
+    return re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+
+
 def _text(response) -> str:
     assert response.status_code == 200, response.status_code
     return response.get_data(as_text=True)
@@ -16,8 +23,7 @@ def test_the_coupons_page_shows_the_sellers_own_figures_and_plots(make_api, seed
     page = _text(make_api(seeded.merchant).client.get("/merchant/coupons"))
     panel = page[page.index('id="coupon-figures"') :]
     assert "Spring tea" in panel and "Other coupon" not in page and "Platform treat" not in page
-    row = re.search(r'data-template-id="%d">(.*?)</tr>' % seeded.shop_coupon, panel, re.S)
-    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+    cells = _cells(panel, "template", seeded.shop_coupon)
     assert cells == ["5", "3", "60.0 %", "¥9.00", "¥32.00"]
     assert f'href="/merchant/coupons/{seeded.shop_coupon}/figures"' in panel
     # 30 days: 4 claims (the 40-day-old one is out), 2 redemptions; the plots are SVG bars.
@@ -48,8 +54,7 @@ def test_one_coupons_figures_only_for_its_owner(make_api, seeded, client):
 def test_the_campaign_page_shows_group_figures(make_api, seeded):
     page = _text(make_api(seeded.merchant).client.get("/studio/groups"))
     panel = page[page.index('id="campaign-figures"') :]
-    row = re.search(r'data-campaign-id="%d">(.*?)</tr>' % seeded.campaign, panel, re.S)
-    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+    cells = _cells(panel, "campaign", seeded.campaign)
     assert cells == ["3", "1", "1", "50.0 %", "¥14.00", "1 · ¥7.00"]
     assert f'data-campaign-id="{seeded.other_campaign}"' not in page
     assert panel.count('<svg class="chart"') == 4  # opened, closed, GMV, rebates
@@ -68,13 +73,11 @@ def test_the_creator_sees_promotions_on_her_content_only(make_api, seeded):
     page = _text(make_api(seeded.creator).client.get("/studio/promotions"))
     coupons = page[page.index('id="creator-coupons"') : page.index('id="creator-groups"')]
     groups = page[page.index('id="creator-groups"') :]
-    row = re.search(r'data-template-id="%d">(.*?)</tr>' % seeded.shop_coupon, coupons, re.S)
-    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+    cells = _cells(coupons, "template", seeded.shop_coupon)
     assert cells == ["1", "1", "100.0 %", "¥3.00", "¥10.00"]
     assert "Other coupon" not in page
     assert 'href="/merchant/coupons/' not in page  # no links into the seller's pages
-    row = re.search(r'data-campaign-id="%d">(.*?)</tr>' % seeded.campaign, groups, re.S)
-    cells = re.findall(r'<td class="num">([^<]*)</td>', row.group(1))
+    cells = _cells(groups, "campaign", seeded.campaign)
     assert cells == ["1", "1", "0", "100.0 %", "¥7.00", "1 · ¥7.00"]
     assert 'href="/studio/promotions"' in _text(make_api(seeded.creator).client.get("/me"))
 
