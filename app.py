@@ -78,6 +78,7 @@ from commerce.payments import api as payments_api
 from commerce.payments import models as payments_models  # noqa: F401  (registers tables)
 from commerce.payments import views as payments_views
 from commerce.payments.webhooks import make_provider
+from commerce.promostats import views as promostats_views
 from commerce.reviews import api as reviews_api
 from commerce.reviews import views as reviews_views
 from commerce.search import api as search_api
@@ -148,6 +149,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     notifications_hooks.init_app(app)
     groupbuy_hooks.init_app(app)
     groupbuy_views.init_app(app)
+    promostats_views.init_app(app)
     live_reminders_api.init_app(app)
 
     app.register_blueprint(live_reminders_api.bp)
@@ -191,6 +193,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         coupons_views,
         groupbuy_api,
         groupbuy_views,
+        promostats_views,
     ):
         app.register_blueprint(module.bp)
 

@@ -16,6 +16,7 @@ from commerce.accounts.schemas import SignupIn
 from commerce.accounts.services import do_signup, find_user_by_email
 from commerce.catalog.schemas import ProductIn
 from commerce.catalog.services import do_add_product_image, do_create_product
+from commerce.demo_promotions import seed_promotions
 from commerce.extensions import db
 from commerce.files.services import storage
 from commerce.jobs.runner import run_pending
@@ -104,6 +105,11 @@ def seed_demo(app: Flask) -> Iterator[str]:
     with app.app_context():
         if find_user_by_email(db.session, ACCOUNTS[1][0]) is not None:
             yield "demo content is already there"
+            merchant = find_user_by_email(db.session, ACCOUNTS[0][0])
+            viewer = find_user_by_email(db.session, ACCOUNTS[2][0])
+            if merchant is not None and viewer is not None:
+                yield from seed_promotions(app, merchant, viewer)  # added to older demos too
+            run_pending(app)
             return
         merchant, creator, viewer = (_account(*spec) for spec in ACCOUNTS)
         db.session.flush()
@@ -161,3 +167,5 @@ def seed_demo(app: Flask) -> Iterator[str]:
         db.session.commit()
         run_pending(app)
         yield "follows and likes added"
+        yield from seed_promotions(app, merchant, viewer)
+        run_pending(app)

@@ -90,6 +90,9 @@ class Coupon(db.Model):
         CheckConstraint("state IN ('valid', 'used', 'expired')", name="coupon_state_known"),
         Index("ix_coupons_user_state", "user_id", "state", "expires_at"),
         Index("ix_coupons_state_expires", "state", "expires_at"),
+        # The promotion dashboards: claims per template per day, and those made in a room.
+        Index("ix_coupons_template_claimed", "template_id", "claimed_at"),
+        Index("ix_coupons_room_claimed", "room_id", "claimed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -72,6 +72,9 @@ class Group(db.Model):
         CheckConstraint("paid >= 0 AND held >= 0 AND paid + held <= size", name="never_overfilled"),
         Index("ix_groups_state_expires", "state", "expires_at"),
         Index("ix_groups_campaign_state", "campaign_id", "state"),
+        # The promotion dashboards: groups opened and closed per campaign per day.
+        Index("ix_groups_campaign_opened", "campaign_id", "opened_at"),
+        Index("ix_groups_campaign_closed", "campaign_id", "closed_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,6 +91,7 @@ class Group(db.Model):
     # Leader-free rebate: "" (not decided), paid, none (no quota, budget or not eligible)
     rebate_state: Mapped[str] = mapped_column(String(8), default="")
     rebate_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    rebated_at: Mapped[datetime | None]  # when the rebate was paid (the dashboards' day)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     campaign: Mapped[GroupCampaign] = relationship()
@@ -105,6 +109,8 @@ class GroupSeat(db.Model):
     """
 
     __tablename__ = "group_seats"
+    # The promotion dashboards: a campaign's paid seats (GMV) per day.
+    __table_args__ = (Index("ix_group_seats_campaign_state", "campaign_id", "state", "paid_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     group_id: Mapped[int] = mapped_column(ForeignKey("groups.id"), index=True)

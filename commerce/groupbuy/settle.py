@@ -167,7 +167,7 @@ def do_rebate_leader(
     claimed = session.execute(
         update(Group)
         .where(Group.id == group.id, Group.rebate_state == "")
-        .values(rebate_state="paid", rebate_minor=amount)
+        .values(rebate_state="paid", rebate_minor=amount, rebated_at=now)
         .execution_options(synchronize_session=False)
     )
     if _rows(claimed) != 1:
@@ -175,7 +175,9 @@ def do_rebate_leader(
     if not _take_budget(session, campaign.id, amount):
         group.rebate_state = "none"
         session.execute(
-            update(Group).where(Group.id == group.id).values(rebate_state="none", rebate_minor=0)
+            update(Group)
+            .where(Group.id == group.id)
+            .values(rebate_state="none", rebate_minor=0, rebated_at=None)
         )
         return "budget_spent"
     # The rebate is a refund of the leader's order; reversing its commissions makes the

@@ -127,6 +127,8 @@ class OrderLine(db.Model):
     """A product bought: a price snapshot, the content it came from, the share chain at payment."""
 
     __tablename__ = "order_lines"
+    # The creator's promotion dashboard: the orders bought from her videos and lives.
+    __table_args__ = (Index("ix_order_lines_creator", "creator_id", "order_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     order_id: Mapped[int] = mapped_column(ForeignKey("orders.id"), index=True)

@@ -175,6 +175,12 @@ def test_every_page_fits_both_viewports_in_both_languages(
     order_id, pay_url = place_order(make_api, buyer, product, address_id)
     reviewed_id, line_id = delivered_and_reviewed(app, make_api, buyer, product, address_id)
     group_id = open_group(app, make_api, host, admin, product)
+    with app.app_context():
+        from commerce.groupbuy.models import Group
+
+        campaign_id = db.session.scalar(
+            select(Group.campaign_id).where(Group.public_id == group_id)
+        )
 
     walks = {
         None: [
@@ -227,6 +233,8 @@ def test_every_page_fits_both_viewports_in_both_languages(
             f"/studio/videos/{video_id}",
             "/studio/earnings",
             "/studio/groups",
+            f"/studio/groups/{campaign_id}/figures",
+            "/studio/promotions",
             "/studio/live",
             "/studio/live/new",
             f"/studio/live/{room_id}",
@@ -236,6 +244,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
             f"/merchant/products/{product.id}/edit",
             "/merchant/orders",
             "/merchant/coupons",
+            f"/merchant/coupons/{coupon.get_json()['id']}/figures",
             f"/orders/{order_id}",
             f"/products/{product.id}/reviews",
         ],
