@@ -351,6 +351,36 @@ def do_claim(
             retry_after=int(window.total_seconds()),
         )
     session.add(RateEvent(bucket=bucket, at=now))
+    return _take(session, template, user, now, source=source, room=room)
+
+
+def do_grant(
+    session: Session, template: CouponTemplate, user: User, now: datetime, *, source: str
+) -> Coupon:
+    """A coupon the platform gives rather than one a person claims (an invitation's welcome
+    coupon, a sharer's invite reward): the template's window, audience, per-person limit and
+    total hold as for a claim; no claim rate limit (nobody clicked), no live room."""
+    if template.merchant_id == user.id or template.owner_id == user.id:
+        raise ValidationFailed(_("You cannot claim your own coupon."), code="own_coupon")
+    if template.state != ACTIVE:
+        raise Conflict(_("This coupon is paused."), code="paused")
+    if not template.claim_starts_at <= now < template.claim_ends_at:
+        raise Conflict(_("This coupon cannot be claimed at this time."), code="claim_window")
+    _check_audience(session, template, user)
+    return _take(session, template, user, now, source=source, room=None)
+
+
+def _take(
+    session: Session,
+    template: CouponTemplate,
+    user: User,
+    now: datetime,
+    *,
+    source: str,
+    room: LiveRoom | None,
+) -> Coupon:
+    """The holder's counter (per person), then the template's (total), each a conditional
+    UPDATE, then the coupon row; a lost race raises and takes nothing once rolled back."""
     insert_ignore(
         session, CouponHolding, {"template_id": template.id, "user_id": user.id, "count": 0}
     )
