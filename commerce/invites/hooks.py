@@ -11,6 +11,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Flask, current_app, flash, has_request_context, request
+from flask_babel import gettext as _
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
@@ -26,7 +27,7 @@ from commerce.timeutil import utcnow
 from commerce.visitor import current_visitor_id, hash_ip
 
 
-def join_on_sign_up(user: User, *, session: Session, new_account: bool = False, **_: Any) -> None:
+def join_on_sign_up(user: User, *, session: Session, new_account: bool = False, **_kw: Any) -> None:
     """Only a new account, only in a browser (the visitor id and network are the request's)."""
     if not new_account or not has_request_context():
         return
@@ -50,11 +51,11 @@ def join_on_sign_up(user: User, *, session: Session, new_account: bool = False, 
         )
 
 
-def first_order_paid(order: Order, *, session: Session, now: datetime, **_: Any) -> None:
+def first_order_paid(order: Order, *, session: Session, now: datetime, **_kw: Any) -> None:
     services.do_first_paid(session, order, now, settings_from_config(current_app.config))
 
 
-def first_order_refunded(order: Order, *, session: Session, now: datetime, **_: Any) -> None:
+def first_order_refunded(order: Order, *, session: Session, now: datetime, **_kw: Any) -> None:
     services.do_void_on_refund(session, order, now)
 
 
