@@ -20,7 +20,7 @@ from werkzeug.security import generate_password_hash
 from commerce.accounts.models import User
 from commerce.attribution.models import Share, ShareClick
 from commerce.attribution.services import is_banned
-from commerce.coupons.models import ANYONE, NEW_CUSTOMERS, Coupon, CouponTemplate
+from commerce.coupons.models import GRANTED, Coupon, CouponTemplate
 from commerce.coupons.rules import PLATFORM, SHOP
 from commerce.coupons.services import do_grant
 from commerce.errors import DomainError
@@ -132,7 +132,7 @@ def do_ensure_programme(session: Session, amounts: Amounts, now: datetime) -> In
         min_spend_minor=amounts.welcome_min_spend_minor,
         valid_days=amounts.welcome_valid_days,
         per_person=1,
-        audience=NEW_CUSTOMERS,
+        audience=GRANTED,
     )
     reward = _template(
         owner,
@@ -142,8 +142,8 @@ def do_ensure_programme(session: Session, amounts: Amounts, now: datetime) -> In
         amount_minor=amounts.reward_minor,
         min_spend_minor=amounts.reward_min_spend_minor,
         valid_days=amounts.reward_valid_days,
-        per_person=1_000_000,  # one per invitee: the invitation, not the holder, is the limit
-        audience=ANYONE,
+        per_person=1,  # granted: one per invitation (the programme's rule), not per holder
+        audience=GRANTED,
     )
     session.add_all([welcome, reward])
     session.flush()

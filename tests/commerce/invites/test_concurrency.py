@@ -186,7 +186,7 @@ def test_two_first_orders_paid_at_once_make_one_first_order(
 
 
 _JOB = """
-import sys, time
+import os, sys, time
 sys.path.insert(0, ".")
 from datetime import timedelta
 from app import create_app
@@ -196,13 +196,15 @@ from commerce.invites.models import Invitation
 from commerce.invites.rules import settings_from_config
 from commerce.timeutil import utcnow
 app = create_app({"SECRET_KEY": "test-secret"})
-start = float(sys.argv[1])
+folder, me = sys.argv[1], sys.argv[2]
 with app.app_context():
     settings = settings_from_config(app.config)
     later = utcnow() + settings.hold + timedelta(seconds=5)
     ids = settle.due_candidates(db.session, later, settings)
     db.session.rollback()
-    time.sleep(max(0.0, start - time.time()))
+    open(f"{folder}/ready-{me}", "w").close()
+    while not os.path.exists(f"{folder}/go"):  # both runs start at the same moment
+        time.sleep(0.005)
     outcomes = []
     for invitation_id in ids:
         invitation = db.session.get(Invitation, invitation_id)
@@ -214,23 +216,27 @@ with app.app_context():
 
 
 def test_two_processes_running_the_reward_job_at_once_reward_each_invitation_once(
-    app, database_url, programme, sharer, invitee, shop, first_order
+    app, database_url, programme, sharer, invitee, shop, first_order, tmp_path
 ):
     """Two job runs in two processes (two `flask worker`s whose turns overlap), same moment."""
     ids = _delivered_invitations(sharer, invitee, shop, first_order, ["Bo", "Cy", "Di"])
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret"}
-    start = time.time() + 4
     runs = [
         subprocess.Popen(
-            [sys.executable, "-c", _JOB, str(start)],
+            [sys.executable, "-c", _JOB, str(tmp_path), str(n)],
             cwd=ROOT,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             text=True,
         )
-        for _ in range(2)
+        for n in range(2)
     ]
+    deadline = time.monotonic() + 120
+    while not all((tmp_path / f"ready-{n}").exists() for n in range(2)):
+        assert time.monotonic() < deadline and all(r.poll() is None for r in runs)
+        time.sleep(0.05)
+    (tmp_path / "go").touch()
     results = [run.communicate(timeout=120) for run in runs]
     assert all(run.returncode == 0 for run in runs), results
     printed = [line for out, _err in results for line in out.splitlines()]

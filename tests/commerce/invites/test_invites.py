@@ -221,3 +221,25 @@ def test_the_daily_cap_makes_the_next_reward_wait(
         assert waiting.reason == "capped"
     app.config["INVITE_SHARER_DAILY_CAP"] = 2
     assert settle_all(app) == ["ok"]
+
+
+def test_the_programmes_coupons_are_given_never_claimed(
+    app, programme, shop, create_user, make_api
+):
+    product = shop()["product"]
+    api = make_api(create_user(name="Cy"))
+    offered = api.get(f"/api/v1/coupons/available?product_id={product.id}").get_json()["items"]
+    assert [t["id"] for t in offered if t["id"] in programme] == []
+    for template_id in programme:
+        claimed = api.post(f"/api/v1/coupons/templates/{template_id}/claim", {})
+        assert claimed.status_code == 409 and claimed.get_json()["error"]["code"] == "granted"
+    rules = api.get(f"/api/v1/coupons/templates/{programme[1]}").get_json()["rules_text"]
+    assert "Given by the platform (invite rewards), never claimed." in rules
+
+
+def test_a_merchant_cannot_make_a_given_coupon(app, create_user, make_api):
+    from tests.commerce.coupons.conftest import template_body
+
+    merchant = make_api(create_user(merchant=True))
+    made = merchant.post("/api/v1/coupons/templates", template_body(audience="granted"))
+    assert made.status_code == 400 and "audience" in made.get_json()["error"]["fields"]
