@@ -136,6 +136,36 @@ def open_group(app, make_api, merchant, leader, product) -> str:
     return "grp-walk"
 
 
+def invitations(app, make_api, sharer, invited, flagged) -> None:
+    """The invite programme, `invited` joined through `sharer`'s link, `flagged` through
+    `invited`'s and held for review: Invite friends, the landing and the review list have rows."""
+    from commerce.attribution.models import FraudFlag, Share
+    from commerce.invites import services
+    from commerce.invites.models import Invitation
+
+    with app.app_context():
+        now = utcnow()
+        services.do_ensure_programme(db.session, services.Amounts(), now)
+        for who, by, state in ((invited, sharer, "joined"), (flagged, invited, "flagged")):
+            share = Share(sharer_id=by.id, target_kind="invite", target_key="join")
+            db.session.add(share)
+            db.session.flush()
+            row = Invitation(
+                invitee_id=who.id,
+                sharer_id=by.id,
+                share_id=share.id,
+                state=state,
+                welcome="device_used",
+                order_by_at=now + timedelta(days=30),
+            )
+            db.session.add(row)
+            db.session.flush()
+        db.session.add(
+            FraudFlag(kind="invite_same_address", subject=f"invite:{row.id}", detail="walk")
+        )
+        db.session.commit()
+
+
 def test_every_page_fits_both_viewports_in_both_languages(
     app,
     live_server,
@@ -175,6 +205,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
     order_id, pay_url = place_order(make_api, buyer, product, address_id)
     reviewed_id, line_id = delivered_and_reviewed(app, make_api, buyer, product, address_id)
     group_id = open_group(app, make_api, host, admin, product)
+    invitations(app, make_api, host, buyer, admin)
 
     walks = {
         None: [
@@ -195,6 +226,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
             "/me",
             "/create",
             "/offline",
+            "/invite",
         ],
         buyer: [
             "/me",
@@ -219,6 +251,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
             f"/live/{room_id}",
             f"/groups/{group_id}",
             "/me/groups",
+            "/me/invites",
             pay_url.replace("http://localhost", "") if pay_url.startswith("http") else pay_url,
         ],
         host: [
@@ -239,7 +272,14 @@ def test_every_page_fits_both_viewports_in_both_languages(
             f"/orders/{order_id}",
             f"/products/{product.id}/reviews",
         ],
-        admin: ["/me", "/admin/commissions", "/admin/jobs", "/admin/reports", "/merchant/coupons"],
+        admin: [
+            "/me",
+            "/admin/commissions",
+            "/admin/jobs",
+            "/admin/reports",
+            "/merchant/coupons",
+            "/admin/invites",
+        ],
     }
     walked = {path for paths in walks.values() for path in paths}
     with app.test_request_context():
