@@ -47,7 +47,7 @@ def prepare(url: str, sharers: int, per_sharer: int) -> int:
     from commerce.attribution.models import Share
     from commerce.catalog.models import Product
     from commerce.extensions import db
-    from commerce.invites import services
+    from commerce.invites import programme
     from commerce.invites.models import Invitation
     from commerce.invites.rules import address_key
     from commerce.orders.models import Order
@@ -57,7 +57,7 @@ def prepare(url: str, sharers: int, per_sharer: int) -> int:
     with app.app_context():
         fresh_schema()
         now = utcnow()
-        programme = services.do_ensure_programme(db.session, services.Amounts(), now)
+        programme = programme.do_ensure_programme(db.session, programme.Amounts(), now)
         merchant = User(email="shop@bench", display_name="Shop", bio="", password_hash="!")
         db.session.add(merchant)
         db.session.flush()

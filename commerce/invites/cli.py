@@ -9,14 +9,14 @@ from flask import current_app
 from flask.cli import AppGroup
 
 from commerce.extensions import db
-from commerce.invites import services
+from commerce.invites import programme, services
 from commerce.timeutil import utcnow
 
 invites_group = AppGroup("invites", help="Invite rewards: the welcome and reward coupons.")
 
 
-def amounts_from_config(config: Any) -> services.Amounts:
-    return services.Amounts(
+def amounts_from_config(config: Any) -> programme.Amounts:
+    return programme.Amounts(
         currency=config["DEFAULT_CURRENCY"],
         welcome_minor=config["INVITE_WELCOME_AMOUNT_MINOR"],
         welcome_min_spend_minor=config["INVITE_WELCOME_MIN_SPEND_MINOR"],
@@ -29,7 +29,7 @@ def amounts_from_config(config: Any) -> services.Amounts:
 
 def seed_programme() -> str:
     """Create the two platform templates unless they exist (`flask setup` and `flask demo`)."""
-    found = services.do_ensure_programme(
+    found = programme.do_ensure_programme(
         db.session, amounts_from_config(current_app.config), utcnow()
     )
     db.session.commit()
@@ -52,7 +52,7 @@ def templates_command(welcome: int | None, reward: int | None) -> None:
     """Show the programme's templates, or point it at other platform templates."""
     if welcome is not None or reward is not None:
         try:
-            services.do_set_templates(db.session, utcnow(), welcome_id=welcome, reward_id=reward)
+            programme.do_set_templates(db.session, utcnow(), welcome_id=welcome, reward_id=reward)
         except ValueError as exc:
             raise click.BadParameter(str(exc)) from exc
         db.session.commit()

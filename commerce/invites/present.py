@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from flask_babel import format_datetime, format_timedelta
+from flask_babel import format_timedelta
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -16,7 +16,7 @@ from commerce.attribution.links import Target
 from commerce.coupons.models import CouponTemplate
 from commerce.coupons.present import headline
 from commerce.coupons.services import effective_state as coupon_state
-from commerce.invites import rules, services
+from commerce.invites import programme, rules, services
 from commerce.invites.models import Invitation
 from commerce.invites.schemas import (
     InvitationOut,
@@ -122,7 +122,7 @@ def rules_lines(
 
 
 def rules_out(session: Session, settings: rules.Settings) -> InviteRulesOut:
-    welcome, reward = services.programme_templates(session)
+    welcome, reward = programme.programme_templates(session)
     return InviteRulesOut(
         lines=rules_lines(settings, welcome, reward),
         welcome_headline=headline(welcome) if welcome is not None else None,
@@ -215,7 +215,3 @@ def invites_out(
         invited_by=welcome_out(session, services.open_invitation(session, user.id), now),
         server_now=now,
     )
-
-
-def when(value: datetime | None) -> str:
-    return format_datetime(value) if value is not None else ""

@@ -33,7 +33,8 @@ from commerce.coupons.services import do_grant
 from commerce.errors import Conflict, DomainError
 from commerce.invites import rules
 from commerce.invites.models import Invitation, InviteReward, SharerRewardCount
-from commerce.invites.services import do_move, programme, tell, template_of
+from commerce.invites.programme import programme, template_of
+from commerce.invites.services import do_move, tell
 from commerce.locking import insert_ignore
 
 

@@ -140,12 +140,12 @@ def invitations(app, make_api, sharer, invited, flagged) -> None:
     """The invite programme, `invited` joined through `sharer`'s link, `flagged` through
     `invited`'s and held for review: Invite friends, the landing and the review list have rows."""
     from commerce.attribution.models import FraudFlag, Share
-    from commerce.invites import services
+    from commerce.invites import programme
     from commerce.invites.models import Invitation
 
     with app.app_context():
         now = utcnow()
-        services.do_ensure_programme(db.session, services.Amounts(), now)
+        programme.do_ensure_programme(db.session, programme.Amounts(), now)
         for who, by, state in ((invited, sharer, "joined"), (flagged, invited, "flagged")):
             share = Share(sharer_id=by.id, target_kind="invite", target_key="join")
             db.session.add(share)

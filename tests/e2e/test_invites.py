@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from commerce.accounts.models import User
 from commerce.extensions import db
-from commerce.invites import services
+from commerce.invites import programme, services
 from commerce.orders.models import Order
 from commerce.timeutil import utcnow
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
@@ -25,7 +25,7 @@ def short_window(app):
     """Set before live_server starts its workers: a 4 s return window, the job every second."""
     app.config.update(INVITE_HOLD_SECONDS=4.0, INVITE_REWARD_EVERY_SECONDS=1.0)
     with app.app_context():
-        services.do_ensure_programme(db.session, services.Amounts(), utcnow())
+        programme.do_ensure_programme(db.session, programme.Amounts(), utcnow())
         db.session.commit()
 
 

@@ -13,6 +13,7 @@ from flask import Flask
 
 from commerce.accounts.models import User
 from commerce.extensions import db
+from commerce.invites import programme as programmes
 from commerce.invites import services
 from commerce.invites.models import Invitation
 from commerce.invites.rules import settings_from_config
@@ -34,7 +35,7 @@ CARD = "4242424242424242"
 def programme(app: Flask) -> tuple[int, int]:
     """The welcome (¥10 off ¥30) and reward (¥10 off ¥30) platform templates."""
     with app.app_context():
-        found = services.do_ensure_programme(db.session, services.Amounts(), utcnow())
+        found = programmes.do_ensure_programme(db.session, programmes.Amounts(), utcnow())
         db.session.commit()
         return found.welcome_template_id, found.reward_template_id
 

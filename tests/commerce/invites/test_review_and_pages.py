@@ -208,11 +208,11 @@ def test_the_me_page_links_to_invite_friends(app, sharer):
 
 
 def test_seeding_twice_keeps_one_programme(app, programme):
-    from commerce.invites import services
+    from commerce.invites import programme as programmes
     from commerce.timeutil import utcnow
 
     with app.app_context():
-        again = services.do_ensure_programme(db.session, services.Amounts(), utcnow())
+        again = programmes.do_ensure_programme(db.session, programmes.Amounts(), utcnow())
         assert (again.welcome_template_id, again.reward_template_id) == programme
 
 
