@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay bench-growth bench-feed bench-search bench-notify bench-coupons bench-groups bench-checkout translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay bench-growth bench-feed bench-search bench-notify bench-coupons bench-groups bench-checkout bench-invites translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -125,6 +125,9 @@ bench-coupons: setup ## LIVE voucher claim storm: 1,000 viewers for 100 units ov
 
 bench-checkout: setup ## Checkout with a coupon + a group price next to a plain checkout over HTTP (gunicorn), throughput and p50/p99, on PostgreSQL (BENCH_DATABASE_URL, default promo_checkout_bench: emptied)
 	$(PY) bench/promo_checkout_bench.py --database-url $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/promo_checkout_bench}
+
+bench-invites: setup ## Invite rewards: the reward job in two racing processes (checks, caps, coupon) vs the bare SQL of a reward (BENCH_DATABASE_URL, default a fresh SQLite file)
+	$(PY) bench/invite_reward_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python-socketio broadcast
 	$(PY) bench/pin_fanout_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)

@@ -49,6 +49,10 @@ from commerce.groupbuy import hooks as groupbuy_hooks
 from commerce.groupbuy import jobs as groupbuy_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.groupbuy import views as groupbuy_views
 from commerce.i18n import html_lang, select_locale
+from commerce.invites import api as invites_api
+from commerce.invites import hooks as invites_hooks
+from commerce.invites import jobs as invites_jobs  # noqa: F401  (registers periodic tasks)
+from commerce.invites import views as invites_views
 from commerce.jobs import views as jobs_admin
 from commerce.live import api as live_api
 from commerce.live import chat_api as live_chat_api
@@ -150,6 +154,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     groupbuy_hooks.init_app(app)
     groupbuy_views.init_app(app)
     promostats_views.init_app(app)
+    invites_hooks.init_app(app)
+    invites_views.init_app(app)
     live_reminders_api.init_app(app)
 
     app.register_blueprint(live_reminders_api.bp)
@@ -194,6 +200,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         groupbuy_api,
         groupbuy_views,
         promostats_views,
+        invites_api,
+        invites_views,
     ):
         app.register_blueprint(module.bp)
 

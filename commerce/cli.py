@@ -16,6 +16,7 @@ from werkzeug.serving import make_server
 
 from commerce.attribution.ledger_cli import ledger_group
 from commerce.extensions import socketio
+from commerce.invites.cli import invites_group, seed_programme
 from commerce.jobs.cli import jobs_group
 from commerce.jobs.registry import PROCRASTINATE_BACKEND, QUEUES
 from commerce.jobs.runner import Worker, in_process_workers, stop_workers
@@ -41,10 +42,12 @@ def register_commands(app: Flask) -> None:
         upgrade()
         click.echo("database is up to date")
         index_if_empty()
+        click.echo(seed_programme())
 
     app.cli.add_command(jobs_group)
     app.cli.add_command(ledger_group)
     app.cli.add_command(search_group)
+    app.cli.add_command(invites_group)
 
     @app.cli.command("worker")
     @click.option(

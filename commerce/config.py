@@ -161,6 +161,31 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "PAYOUT_MINIMUM_MINOR": _int("PAYOUT_MINIMUM_MINOR", 1000),
         # How often claimed coupons past their validity are marked expired (reads check too).
         "COUPON_EXPIRE_EVERY_SECONDS": _int("COUPON_EXPIRE_EVERY_SECONDS", 60),
+        # Invite rewards (commerce/invites, docs/invites.md): the invitee's first order must be
+        # paid within the order window, and the sharer's reward waits for its return window
+        # (the commission hold by default) after delivery; at least the minimum paid.
+        "INVITE_ORDER_WINDOW_DAYS": _int("INVITE_ORDER_WINDOW_DAYS", 30),
+        "INVITE_HOLD_SECONDS": _float(
+            "INVITE_HOLD_SECONDS", _int("COMMISSION_HOLD_DAYS", 7) * 86400.0
+        ),
+        "INVITE_MIN_ORDER_MINOR": _int("INVITE_MIN_ORDER_MINOR", 1000),
+        # Rewards per sharer per day and per month (0: no cap); more wait for the next period.
+        "INVITE_SHARER_DAILY_CAP": _int("INVITE_SHARER_DAILY_CAP", 20),
+        "INVITE_SHARER_MONTHLY_CAP": _int("INVITE_SHARER_MONTHLY_CAP", 100),
+        # More invitees of one sharer signing up from one network in the window: reviewed.
+        "INVITE_IP_SIGNUPS": _int("INVITE_IP_SIGNUPS", 3),
+        "INVITE_IP_WINDOW_HOURS": _int("INVITE_IP_WINDOW_HOURS", 24),
+        # How the sharer is rewarded (commerce/invites/rewards.py REWARDERS): coupon.
+        "INVITE_SHARER_REWARD": os.environ.get("INVITE_SHARER_REWARD", "coupon"),
+        # What `flask setup` seeds the two platform templates with.
+        "INVITE_WELCOME_AMOUNT_MINOR": _int("INVITE_WELCOME_AMOUNT_MINOR", 1000),
+        "INVITE_WELCOME_MIN_SPEND_MINOR": _int("INVITE_WELCOME_MIN_SPEND_MINOR", 3000),
+        "INVITE_WELCOME_VALID_DAYS": _int("INVITE_WELCOME_VALID_DAYS", 14),
+        "INVITE_REWARD_AMOUNT_MINOR": _int("INVITE_REWARD_AMOUNT_MINOR", 1000),
+        "INVITE_REWARD_MIN_SPEND_MINOR": _int("INVITE_REWARD_MIN_SPEND_MINOR", 3000),
+        "INVITE_REWARD_VALID_DAYS": _int("INVITE_REWARD_VALID_DAYS", 30),
+        "INVITE_EXPIRE_EVERY_SECONDS": _float("INVITE_EXPIRE_EVERY_SECONDS", 60),
+        "INVITE_REWARD_EVERY_SECONDS": _float("INVITE_REWARD_EVERY_SECONDS", 60),
         # Fraud signals (commerce/attribution/fraud.py): what holds a commission for review.
         "FRAUD_IP_ORDERS": _int("FRAUD_IP_ORDERS", 5),
         "FRAUD_IP_WINDOW_HOURS": _int("FRAUD_IP_WINDOW_HOURS", 24),

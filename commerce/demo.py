@@ -19,6 +19,7 @@ from commerce.catalog.services import do_add_product_image, do_create_product
 from commerce.demo_promotions import seed_promotions
 from commerce.extensions import db
 from commerce.files.services import storage
+from commerce.invites.cli import seed_programme
 from commerce.jobs.runner import run_pending
 from commerce.social.services import do_follow
 from commerce.timeutil import utcnow
@@ -103,6 +104,7 @@ def _upload_clip(app: Flask, creator: User, clip: Path) -> Video:
 
 def seed_demo(app: Flask) -> Iterator[str]:
     with app.app_context():
+        yield seed_programme()  # the invite programme's coupons (also done by `flask setup`)
         if find_user_by_email(db.session, ACCOUNTS[1][0]) is not None:
             yield "demo content is already there"
             merchant = find_user_by_email(db.session, ACCOUNTS[0][0])

@@ -59,8 +59,9 @@ def require_merchant() -> User:
 
 
 def sign_in(user: User) -> None:
-    # A fresh session on login defeats session fixation; keep the pending referral, if any.
-    keep = {k: session[k] for k in ("referral",) if k in session}
+    # A fresh session on login defeats session fixation; keep the pending referral, if any, and
+    # messages flashed while signing in (an invitation's welcome coupon).
+    keep = {k: session[k] for k in ("referral", "_flashes") if k in session}
     session.clear()
     session.update(keep)
     session["user_id"] = user.id

@@ -19,8 +19,9 @@ from commerce.files.services import store_image
 from commerce.locking import lock_key
 from media.storage import Storage
 
-# Sent with `session=` after a sign-up or a good login, before the commit; later areas listen
-# (attribution claims the browser's share clicks) without accounts importing them.
+# Sent with `session=` after a sign-up (and `new_account=True`) or a good login, before the
+# commit; later areas listen (attribution claims the browser's share clicks, invites records an
+# invitation) without accounts importing them.
 signed_in = Namespace().signal("signed-in")
 
 
@@ -56,7 +57,7 @@ def do_signup(session: Session, data: SignupIn) -> User:
     user.set_password(data.password)
     session.add(user)
     session.flush()
-    signed_in.send(user, session=session)
+    signed_in.send(user, session=session, new_account=True)
     return user
 
 

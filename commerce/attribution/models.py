@@ -13,7 +13,8 @@ from commerce.extensions import MONEY, db
 from commerce.timeutil import utcnow
 
 # What can be shared: a video (by public id), a product (by id), a live room (by public id).
-TARGET_KINDS = ("video", "product", "live", "group")  # group: commerce/groupbuy (links.py)
+# group: commerce/groupbuy, invite: commerce/invites (links.EXTRA_TARGETS).
+TARGET_KINDS = ("video", "product", "live", "group", "invite")
 
 
 class Share(db.Model):

@@ -13,7 +13,7 @@ from commerce.validation import BigInt, Currency, Schema
 class ShareIn(Schema):
     model_config = ConfigDict(str_strip_whitespace=True)
 
-    target_kind: Literal["video", "product", "live", "group"]
+    target_kind: Literal["video", "product", "live", "group", "invite"]
     target_key: str = Field(
         min_length=1, max_length=40, description="Video or live public id, or product id."
     )

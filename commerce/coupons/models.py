@@ -12,6 +12,9 @@ from commerce.extensions import MONEY, db
 from commerce.timeutil import utcnow
 
 ANYONE, FOLLOWERS, NEW_CUSTOMERS = "anyone", "followers", "new_customers"
+# Given by the platform (an invitation's welcome coupon, a sharer's invite reward): never
+# offered to claim, only granted by the service that decides who gets one (do_grant).
+GRANTED = "granted"
 ACTIVE, PAUSED = "active", "paused"
 VALID, USED, EXPIRED = "valid", "used", "expired"
 NO_TASK, WATCH, FOLLOW = "none", "watch", "follow"

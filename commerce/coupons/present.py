@@ -15,6 +15,7 @@ from commerce.coupons import rules
 from commerce.coupons.models import (
     FOLLOW,
     FOLLOWERS,
+    GRANTED,
     NEW_CUSTOMERS,
     WATCH,
     Coupon,
@@ -71,9 +72,12 @@ def rules_text(t: CouponTemplate, names: dict[int, str]) -> list[str]:
                 end=when(t.valid_until),
             )
         )
-    text.append(
-        _("%(total)d in total, at most %(per)d per person.", total=t.total, per=t.per_person)
-    )
+    if t.audience == GRANTED:
+        text.append(_("%(total)d in total.", total=t.total))
+    else:
+        text.append(
+            _("%(total)d in total, at most %(per)d per person.", total=t.total, per=t.per_person)
+        )
     if t.budget_minor is not None:
         text.append(
             _(
@@ -85,6 +89,8 @@ def rules_text(t: CouponTemplate, names: dict[int, str]) -> list[str]:
         text.append(_("For followers only."))
     elif t.audience == NEW_CUSTOMERS:
         text.append(_("For new customers only (no paid order here before)."))
+    elif t.audience == GRANTED:
+        text.append(_("Given by the platform (invite rewards), never claimed."))
     if t.live_only:
         text.append(_("Claimable only in the live room while the host is live."))
     if t.task == WATCH:

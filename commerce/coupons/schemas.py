@@ -44,7 +44,7 @@ class TemplateIn(Schema):
     funded_by: Literal["merchant", "platform"] = "merchant"
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
     budget_minor: Money | None = Field(default=None, ge=1, le=10**12)
-    audience: Literal["anyone", "followers", "new_customers"] = "anyone"
+    audience: Literal["anyone", "followers", "new_customers", "granted"] = "anyone"
     live_only: bool = False
     task: Literal["none", "watch", "follow"] = "none"
     watch_seconds: int = Field(default=0, ge=0, le=6 * 3600)

@@ -19,6 +19,7 @@ from commerce.coupons.models import (
     EXPIRED,
     FOLLOW,
     FOLLOWERS,
+    GRANTED,
     NEW_CUSTOMERS,
     PAUSED,
     VALID,
@@ -109,6 +110,11 @@ def access_own_template(session: Session, template_id: int, user: User) -> Coupo
 
 def _check_actor(session: Session, actor: User, data: TemplateIn) -> int | None:
     """The shop the template discounts: the merchant's own, or any (platform, admins only)."""
+    if data.audience == GRANTED and data.funded_by != rules.PLATFORM:
+        raise ValidationFailed(
+            _("Only platform-funded coupons can be given by the platform."),
+            fields={"audience": _("Choose another audience.")},
+        )
     if data.funded_by == rules.PLATFORM:
         if not actor.is_admin:
             raise Forbidden(_("Only platform operators can create platform-funded coupons."))
@@ -217,6 +223,7 @@ def claimable_templates(
         .where(
             CouponTemplate.state == ACTIVE,
             CouponTemplate.live_only.is_(False),
+            CouponTemplate.audience != GRANTED,
             CouponTemplate.claim_starts_at <= now,
             CouponTemplate.claim_ends_at > now,
             CouponTemplate.claimed < CouponTemplate.total,
@@ -336,6 +343,8 @@ def do_claim(
         raise ValidationFailed(_("You cannot claim your own coupon."), code="own_coupon")
     if template.state != ACTIVE:
         raise Conflict(_("This coupon is paused."), code="paused")
+    if template.audience == GRANTED:
+        raise Conflict(_("This coupon is given by the platform, not claimed."), code="granted")
     if not template.claim_starts_at <= now < template.claim_ends_at:
         raise Conflict(_("This coupon cannot be claimed at this time."), code="claim_window")
     if template.claimed >= template.total:
@@ -351,6 +360,42 @@ def do_claim(
             retry_after=int(window.total_seconds()),
         )
     session.add(RateEvent(bucket=bucket, at=now))
+    return _take(session, template, user, now, source=source, room=room)
+
+
+def do_grant(
+    session: Session, template: CouponTemplate, user: User, now: datetime, *, source: str
+) -> Coupon:
+    """A coupon the platform gives rather than one a person claims (an invitation's welcome
+    coupon, a sharer's invite reward): the template's window, audience, per-person limit and
+    total hold as for a claim; no claim rate limit (nobody clicked), no live room."""
+    if template.merchant_id == user.id or template.owner_id == user.id:
+        raise ValidationFailed(_("You cannot claim your own coupon."), code="own_coupon")
+    if template.state != ACTIVE:
+        raise Conflict(_("This coupon is paused."), code="paused")
+    if not template.claim_starts_at <= now < template.claim_ends_at:
+        raise Conflict(_("This coupon cannot be claimed at this time."), code="claim_window")
+    _check_audience(session, template, user)
+    return _take(session, template, user, now, source=source, room=None)
+
+
+def _take(
+    session: Session,
+    template: CouponTemplate,
+    user: User,
+    now: datetime,
+    *,
+    source: str,
+    room: LiveRoom | None,
+) -> Coupon:
+    """The holder's counter (per person), then the template's (total), each a conditional
+    UPDATE, then the coupon row; a lost race raises and takes nothing once rolled back.
+
+    A granted template's per-person rule is its programme's (one welcome per invitation, one
+    reward per invitee): the holder's counter still numbers the coupons, without a ceiling."""
+    ceiling = CouponHolding.count < template.per_person
+    if template.audience == GRANTED:
+        ceiling = CouponHolding.count >= 0
     insert_ignore(
         session, CouponHolding, {"template_id": template.id, "user_id": user.id, "count": 0}
     )
@@ -359,7 +404,7 @@ def do_claim(
         .where(
             CouponHolding.template_id == template.id,
             CouponHolding.user_id == user.id,
-            CouponHolding.count < template.per_person,
+            ceiling,
         )
         .values(count=CouponHolding.count + 1)
         .returning(CouponHolding.count)

@@ -24,6 +24,7 @@ TYPE_LABELS = {
     rules.COMMISSION: _l("Commissions available to withdraw"),
     rules.PAYOUT: _l("Payouts paid"),
     rules.GROUP: _l("Group buys: a group you joined filled or failed, leader-free rebates"),
+    rules.INVITE: _l("Invites: your welcome coupon, rewards for people you invited"),
 }
 CHANNEL_LABELS = {rules.IN_APP: _l("In the app"), rules.EMAIL: _l("E-mail")}
 
@@ -42,6 +43,12 @@ GROUP_TEXTS = {
     "rebate": _l(
         "You led a full group for %(title)s: your order was refunded (leader rides free)."
     ),
+}
+
+
+INVITE_TEXTS = {
+    "welcome": _l("Your welcome coupon has arrived: see My coupons."),
+    "rewarded": _l("Someone you invited made their first order: your reward coupon has arrived."),
 }
 
 
@@ -76,6 +83,8 @@ def notification_text(event: NotificationEvent, actor: User | None) -> str:
     if event.type == rules.GROUP:
         text = GROUP_TEXTS.get(str(p.get("state")), GROUP_TEXTS["succeeded"])
         return str(text) % {"title": title}
+    if event.type == rules.INVITE:
+        return str(INVITE_TEXTS.get(str(p.get("state")), INVITE_TEXTS["rewarded"]))
     if event.type == rules.PAYOUT:
         return _("Your payout of %(amount)s was paid.", amount=p.get("amount", ""))
     return title

@@ -16,7 +16,8 @@ ORDER = "order"  # your order was paid, shipped, delivered, refunded; a refund w
 COMMISSION = "commission"  # a commission became available to withdraw
 PAYOUT = "payout"  # a payout reached your account
 GROUP = "group"  # a group you joined succeeded or failed (refunded); a leader-free rebate
-TYPES = (VIDEO, LIVE, REPLY, MENTION, FOLLOWER, ORDER, COMMISSION, PAYOUT, GROUP)
+INVITE = "invite"  # your welcome coupon arrived; a person you invited earned you a reward
+TYPES = (VIDEO, LIVE, REPLY, MENTION, FOLLOWER, ORDER, COMMISSION, PAYOUT, GROUP, INVITE)
 
 IN_APP, EMAIL = "in_app", "email"
 CHANNELS = (IN_APP, EMAIL)

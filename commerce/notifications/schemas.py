@@ -11,7 +11,16 @@ from commerce.notifications import rules
 from commerce.validation import Schema
 
 TypeName = Literal[
-    "video", "live", "reply", "mention", "follower", "order", "commission", "payout", "group"
+    "video",
+    "live",
+    "reply",
+    "mention",
+    "follower",
+    "order",
+    "commission",
+    "payout",
+    "group",
+    "invite",
 ]
 ChannelName = Literal["in_app", "email"]
 assert set(rules.TYPES) == set(TypeName.__args__)  # type: ignore[attr-defined]

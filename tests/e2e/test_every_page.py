@@ -136,6 +136,36 @@ def open_group(app, make_api, merchant, leader, product) -> str:
     return "grp-walk"
 
 
+def invitations(app, make_api, sharer, invited, flagged) -> None:
+    """The invite programme, `invited` joined through `sharer`'s link, `flagged` through
+    `invited`'s and held for review: Invite friends, the landing and the review list have rows."""
+    from commerce.attribution.models import FraudFlag, Share
+    from commerce.invites import programme
+    from commerce.invites.models import Invitation
+
+    with app.app_context():
+        now = utcnow()
+        programme.do_ensure_programme(db.session, programme.Amounts(), now)
+        for who, by, state in ((invited, sharer, "joined"), (flagged, invited, "flagged")):
+            share = Share(sharer_id=by.id, target_kind="invite", target_key="join")
+            db.session.add(share)
+            db.session.flush()
+            row = Invitation(
+                invitee_id=who.id,
+                sharer_id=by.id,
+                share_id=share.id,
+                state=state,
+                welcome="device_used",
+                order_by_at=now + timedelta(days=30),
+            )
+            db.session.add(row)
+            db.session.flush()
+        db.session.add(
+            FraudFlag(kind="invite_same_address", subject=f"invite:{row.id}", detail="walk")
+        )
+        db.session.commit()
+
+
 def test_every_page_fits_both_viewports_in_both_languages(
     app,
     live_server,
@@ -181,6 +211,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
         campaign_id = db.session.scalar(
             select(Group.campaign_id).where(Group.public_id == group_id)
         )
+    invitations(app, make_api, host, buyer, admin)
 
     walks = {
         None: [
@@ -201,6 +232,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
             "/me",
             "/create",
             "/offline",
+            "/invite",
         ],
         buyer: [
             "/me",
@@ -225,6 +257,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
             f"/live/{room_id}",
             f"/groups/{group_id}",
             "/me/groups",
+            "/me/invites",
             pay_url.replace("http://localhost", "") if pay_url.startswith("http") else pay_url,
         ],
         host: [
@@ -248,7 +281,14 @@ def test_every_page_fits_both_viewports_in_both_languages(
             f"/orders/{order_id}",
             f"/products/{product.id}/reviews",
         ],
-        admin: ["/me", "/admin/commissions", "/admin/jobs", "/admin/reports", "/merchant/coupons"],
+        admin: [
+            "/me",
+            "/admin/commissions",
+            "/admin/jobs",
+            "/admin/reports",
+            "/merchant/coupons",
+            "/admin/invites",
+        ],
     }
     walked = {path for paths in walks.values() for path in paths}
     with app.test_request_context():
