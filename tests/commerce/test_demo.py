@@ -47,10 +47,16 @@ def test_the_demo_shows_each_promotion_and_runs_twice(app, small_clips):
     assert "open group /groups/" in first.output
     with app.app_context():
         templates = db.session.scalars(select(CouponTemplate).order_by(CouponTemplate.id)).all()
-        assert [(t.funded_by, t.merchant_id is None, t.scope) for t in templates] == [
+        # (The invite programme's welcome and reward coupons are granted, never claimed.)
+        assert [
+            (t.funded_by, t.merchant_id is None, t.scope)
+            for t in templates
+            if t.audience != "granted"
+        ] == [
             ("merchant", False, "products"),  # the shop's, on a demo product
             ("platform", True, "shop"),
         ]
+        assert sorted(t.audience for t in templates).count("granted") == 2
         [campaign] = db.session.scalars(select(GroupCampaign)).all()
         [group] = db.session.scalars(select(Group)).all()
         # A real group: its leader's order is paid through the sandbox, nobody else is in it.
