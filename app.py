@@ -78,6 +78,10 @@ from commerce.payments import api as payments_api
 from commerce.payments import models as payments_models  # noqa: F401  (registers tables)
 from commerce.payments import views as payments_views
 from commerce.payments.webhooks import make_provider
+from commerce.points import api as points_api
+from commerce.points import hooks as points_hooks
+from commerce.points import jobs as points_jobs  # noqa: F401  (registers periodic tasks)
+from commerce.points import views as points_views
 from commerce.reviews import api as reviews_api
 from commerce.reviews import views as reviews_views
 from commerce.search import api as search_api
@@ -147,6 +151,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     notifications_views.init_app(app)
     notifications_hooks.init_app(app)
     groupbuy_hooks.init_app(app)
+    points_hooks.init_app(app)
     groupbuy_views.init_app(app)
     live_reminders_api.init_app(app)
 
@@ -191,6 +196,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         coupons_views,
         groupbuy_api,
         groupbuy_views,
+        points_api,
+        points_views,
     ):
         app.register_blueprint(module.bp)
 
