@@ -138,8 +138,20 @@ def split(discount_minor: int, points: int, line_amounts: Sequence[int]) -> list
     if discount_minor == 0:
         return [(0, 0) for _ in line_amounts]
     money = allocate(discount_minor, [max(a - 1, 0) for a in line_amounts])
-    spent = allocate(points, list(money)) if points else tuple(0 for _ in money)
-    return list(zip(spent, money, strict=True))
+    return list(zip(proportional(points, money), money, strict=True))
+
+
+def proportional(total: int, weights: Sequence[int]) -> list[int]:
+    """`total` in proportion to `weights` (largest remainder; parts may exceed their weight,
+    as points do when several make one minor unit)."""
+    whole = sum(weights)
+    if whole <= 0:
+        return [0 for _ in weights]
+    parts = [total * w // whole for w in weights]
+    order = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in order[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
 
 
 # Refunds ---------------------------------------------------------------------------------------
