@@ -23,7 +23,6 @@ from commerce.orders.models import Address, CartItem, FlashSale, Order, OrderEve
 from commerce.orders.rules import CANCELLED, PENDING_PAYMENT
 from commerce.orders.schemas import AddressIn, CartItemIn, OrderIn, OrderItemIn
 from commerce.points import checkout as points
-from commerce.points.rules import Terms as PointsTerms
 
 T = TypeVar("T")
 
@@ -145,7 +144,7 @@ class Placement:
     ip_hash: str | None = None
     # Group buying: product id -> (group price, seat id) for lines bought into a group seat.
     group_prices: dict[int, tuple[int, int]] | None = None
-    points: PointsTerms | None = None  # None: this checkout cannot spend points
+    points: points.rules.Terms | None = None  # None: this checkout cannot spend points
 
 
 def new_public_id() -> str:

@@ -15,7 +15,7 @@ from flask import Flask, current_app
 from sqlalchemy.orm import Session
 
 from commerce.order_signals import order_delivered, order_paid, order_refunded, order_released
-from commerce.points import services
+from commerce.points import refunds, services
 from commerce.points.rules import Terms, terms_from_config
 
 
@@ -32,11 +32,11 @@ def start_return_window(order: Any, *, session: Session, now: datetime, **_: Any
 
 
 def adjust_for_refund(order: Any, *, session: Session, now: datetime, **_: Any) -> None:
-    services.do_adjust_for_refund(session, order, now, _terms())
+    refunds.do_adjust_for_refund(session, order, now, _terms())
 
 
 def give_back_on_release(order: Any, *, session: Session, now: datetime, **_: Any) -> None:
-    services.do_give_back_spent(session, order, now, cancelled=True)
+    refunds.do_give_back_spent(session, order, now, cancelled=True)
 
 
 def install() -> None:

@@ -11,7 +11,7 @@ from commerce.extensions import db
 from commerce.orders.models import Order
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
 from tests.commerce.points.conftest import balance
-from tests.commerce.points.conftest import grant as grant  # noqa: F401  (fixture)
+from tests.commerce.points.conftest import grant as grant
 from tests.e2e.test_checkout import log_in, pay_in_drawer
 
 pytestmark = [pytest.mark.e2e]
@@ -27,7 +27,7 @@ def test_a_buyer_uses_points_in_the_drawer_and_pays_less(
     create_user,
     create_product,
     create_address,  # noqa: F811
-    grant,  # noqa: F811
+    grant,
     screenshots,
 ):
     from playwright.sync_api import expect
@@ -77,9 +77,7 @@ def test_a_buyer_uses_points_in_the_drawer_and_pays_less(
                 mine.goto(f"{base}/me/points")
                 expect(mine.locator("#points-history")).to_contain_text(spent)
                 expect(mine.locator("#points-history li").first).to_contain_text("-1000")
-                overflow = mine.evaluate(
-                    "document.documentElement.scrollWidth - window.innerWidth"
-                )
+                overflow = mine.evaluate("document.documentElement.scrollWidth - window.innerWidth")
                 assert overflow <= 0, f"{overflow}px too wide at {viewport} in {lang}"
                 mine.screenshot(path=str(screenshots / f"points-{viewport['width']}-{lang}.png"))
                 context.close()

@@ -107,7 +107,7 @@ def test_refunds_give_spent_points_back_in_proportion(
     buyer_setup,
     grant,
     make_api,
-    webhook_inbox,  # noqa: F811
+    webhook_inbox,
 ):
     api, product, address_id, buyer, merchant = buyer_setup(price_minor=4000)
     grant(buyer, 2000)

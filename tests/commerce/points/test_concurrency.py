@@ -14,16 +14,16 @@ from tests.commerce.points.conftest import balance, entries, ledger_sum
 
 
 def test_two_checkouts_spending_the_same_points_one_wins(app, buyer_setup, make_api, grant):
-    api, product, address_id, buyer, _merchant = buyer_setup(price_minor=4000, stock=50)
+    _api, product, address_id, buyer, _merchant = buyer_setup(price_minor=4000, stock=50)
     grant(buyer, 1500)
     body = {**buy_now(product.id, address_id), "points_to_use": 1500}
     apis = [make_api(buyer) for _ in range(2)]
 
     def checkout(client):
         key = uuid.uuid4().hex
-        return lambda: client.post(
-            "/api/v1/orders", body, headers={"Idempotency-Key": key}
-        ).status_code
+        return lambda: (
+            client.post("/api/v1/orders", body, headers={"Idempotency-Key": key}).status_code
+        )
 
     assert sorted(race([checkout(a) for a in apis])) == [201, 409]
     with app.app_context():
@@ -33,16 +33,16 @@ def test_two_checkouts_spending_the_same_points_one_wins(app, buyer_setup, make_
 
 
 def test_two_checkouts_that_both_fit_both_spend(app, buyer_setup, make_api, grant):
-    api, product, address_id, buyer, _merchant = buyer_setup(price_minor=4000, stock=50)
+    _api, product, address_id, buyer, _merchant = buyer_setup(price_minor=4000, stock=50)
     grant(buyer, 3000)
     body = {**buy_now(product.id, address_id), "points_to_use": 1500}
     apis = [make_api(buyer) for _ in range(2)]
 
     def checkout(client):
         key = uuid.uuid4().hex
-        return lambda: client.post(
-            "/api/v1/orders", body, headers={"Idempotency-Key": key}
-        ).status_code
+        return lambda: (
+            client.post("/api/v1/orders", body, headers={"Idempotency-Key": key}).status_code
+        )
 
     assert race([checkout(a) for a in apis]) == [201, 201]
     assert balance(app, buyer) == 0 == ledger_sum(app, buyer)
@@ -66,7 +66,7 @@ def test_ten_people_checking_in_at_once_each_get_theirs(app, create_user, make_a
     assert all(balance(app, u) == 10 for u in users)
 
 
-def test_release_jobs_racing_credit_once(app, buyer_setup, make_api, webhook_inbox):  # noqa: F811
+def test_release_jobs_racing_credit_once(app, buyer_setup, make_api, webhook_inbox):
     from datetime import timedelta
 
     from sqlalchemy import update

@@ -48,7 +48,7 @@ def test_purchase_points_wait_for_delivery_and_the_hold(
     app,
     buyer_setup,
     make_api,
-    webhook_inbox,  # noqa: F811
+    webhook_inbox,
 ):
     api, product, address_id, buyer, merchant = buyer_setup(price_minor=12_999)
     order_id = bought(app, api, product, address_id)
@@ -68,7 +68,7 @@ def test_a_full_refund_before_release_cancels_a_partial_one_lowers(
     app,
     buyer_setup,
     make_api,
-    webhook_inbox,  # noqa: F811
+    webhook_inbox,
 ):
     api, product, address_id, buyer, merchant = buyer_setup(price_minor=5_000)
     order_id = bought(app, api, product, address_id, quantity=2)  # ¥100 -> 100 points
@@ -85,7 +85,7 @@ def test_a_refund_after_release_takes_back_down_to_zero_and_records_the_rest(
     buyer_setup,
     make_api,
     grant,
-    webhook_inbox,  # noqa: F811
+    webhook_inbox,
 ):
     api, product, address_id, buyer, merchant = buyer_setup(price_minor=10_000)
     order_id = bought(app, api, product, address_id)
@@ -113,7 +113,7 @@ def test_purchases_through_a_share_link_earn_the_sharer_points(
     buyer_setup,
     make_api,
     create_user,
-    webhook_inbox,  # noqa: F811
+    webhook_inbox,
 ):
     from tests.commerce.attribution.conftest import open_link
 
@@ -139,7 +139,7 @@ def test_buying_through_ones_own_link_earns_no_share_points(
     app,
     buyer_setup,
     make_api,
-    webhook_inbox,  # noqa: F811
+    webhook_inbox,
 ):
     from tests.commerce.attribution.conftest import open_link
 
