@@ -1,5 +1,5 @@
 """Points use cases: the daily check-in, earnings held through the return window and credited
-after it, what refunds give back and take back, the balance and the history.
+after it, expiry runs, the balance and the history (refunds: refunds.py).
 
 Orders sit above this area: an order and its lines come in as duck-typed objects.
 """
