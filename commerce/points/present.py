@@ -115,7 +115,8 @@ def rules_text(terms: rules.Terms) -> list[str]:
         text.append(
             _(
                 "Points expire %(days)s days after they are credited; the soonest-expiring are "
-                "used first. Points given back keep the date of the points they replace.",
+                "used first. Points given back take the latest date among the points they "
+                "replace.",
                 days=terms.expire_days,
             )
         )
