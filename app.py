@@ -83,6 +83,10 @@ from commerce.payments import models as payments_models  # noqa: F401  (register
 from commerce.payments import views as payments_views
 from commerce.payments.webhooks import make_provider
 from commerce.promostats import views as promostats_views
+from commerce.points import api as points_api
+from commerce.points import hooks as points_hooks
+from commerce.points import jobs as points_jobs  # noqa: F401  (registers periodic tasks)
+from commerce.points import views as points_views
 from commerce.reviews import api as reviews_api
 from commerce.reviews import views as reviews_views
 from commerce.search import api as search_api
@@ -152,6 +156,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     notifications_views.init_app(app)
     notifications_hooks.init_app(app)
     groupbuy_hooks.init_app(app)
+    points_hooks.init_app(app)
     groupbuy_views.init_app(app)
     promostats_views.init_app(app)
     invites_hooks.init_app(app)
@@ -202,6 +207,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         promostats_views,
         invites_api,
         invites_views,
+        points_api,
+        points_views,
     ):
         app.register_blueprint(module.bp)
 

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from commerce.attribution.rules import DepthNotAllowed, check_paid_levels
+from commerce.points.rules import check_terms, terms_from_config
 
 
 def _int(name: str, default: int) -> int:
@@ -186,6 +187,27 @@ def from_environment(instance_path: str) -> dict[str, Any]:
         "INVITE_REWARD_VALID_DAYS": _int("INVITE_REWARD_VALID_DAYS", 30),
         "INVITE_EXPIRE_EVERY_SECONDS": _float("INVITE_EXPIRE_EVERY_SECONDS", 60),
         "INVITE_REWARD_EVERY_SECONDS": _float("INVITE_REWARD_EVERY_SECONDS", 60),
+        # Points (积分, docs/points.md). Earned: per ¥1 the buyer paid (after the hold), per ¥1
+        # bought through one's share link (level-1 sharer), and a daily check-in with a streak
+        # bonus. Spent: POINTS_SPEND_RATE points take ¥1 off, at most POINTS_MAX_ORDER_BP of the
+        # order (and POINTS_MAX_ORDER_POINTS points, 0 = no such cap). POINTS_EXPIRE_DAYS 0 =
+        # points never expire. POINTS_CURRENCY: orders in it earn and spend (default: the
+        # default currency). POINTS_TIMEZONE: the check-in day's zone (empty: the server's).
+        "POINTS_CURRENCY": os.environ.get("POINTS_CURRENCY", ""),
+        "POINTS_PER_YUAN": _int("POINTS_PER_YUAN", 1),
+        "POINTS_SHARE_PER_YUAN": _int("POINTS_SHARE_PER_YUAN", 1),
+        "POINTS_CHECKIN": _int("POINTS_CHECKIN", 10),
+        "POINTS_CHECKIN_STREAK_STEP": _int("POINTS_CHECKIN_STREAK_STEP", 2),
+        "POINTS_CHECKIN_STREAK_DAYS": _int("POINTS_CHECKIN_STREAK_DAYS", 5),
+        "POINTS_SPEND_RATE": _int("POINTS_SPEND_RATE", 100),
+        "POINTS_MAX_ORDER_BP": _int("POINTS_MAX_ORDER_BP", 5000),
+        "POINTS_MAX_ORDER_POINTS": _int("POINTS_MAX_ORDER_POINTS", 0),
+        "POINTS_HOLD_DAYS": _int("POINTS_HOLD_DAYS", _int("COMMISSION_HOLD_DAYS", 7)),
+        "POINTS_EXPIRE_DAYS": _int("POINTS_EXPIRE_DAYS", 365),
+        "POINTS_TIMEZONE": os.environ.get("POINTS_TIMEZONE", ""),
+        # How often held points whose window has passed are credited, and points expire.
+        "POINTS_RELEASE_EVERY_SECONDS": _float("POINTS_RELEASE_EVERY_SECONDS", 60),
+        "POINTS_EXPIRE_EVERY_SECONDS": _float("POINTS_EXPIRE_EVERY_SECONDS", 3600),
         # Fraud signals (commerce/attribution/fraud.py): what holds a commission for review.
         "FRAUD_IP_ORDERS": _int("FRAUD_IP_ORDERS", 5),
         "FRAUD_IP_WINDOW_HOURS": _int("FRAUD_IP_WINDOW_HOURS", 24),
@@ -271,6 +293,10 @@ def validate(settings: dict[str, Any]) -> None:
     except DepthNotAllowed as exc:
         raise RuntimeError(str(exc)) from exc
     check_jobs_backend(settings["JOBS_BACKEND"], settings["SQLALCHEMY_DATABASE_URI"])
+    try:
+        check_terms(terms_from_config(settings))
+    except ValueError as exc:
+        raise RuntimeError(str(exc)) from exc
     internal = settings.get("LIVE_INTERNAL_URL")
     parts = urlsplit(internal) if internal else None
     if parts is not None and (parts.scheme not in ("http", "https") or not parts.hostname):

@@ -155,6 +155,16 @@ def coupon_notes(line: OrderLine, titles: dict[str, str], currency: str) -> list
                 base=format_money(line.commission_base_minor, currency),
             )
         )
+    if line.points_discount_minor:
+        notes.append(
+            _(
+                "%(points)s points took %(amount)s off this line. The platform pays it to the "
+                "shop, so the commission base stays %(base)s.",
+                points=line.points_used,
+                amount=format_money(line.points_discount_minor, currency),
+                base=format_money(line.commission_base_minor, currency),
+            )
+        )
     return notes
 
 

@@ -27,6 +27,7 @@ from commerce.orders.idempotency import idempotent
 from commerce.orders.models import Order
 from commerce.orders.present import order_url
 from commerce.orders.services import Placement
+from commerce.points.rules import terms_from_config
 from commerce.timeutil import utcnow
 from commerce.visitor import current_visitor_id, hash_ip
 
@@ -129,6 +130,7 @@ def place_group_order(body: GroupOrderIn) -> Response:
         deadline_minutes=current_app.config["PAYMENT_DEADLINE_MINUTES"],
         device_id=current_visitor_id(),
         ip_hash=hash_ip(request.remote_addr),
+        points=terms_from_config(current_app.config),
     )
 
     def run() -> tuple[int, dict[str, Any]]:

@@ -89,6 +89,9 @@ class GroupOrderIn(SourceIn):
     product_id: int
     address_id: int
     group_id: str | None = Field(default=None, max_length=24, pattern=r"^[A-Za-z0-9_-]+$")
+    points_to_use: int | None = Field(
+        default=None, ge=0, le=10**9, description="Use up to this many points (see /orders)."
+    )
 
 
 class GroupOrderOut(Schema):

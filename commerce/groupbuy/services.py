@@ -260,6 +260,7 @@ def do_place_group_order(
             )
         ],
         address_id=data.address_id,
+        points_to_use=data.points_to_use,
     )
     grouped = replace(how, group_prices={data.product_id: (campaign.price_minor, seat.id)})
     answer = do_place_orders(session, grouped, order_in, keep)

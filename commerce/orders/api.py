@@ -42,6 +42,7 @@ from commerce.orders.schemas import (
     RefundRequestIn,
     ShipIn,
 )
+from commerce.points.rules import terms_from_config
 from commerce.timeutil import utcnow
 from commerce.visitor import current_visitor_id, hash_ip
 
@@ -180,6 +181,7 @@ def place_order(body: OrderIn) -> Response:
         deadline_minutes=current_app.config["PAYMENT_DEADLINE_MINUTES"],
         device_id=current_visitor_id(),
         ip_hash=hash_ip(request.remote_addr),
+        points=terms_from_config(current_app.config),
     )
 
     def run() -> tuple[int, dict]:

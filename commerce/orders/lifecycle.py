@@ -14,6 +14,7 @@ from commerce.accounts.models import User
 from commerce.catalog.models import Product, ProductImage
 from commerce.errors import Conflict, NotFound
 from commerce.locking import lock_row
+from commerce.order_signals import order_delivered
 from commerce.orders.models import Order, OrderEvent, OrderLine
 from commerce.orders.notices import REFUND_DECLINED, notify_buyer
 from commerce.orders.present import publish_order
@@ -191,6 +192,8 @@ def do_transition(
     )
     if wanted == PAID:
         record_video_purchases(session, order)
+    if wanted == DELIVERED:  # the return window starts: points wait it out
+        order_delivered.send(order, session=session, now=now)
     notify_buyer(session, order, wanted, now)
     if publish:
         publish_order(session, order)

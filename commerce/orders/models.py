@@ -89,6 +89,9 @@ class Order(db.Model):
     shipping_minor: Mapped[int] = mapped_column(MONEY, default=0)
     total_minor: Mapped[int] = mapped_column(MONEY)
     refunded_minor: Mapped[int] = mapped_column(MONEY, default=0)
+    # Points spent on the order and the money they took off (inside discount_minor).
+    points_used: Mapped[int] = mapped_column(default=0, server_default="0")
+    points_discount_minor: Mapped[int] = mapped_column(MONEY, default=0, server_default="0")
     address: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     tracking_number: Mapped[str | None] = mapped_column(String(64))
     # Why the order may not ship yet ("group": its group has not filled); None ships freely.
@@ -143,6 +146,10 @@ class OrderLine(db.Model):
     # Coupon discounts taken off this line (already out of amount_minor), by who funds them.
     merchant_discount_minor: Mapped[int] = mapped_column(MONEY, default=0, server_default="0")
     platform_discount_minor: Mapped[int] = mapped_column(MONEY, default=0, server_default="0")
+    # Points spent on this line and what they took off (already out of amount_minor). The
+    # platform pays the shop for them, so like a platform coupon they keep the commission base.
+    points_used: Mapped[int] = mapped_column(default=0, server_default="0")
+    points_discount_minor: Mapped[int] = mapped_column(MONEY, default=0, server_default="0")
     flash_sale_id: Mapped[int | None] = mapped_column(ForeignKey("flash_sales.id"))
     # The group seat a group-priced line was bought into (commerce/groupbuy's group_seats.id; no
     # database foreign key, so orders never names a table of the area above it); None otherwise.
@@ -164,9 +171,10 @@ class OrderLine(db.Model):
 
     @property
     def commission_base_minor(self) -> int:
-        """What the merchant really receives for the goods: a platform-funded discount is paid
-        to the merchant by the platform, so it does not lower the base; a merchant's does."""
-        return self.amount_minor + self.platform_discount_minor
+        """What the merchant really receives for the goods: a platform-funded discount (a
+        platform coupon, points) is paid to the merchant by the platform, so it does not lower
+        the base; a merchant's does."""
+        return self.amount_minor + self.platform_discount_minor + self.points_discount_minor
 
 
 class OrderEvent(db.Model):

@@ -1,8 +1,9 @@
-"""The checkout drawer's quote: what an order would cost with the best (or chosen) coupons."""
+"""The checkout drawer's quote: what an order would cost with the best (or chosen) coupons, then
+the points the buyer would use."""
 
 from __future__ import annotations
 
-from flask import Blueprint
+from flask import Blueprint, current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
@@ -12,13 +13,16 @@ from commerce.catalog.models import Product
 from commerce.coupons import checkout as coupons
 from commerce.coupons import rules
 from commerce.coupons.present import headline, templates_out
-from commerce.coupons.schemas import QuoteCouponOut, QuoteIn, QuoteOrderOut, QuoteOut
+from commerce.coupons.schemas import QuoteCouponOut
 from commerce.coupons.services import claimable_templates, held_counts
 from commerce.errors import NotFound
 from commerce.extensions import db
 from commerce.money import format_money
 from commerce.orders.content import content_creator
 from commerce.orders.services import active_flash_sales
+from commerce.points import checkout as points
+from commerce.points.rules import terms_from_config
+from commerce.points.schemas import QuoteIn, QuoteOrderOut, QuoteOut, QuotePointsOut
 from commerce.timeutil import utcnow
 
 bp = Blueprint("orders_quote", __name__, url_prefix="/api/v1")
@@ -28,7 +32,8 @@ bp = Blueprint("orders_quote", __name__, url_prefix="/api/v1")
     bp,
     "/orders/quote",
     methods=("POST",),
-    summary="Price an order before placing it: the coupons that apply, the saving, the total",
+    summary="Price an order before placing it: the coupons that apply, the points it can take, "
+    "the saving, the total",
     body=QuoteIn,
     response=QuoteOut,
     errors=(404,),
@@ -50,12 +55,22 @@ def quote(body: QuoteIn) -> QuoteOut:
             rules.Line(product.id, unit * item.quantity, creator)
         )
     orders = []
+    terms = terms_from_config(current_app.config)
+    balance = points.usable_balance(session, buyer.id, now)
+    wanted = min(body.points_to_use or 0, balance)
     for merchant_id, lines in groups.items():
         currency = products[lines[0].product_id].currency
         found = coupons.quote(session, buyer.id, merchant_id, currency, lines, body.coupon_ids, now)
         chosen = {a.coupon_id: a.discount_minor for a in found.applied}
         subtotal = sum(line.amount_minor for line in lines)
-        discount = sum(chosen.values())
+        merchant_off, platform_off = rules.line_discounts(found.applied, len(lines))
+        left = [
+            line.amount_minor - m - p
+            for line, m, p in zip(lines, merchant_off, platform_off, strict=True)
+        ]
+        by_points = points.quote(left, currency, balance, wanted, terms)
+        wanted -= by_points.points
+        discount = sum(chosen.values()) + by_points.discount_minor
         offered = [
             t
             for p in {line.product_id for line in lines}
@@ -89,6 +104,16 @@ def quote(body: QuoteIn) -> QuoteOut:
                 claimable=[
                     t for t in templates_out(session, offered, held) if t.held < t.per_person
                 ],
+                points=QuotePointsOut(
+                    balance=by_points.balance,
+                    max_points=by_points.max_points,
+                    points=by_points.points,
+                    discount_minor=by_points.discount_minor,
+                    discount_display=format_money(by_points.discount_minor, currency),
+                    max_discount_display=format_money(
+                        points.rules.discount_for(by_points.max_points, terms), currency
+                    ),
+                ),
             )
         )
     return QuoteOut(orders=orders)

@@ -85,6 +85,13 @@ class OrderIn(Schema):
     # None: the best coupons apply by themselves; []: none; else the buyer's choice (<= 1 each
     # of shop and platform).
     coupon_ids: list[int] | None = Field(default=None, max_length=2)
+    points_to_use: int | None = Field(
+        default=None,
+        ge=0,
+        le=10**9,
+        description="Use up to this many points (at most your balance; each order takes what "
+        "its cap allows, after coupons). More than your balance: 409.",
+    )
 
     @model_validator(mode="after")
     def one_way_to_say_what(self) -> OrderIn:
@@ -106,6 +113,8 @@ class OrderLineOut(Schema):
     refunded_minor: int
     merchant_discount_minor: int = 0
     platform_discount_minor: int = 0
+    points_used: int = 0
+    points_discount_minor: int = 0
     flash_sale_id: int | None
     source_kind: str | None
     source_key: str | None
@@ -130,7 +139,9 @@ class OrderOut(Schema):
     merchant_name: str
     currency: str
     subtotal_minor: int
-    discount_minor: int = 0
+    discount_minor: int = 0  # coupons and points
+    points_used: int = 0
+    points_discount_minor: int = 0  # the part of discount_minor that points took off
     total_minor: int
     total_display: str
     refunded_minor: int

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, TypeVar, cast
 
-from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, delete, func, select, update
 from sqlalchemy.orm import Session
@@ -17,16 +16,16 @@ from commerce.accounts.models import User
 from commerce.catalog.models import Product
 from commerce.coupons import checkout as coupons
 from commerce.errors import Conflict, NotFound, ValidationFailed
+from commerce.order_signals import order_released as order_released  # group buying, points
 from commerce.orders import stock
 from commerce.orders.content import content_creator
 from commerce.orders.models import Address, CartItem, FlashSale, Order, OrderEvent, OrderLine
 from commerce.orders.rules import CANCELLED, PENDING_PAYMENT
 from commerce.orders.schemas import AddressIn, CartItemIn, OrderIn, OrderItemIn
+from commerce.points import checkout as points
 
 T = TypeVar("T")
 
-# Sent in the transaction that cancelled an unpaid order (group buying frees the order's seat).
-order_released = Namespace().signal("order-released")
 
 MAX_ADDRESSES = 20
 MAX_CART_ITEMS = 50
@@ -145,6 +144,7 @@ class Placement:
     ip_hash: str | None = None
     # Group buying: product id -> (group price, seat id) for lines bought into a group seat.
     group_prices: dict[int, tuple[int, int]] | None = None
+    points: points.rules.Terms | None = None  # None: this checkout cannot spend points
 
 
 def new_public_id() -> str:
@@ -237,6 +237,7 @@ def do_place_orders(
         by_merchant.setdefault(products[item.product_id].merchant_id, []).append(item)
     orders: list[Order] = []
     redemptions: list[coupons.Redemption] = []
+    wallet = points.open_wallet(session, buyer.id, data.points_to_use, how.points, now)
     for merchant_id, group in by_merchant.items():
         order = Order(
             public_id=new_public_id(),
@@ -287,6 +288,7 @@ def do_place_orders(
         order.subtotal_minor = sum(line.amount_minor for line in order.lines)
         # Coupons: the best (or the buyer's choice), split over the lines' amounts.
         coupons.apply_coupons(session, order, buyer.id, now, data.coupon_ids, redemptions)
+        points.apply_points(order, wallet)  # then points, on what is left to pay
         order.total_minor = order.subtotal_minor - order.discount_minor + order.shipping_minor
         order.history.append(
             OrderEvent(from_state=None, to_state=PENDING_PAYMENT, actor_id=buyer.id, at=now)
@@ -300,6 +302,7 @@ def do_place_orders(
     session.flush()
     answer = present(orders)
     coupons.redeem(session, redemptions, now, data.coupon_ids)
+    points.redeem(session, wallet, now)
     for order in orders:
         for line in order.lines:
             _reserve(session, buyer, products[line.product_id], line, flashes, now)

@@ -6,7 +6,6 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from blinker import Namespace
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -19,6 +18,8 @@ from commerce.coupons import checkout as coupons
 from commerce.errors import Conflict, ValidationFailed
 from commerce.locking import lock_row
 from commerce.money import format_money
+from commerce.order_signals import order_paid as order_paid
+from commerce.order_signals import order_refunded as order_refunded
 from commerce.orders import lifecycle, stock
 from commerce.orders.models import Order
 from commerce.orders.present import publish_order
@@ -45,12 +46,9 @@ from commerce.payments.rules import Outcome, payment_outcome
 # The provider's payout events (Stripe's names) and the payout state each one reports.
 PAYOUT_EVENTS = {"payout.paid": payout_rules.PAID, "payout.failed": payout_rules.FAILED}
 
-# Sent in the transaction that marked an order paid, after its commissions were credited
-# (group buying seats the payer). Listeners get the provider too, to refund if they must.
-order_paid = Namespace().signal("order-paid")
-# Sent in the transaction of every refund, after its amounts and reversals (group buying frees
-# the seat of a member refunded in full while the group is still filling).
-order_refunded = Namespace().signal("order-refunded")
+# order_paid: sent in the transaction that marked an order paid, after its commissions were
+# credited (group buying seats the payer; listeners get the provider too, to refund if they
+# must). order_refunded: in the transaction of every refund, after its amounts and reversals.
 
 
 def open_payment(session: Session, order: Order) -> Payment | None:

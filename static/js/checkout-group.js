@@ -2,6 +2,8 @@
 // "Open a group" at the group price when the product has a campaign, with the rules shown first.
 // checkout.js hands over what it shares (its fetch, keys, error and pay-page helpers).
 
+import { pointsToUse } from "./drawer-coupons.js";
+
 export function groupOffer(root, tools) {
   const box = root.querySelector(".drawer-group");
   if (!box) return { load: async () => {}, reset: () => {} };
@@ -47,6 +49,8 @@ export function groupOffer(root, tools) {
       return;
     }
     const body = { product_id: offer.product_id, address_id: addressId };
+    const points = pointsToUse(); // an upper bound: the group order takes what its cap allows
+    if (points !== undefined) body.points_to_use = points;
     const source = tools.source();
     if (source.kind) {
       body.source_kind = source.kind;

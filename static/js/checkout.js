@@ -8,7 +8,7 @@
 import { ApiError, csrfToken, errorFromBody, formatMoney } from "./api.js";
 import { groupOffer } from "./checkout-group.js";
 import { connection, onResync } from "./realtime.js";
-import { couponIds, refreshQuote, setupCoupons } from "./drawer-coupons.js";
+import { couponIds, pointsToUse, refreshQuote, setupCoupons } from "./drawer-coupons.js";
 
 const drawer = document.getElementById("checkout-drawer");
 let strings = null;
@@ -227,6 +227,8 @@ function orderParams() {
   const params = { items: [lineItem(q)], address_id: addressId };
   const coupons = couponIds();
   if (coupons !== undefined) params.coupon_ids = coupons;
+  const points = pointsToUse();
+  if (points !== undefined) params.points_to_use = points;
   return params;
 }
 

@@ -1,10 +1,60 @@
 // The checkout drawer's coupons: the best ones apply by themselves; the buyer may pick one or
 // none. Shows the saving and the total from the server's quote, and coupons to claim here.
+// Points: a toggle "use N points (−¥x)" with the balance and the order's cap, from the quote.
 
 import { api } from "./api.js";
 import { couponItem, cs } from "./coupons.js";
 
-const state = { choice: "best", item: null, seq: 0, loggedIn: false, drawer: null, quote: null };
+const state = {
+  choice: "best",
+  item: null,
+  seq: 0,
+  loggedIn: false,
+  drawer: null,
+  quote: null,
+  usePoints: false,
+};
+let pointStrings = null;
+
+function ps(key, vars = {}) {
+  if (pointStrings === null) {
+    const node = document.getElementById("points-i18n");
+    try {
+      pointStrings = node ? JSON.parse(node.textContent) : {};
+    } catch {
+      pointStrings = {};
+    }
+  }
+  const text = pointStrings[key] ?? key;
+  return String(text).replace(/%\((\w+)\)s/g, (m, name) => (name in vars ? String(vars[name]) : m));
+}
+
+/** The order's points_to_use: what the last quote used, or undefined (none). */
+export function pointsToUse() {
+  const points = state.quote && state.quote.points;
+  if (!state.usePoints || !points || points.points <= 0) return undefined;
+  return points.points;
+}
+
+function renderPoints(order) {
+  const box = state.drawer.querySelector(".drawer-points");
+  const points = order.points;
+  if (!box) return;
+  if (!points || points.max_points <= 0) {
+    box.hidden = true;
+    return;
+  }
+  box.hidden = false;
+  state.drawer.querySelector(".drawer-use-points").checked = state.usePoints;
+  state.drawer.querySelector(".drawer-points-text").textContent = ps("use", {
+    points: points.max_points,
+    amount: points.max_discount_display,
+  });
+  state.drawer.querySelector(".drawer-points-balance").textContent = ps("balance", {
+    balance: points.balance,
+    max: points.max_points,
+  });
+}
 
 /** The order's coupon_ids: undefined (best, the server picks), [] (none) or [id]. */
 export function couponIds() {
@@ -43,6 +93,7 @@ function render(quote, totalNode) {
     ),
   );
   box.hidden = usable.length === 0 && order.claimable.length === 0;
+  renderPoints(order);
   if (totalNode) totalNode.textContent = order.total_display;
 }
 
@@ -54,6 +105,7 @@ export async function refreshQuote(item, totalNode) {
   const body = { items: [item] };
   const ids = couponIds();
   if (ids !== undefined) body.coupon_ids = ids;
+  if (state.usePoints) body.points_to_use = 1000000000; // the quote takes what the order allows
   try {
     const quote = await api("POST", "/api/v1/orders/quote", body);
     if (seq === state.seq) render(quote, totalNode);
@@ -66,7 +118,19 @@ export function setupCoupons(drawer, loggedIn, getTotalNode) {
   state.drawer = drawer;
   state.loggedIn = loggedIn;
   state.choice = "best";
+  state.usePoints = false;
+  state.quote = null;
   drawer.querySelector(".drawer-coupons").hidden = true;
+  const points = drawer.querySelector(".drawer-points");
+  if (points) points.hidden = true;
+  const toggle = drawer.querySelector(".drawer-use-points");
+  if (toggle && !toggle.dataset.bound) {
+    toggle.dataset.bound = "1";
+    toggle.addEventListener("change", () => {
+      state.usePoints = toggle.checked;
+      refreshQuote(state.item, getTotalNode());
+    });
+  }
   const select = drawer.querySelector(".drawer-coupon");
   if (!select.dataset.bound) {
     select.dataset.bound = "1";

@@ -202,6 +202,8 @@ def test_every_page_fits_both_viewports_in_both_languages(
         f"/api/v1/coupons/live/{room_id}", {"template_id": voucher.get_json()["id"]}
     )
     assert pinned.status_code == 201, pinned.get_json()
+    # Points: a check-in, so My points has a balance, a history line and its rules.
+    assert make_api(buyer).post("/api/v1/points/check-in").status_code == 201
     order_id, pay_url = place_order(make_api, buyer, product, address_id)
     reviewed_id, line_id = delivered_and_reviewed(app, make_api, buyer, product, address_id)
     group_id = open_group(app, make_api, host, admin, product)
@@ -229,6 +231,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
             f"/notifications/unsubscribe/{unsubscribe_token('test-secret', buyer.id, 'live')}",
             "/login",
             "/signup",
+            "/points/rules",
             "/me",
             "/create",
             "/offline",
@@ -253,6 +256,7 @@ def test_every_page_fits_both_viewports_in_both_languages(
             "/me/notifications",
             "/me/coupons",
             "/me/coupons?state=used",
+            "/me/points",
             f"/products/{product.id}",
             f"/live/{room_id}",
             f"/groups/{group_id}",
