@@ -82,11 +82,11 @@ from commerce.payments import api as payments_api
 from commerce.payments import models as payments_models  # noqa: F401  (registers tables)
 from commerce.payments import views as payments_views
 from commerce.payments.webhooks import make_provider
-from commerce.promostats import views as promostats_views
 from commerce.points import api as points_api
 from commerce.points import hooks as points_hooks
 from commerce.points import jobs as points_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.points import views as points_views
+from commerce.promostats import views as promostats_views
 from commerce.reviews import api as reviews_api
 from commerce.reviews import views as reviews_views
 from commerce.search import api as search_api
