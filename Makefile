@@ -123,7 +123,7 @@ bench-notify: setup ## Go-live to 100,000 followers (1,000 online over Socket.IO
 bench-coupons: setup ## LIVE voucher claim storm: 1,000 viewers for 100 units over HTTP next to the bare SQL claim, on PostgreSQL (BENCH_DATABASE_URL, default coupon_bench: emptied)
 	$(PY) bench/coupon_claim_bench.py --database-url $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/coupon_bench}
 
-bench-checkout: setup ## Checkout with a coupon + a group price next to a plain checkout over HTTP (gunicorn), throughput and p50/p99, on PostgreSQL (BENCH_DATABASE_URL, default promo_checkout_bench: emptied)
+bench-checkout: setup ## Checkout with a coupon + points + a group price next to a plain checkout over HTTP (gunicorn), throughput and p50/p99, on PostgreSQL (BENCH_DATABASE_URL, default promo_checkout_bench: emptied)
 	$(PY) bench/promo_checkout_bench.py --database-url $${BENCH_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/promo_checkout_bench}
 
 bench-invites: setup ## Invite rewards: the reward job in two racing processes (checks, caps, coupon) vs the bare SQL of a reward (BENCH_DATABASE_URL, default a fresh SQLite file)

@@ -10,9 +10,10 @@ paid (the bench sends it, as the sandbox's delivery job would: the servers run n
             applied (the best applies by itself); half the buyers join an open group (and fill
             it: the group succeeds on payment), half open a new one (it opens on payment).
 
-Points (积分) are built on another branch: `points_step` below is the one place to add them to
-the promo checkout. Checks: every order paid; each promo order used one coupon and the group
-price; the joined groups succeeded, the opened ones are open with their leader paid.
+Points (积分): each promo buyer holds 1,000 points and spends 200 of them (¥2 off at 100 points a
+¥1; within the 50 % cap) in the same checkout (`points_step`). Checks: every order paid; each
+promo order used one coupon, the group price and the points; the joined groups succeeded, the
+opened ones are open with their leader paid.
 
     python bench/promo_checkout_bench.py [--database-url URL] [--buyers 400] [--concurrency 32]
 
@@ -42,15 +43,15 @@ CARD = "4242424242424242"
 
 
 # ----------------------------------------------------------------------------- points (积分)
-# THE POINTS STEP. When the points area lands, give each promo buyer a balance in `seed` and
-# return here what the order body needs to spend some (e.g. {"points": 200}); the checks in
-# `check` should then also assert the points taken. Until then it adds nothing.
-POINTS_IN_RUN = False
+# Each promo buyer is given POINTS_HELD in `seed` (a check-in entry through the ledger) and
+# spends POINTS_SPENT in her checkout: ¥2 off at the default 100 points a ¥1.
+POINTS_IN_RUN = True
+POINTS_HELD, POINTS_SPENT, POINTS_OFF = 1000, 200, 200
 
 
 def points_step(buyer: dict[str, Any]) -> dict[str, Any]:
-    """Extra fields of a promo buyer's order body that spend her points (none yet)."""
-    return {}
+    """Extra fields of a promo buyer's order body that spend her points."""
+    return {"points_to_use": POINTS_SPENT}
 
 
 # ----------------------------------------------------------------------------- the world
@@ -136,6 +137,18 @@ def seed(app: Any, buyers: int, warmup: int) -> dict[str, Any]:
                 for u in promo_users
             ]
         )
+        from commerce.points import ledger
+        from commerce.points.models import CHECKIN
+
+        for u in promo_users:  # the points each promo buyer spends part of
+            ledger.post(
+                db.session,
+                user_id=u.id,
+                kind=CHECKIN,
+                amount=POINTS_HELD,
+                key=f"bench:{u.id}",
+                now=now - timedelta(hours=1),
+            )
         open_ids = []
         warm_users = users[2 * buyers + leaders_needed :]
         for leader in users[
@@ -328,8 +341,19 @@ def check(app: Any, buyers: int, warmup: int, template_id: int) -> dict[str, int
         groups = dict(
             db.session.execute(select(Group.state, func.count()).group_by(Group.state)).all()
         )
-        # Plain orders pay the list price; promo orders the group price less the coupon.
-        assert totals == {PRICE: buyers + warmup, GROUP_PRICE - COUPON_OFF: buyers}, totals
+        # Plain orders pay the list price; promo orders the group price less the coupon and
+        # the points.
+        promo_total = GROUP_PRICE - COUPON_OFF - (POINTS_OFF if POINTS_IN_RUN else 0)
+        assert totals == {PRICE: buyers + warmup, promo_total: buyers}, totals
+        if POINTS_IN_RUN:
+            from commerce.points.models import PointsAccount
+
+            left = dict(
+                db.session.execute(
+                    select(PointsAccount.balance, func.count()).group_by(PointsAccount.balance)
+                ).all()
+            )
+            assert left == {POINTS_HELD - POINTS_SPENT: buyers}, ("points left", left)
         assert used == buyers, ("coupons used", used)
         joined = sum(1 for i in range(buyers) if i % 2 == 0 and i // 2 < buyers // 2)
         assert groups.get("succeeded", 0) == joined, groups
@@ -390,7 +414,10 @@ def main() -> None:
         f"opened and waiting {facts.get('open', 0)}"
     )
     load = os.getloadavg()
-    for kind, label in (("plain", "plain checkout      "), ("promo", "coupon + group price")):
+    for kind, label in (
+        ("plain", "plain checkout               "),
+        ("promo", "coupon + points + group price"),
+    ):
         rate, seconds, ms = figures[kind]
         note = "  (reference, same run)" if kind == "plain" else ""
         print(
