@@ -145,14 +145,21 @@ def due_to_expire(session: Session, user_id: int, now: datetime) -> int:
 
 def do_expire_user(session: Session, user_id: int, now: datetime) -> int:
     """Take out the points whose date has come (FIFO: everything taken out so far counts
-    against the soonest-expiring points). Keyed by the newest credit it covers, so two runs
-    expire once."""
+    against the soonest-expiring points). Keyed by the total of the credits due: two runs at
+    once expire once, and a later run covers more (that total only grows). The newest credit's
+    id would not do: a credit older by id but dated later falls due after it, and its run
+    would have reused the earlier run's key and expired nothing (the property test found it)."""
     due, last = _credits_due(session, user_id, now)
     amount = rules.expiring(due, debits(session, user_id))
     if amount <= 0 or last is None:
         return 0
     entry = post(
-        session, user_id=user_id, kind=EXPIRE, amount=-amount, key=f"expire:{last}", now=now
+        session,
+        user_id=user_id,
+        kind=EXPIRE,
+        amount=-amount,
+        key=f"expire:{user_id}:{due}",
+        now=now,
     )
     return amount if entry is not None else 0
 

@@ -109,3 +109,28 @@ def test_the_ledger_never_goes_negative_and_always_adds_up(app, create_user, ste
             )
         )
         assert left == 0
+
+
+def test_a_credit_older_by_id_but_dated_later_still_expires(app, create_user):
+    """The example the property test found: the later-dated credit came first."""
+    user = create_user()
+    clock = utcnow()
+    with app.app_context():
+        session = db.session
+        for n, days in ((1, 40), (5, 5)):
+            ledger.post(
+                session,
+                user_id=user.id,
+                kind=GRANT,
+                amount=n,
+                key=f"credit:{uuid.uuid4().hex}",
+                now=clock,
+                expires_at=clock + timedelta(days=days),
+            )
+        session.commit()
+        services.do_expire_due(session, clock + timedelta(days=6))
+        session.commit()
+        assert ledger.balance_of(session, user.id) == 1
+        services.do_expire_due(session, clock + timedelta(days=41))
+        session.commit()
+        assert ledger.balance_of(session, user.id) == 0
