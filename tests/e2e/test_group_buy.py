@@ -155,3 +155,69 @@ def test_open_a_group_from_the_checkout_drawer_of_a_video_pin(
         assert (seat.role, seat.state) == ("leader", "paid")
         assert order.total_minor == 1990 and order.lines[0].source_key == public_id
     assert errors == []
+
+
+def test_a_group_that_expires_refunds_its_member_by_itself(
+    app, live_server, browser, create_user, create_product, make_api, screenshots,
+    create_address,  # noqa: F811
+):  # fmt: skip
+    """Nobody joins: when the window ends, the served app's own periodic job refunds the
+    leader in full, and her pages say so (no click of hers, no operator)."""
+    from datetime import timedelta
+
+    from playwright.sync_api import expect
+    from sqlalchemy import update
+
+    from commerce.groupbuy.models import Group
+    from commerce.timeutil import utcnow
+
+    app.config["GROUP_EXPIRY_SECONDS"] = 1
+    base = live_server.url
+    merchant = create_user(merchant=True, name="Tea House")
+    product = create_product(merchant, title="Oolong", price_minor=2990, stock=5)
+    made = make_api(merchant).post(
+        f"/api/v1/products/{product.id}/group-campaigns",
+        {"price_minor": 1990, "group_size": 3, "window_minutes": 60},
+    )
+    assert made.status_code == 201, made.get_json()
+    ann = create_user(name="Ann")
+    create_address(ann)
+    context = browser.new_context(viewport={"width": 390, "height": 844})
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    log_in(page, base, ann.email)
+    page.goto(f"{base}/products/{product.id}")
+    page.click(".group-open")
+    _pay_on_sandbox(page, base)
+    _wait_for_state(page, "open")
+    group_url = page.url
+    with app.app_context():
+        order = db.session.scalar(select(Order).where(Order.buyer_id == ann.id))
+        assert order.state == "paid"
+        order_id = order.public_id
+        # The window ends with two seats empty.
+        db.session.execute(
+            update(Group)
+            .where(Group.leader_id == ann.id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+
+    page.goto(f"{base}/orders/{order_id}")
+    for _ in range(60):  # the job runs about every second here (20 s by default)
+        if page.locator("#order-state").inner_text().strip() == "Refunded":
+            break
+        page.wait_for_timeout(500)
+        page.reload()
+    expect(page.locator("#order-state")).to_have_text("Refunded")
+    with app.app_context():
+        refunded = db.session.scalar(select(Order).where(Order.public_id == order_id))
+        assert refunded.refunded_minor == refunded.total_minor == 1990
+    page.goto(group_url)
+    expect(page.locator('.group-state[data-state="failed"]')).to_be_visible()
+    expect(page.locator("main")).to_contain_text("every member is refunded in full")
+    page.goto(f"{base}/me/groups")
+    expect(page.locator("main")).to_contain_text("Refunded in full.")
+    page.screenshot(path=str(screenshots / "group-expired-refunded.png"))
+    assert errors == []
