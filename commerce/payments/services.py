@@ -324,8 +324,6 @@ def do_refund(
             )
     if wanted == REFUNDED:  # a fully refunded order gives its coupons back
         coupons.release_for_order(session, order.id, now)
-    if wanted == REFUNDED:  # a fully refunded order gives its coupons back
-        coupons.release_for_order(session, order.id, now)
     record = RefundRecord(
         order_id=order.id,
         payment_id=payment.id,
