@@ -77,3 +77,27 @@ def test_the_running_app_credits_held_points_after_the_hold(
     with app.app_context():
         task = db.session.get(PeriodicTask, RELEASE)
         assert task is not None and task.runs >= 1 and task.last_error is None
+
+
+def test_the_running_app_expires_points_past_their_date(app, processes, create_user, grant):
+    """Only the app's own hourly task (every second here) writes the expiry into the ledger;
+    reads already leave such points out, so the stored entry is what proves the task ran."""
+    from datetime import timedelta
+
+    from commerce.timeutil import utcnow
+
+    buyer = create_user(name="Cai")
+    grant(buyer, 300, expires_at=utcnow() - timedelta(minutes=1))
+    grant(buyer, 50)  # undated: stays
+    url = processes.serve(POINTS_EXPIRE_EVERY_SECONDS="1")
+    cai = Browser(url).log_in(buyer.email)
+
+    def expired() -> bool:
+        items = cai.call("GET", "/api/v1/points/entries").json()["items"]
+        return (items[0]["kind"], items[0]["amount"]) == ("expire", -300)
+
+    assert wait_for(expired)
+    assert cai.call("GET", "/api/v1/points").json()["balance"] == 50
+    with app.app_context():
+        task = db.session.get(PeriodicTask, "commerce.points.jobs.expire_points")
+        assert task is not None and task.runs >= 1 and task.last_error is None
