@@ -97,3 +97,37 @@ def test_the_running_app_rewards_the_sharer_after_the_return_window(
         assert db.session.scalar(select(func.count()).select_from(InviteReward)) == 1
         task = db.session.get(PeriodicTask, REWARD_TASK)
         assert task is not None and task.runs >= 2 and task.last_error is None
+
+
+def test_the_running_app_voids_an_invitation_whose_order_window_ended(
+    app, processes, programme, sharer, invitee
+):
+    """Nobody reads it: the app's own task stores the end of the window (reads check it too)."""
+    from datetime import timedelta
+
+    from sqlalchemy import update
+
+    from commerce.invites.models import Invitation
+    from commerce.timeutil import utcnow
+    from tests.commerce.invites.conftest import link_of
+
+    ann = sharer()
+    _api, bo_id = invitee(link_of(ann))
+    with app.app_context():
+        db.session.execute(
+            update(Invitation)
+            .where(Invitation.invitee_id == bo_id)
+            .values(order_by_at=utcnow() - timedelta(seconds=1))
+        )
+        db.session.commit()
+    processes.serve(INVITE_EXPIRE_EVERY_SECONDS="1")
+
+    def stored_state() -> str:
+        with app.app_context():
+            db.session.expire_all()
+            return db.session.scalar(select(Invitation.state).where(Invitation.invitee_id == bo_id))
+
+    assert wait_for(lambda: stored_state() == "void")
+    with app.app_context():
+        task = db.session.get(PeriodicTask, "commerce.invites.jobs.expire_invitations")
+        assert task is not None and task.runs >= 1 and task.last_error is None
