@@ -83,8 +83,12 @@ format: $(VENV)/.installed ## Apply ruff's fixes and formatting
 test: setup lint ## Lint, then the whole suite (SQLite; TEST_DATABASE_URL=postgresql+psycopg://... for PostgreSQL)
 	$(PY) -m pytest $(PYTEST_ARGS)
 
-test-pg: setup ## The suite on PostgreSQL (127.0.0.1:5432, database test)
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PY) -m pytest $(PYTEST_ARGS)
+# The browser tests (tests/e2e) and the media library's (tests/media, no database) run in
+# `make test` only: what depends on the engine (locks, limits, races, SQL) is driven through HTTP,
+# Socket.IO and the job runners in tests/commerce, which run here in full.
+test-pg: setup ## The suite on PostgreSQL (127.0.0.1:5432, database test), without the browser and media tests
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/test} $(PY) -m pytest \
+	  --ignore=tests/e2e --ignore=tests/media $(PYTEST_ARGS)
 
 scale-test: setup ## The scale-out set-up on several hosts (network namespaces; needs root): S3, PostgreSQL, Redis
 	SCALE_TEST=1 $(PY) -m pytest tests/scale -p no:cacheprovider $(PYTEST_ARGS)

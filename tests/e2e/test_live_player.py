@@ -13,6 +13,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 HOLD_S = 3.0
+pytestmark = [pytest.mark.e2e]
 
 PAGE = b"""<!doctype html><meta charset="utf-8">
 <video id="v" muted playsinline></video>
