@@ -22,3 +22,10 @@ order_released = _signals.signal("order-released")
 # The order reached `delivered`: the return window (the commission hold) starts now
 # (orders.lifecycle.do_transition).
 order_delivered = _signals.signal("order-delivered")
+
+# Points (below attribution) ask before crediting a sharer's points for a purchase through her
+# link: the commission of the same line may be held for fraud review or rejected, or the sharer
+# banned. Sent with `session`, `order_line_id`, `sharer_id`; a listener returns SHARE_WAIT (ask
+# again later) or SHARE_VOID (never credit), or None.
+share_reward_due = _signals.signal("share-reward-due")
+SHARE_WAIT, SHARE_VOID = "wait", "void"

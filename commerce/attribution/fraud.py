@@ -122,6 +122,15 @@ def _payee_signals(session: Session, order: Order, buyer: User, payee: User) -> 
     return found
 
 
+def same_person_signals(session: Session, order_id: int, payee_id: int) -> list[str]:
+    """The kinds of signal that the order's buyer is the payee under another account."""
+    order, payee = session.get(Order, order_id), session.get(User, payee_id)
+    buyer = session.get(User, order.buyer_id) if order is not None else None
+    if order is None or payee is None or buyer is None:
+        return []
+    return [signal.kind for signal in _payee_signals(session, order, buyer, payee)]
+
+
 def _order_signals(
     session: Session, order: Order, now: datetime, settings: FraudSettings
 ) -> list[Signal]:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
 from commerce.attribution import ledger
-from commerce.attribution.fraud import BANNED_SHARER
+from commerce.attribution.fraud import BANNED_SHARER, same_person_signals
 from commerce.attribution.ledger_rules import AVAILABLE, PENDING
 from commerce.attribution.models import (
     REVIEW_APPROVED,
@@ -19,7 +19,9 @@ from commerce.attribution.models import (
     Commission,
     FraudFlag,
 )
+from commerce.attribution.services import is_banned
 from commerce.errors import Conflict, Forbidden, NotFound
+from commerce.order_signals import SHARE_VOID, SHARE_WAIT
 from commerce.orders.models import OrderLine
 
 APPROVE, REJECT = "approve", "reject"
@@ -138,3 +140,28 @@ def do_ban_sharer(session: Session, admin: User, user_id: int, now: datetime) ->
         commission.review = REVIEW_REJECTED  # never released, whatever its review said
     session.flush()
     return cancelled
+
+
+def share_reward_verdict(session: Session, order_line_id: int, sharer_id: int) -> str | None:
+    """Whether a sharer's non-cash reward for a purchase (points) may be credited now: the same
+    review as her commission on that line. Banned or rejected: never; held: later. A line that
+    pays her no commission (a zero rate) was never reviewed: the buyer looking like her (e-mail,
+    phone, browser) cancels the points, as there is no money for an admin to decide on."""
+    if is_banned(session, sharer_id):
+        return SHARE_VOID
+    commissions = session.execute(
+        select(Commission.review, Commission.amount_minor).where(
+            Commission.order_line_id == order_line_id, Commission.user_id == sharer_id
+        )
+    ).all()
+    reviews = {review for review, _amount in commissions}
+    if REVIEW_REJECTED in reviews:
+        return SHARE_VOID
+    if REVIEW_HELD in reviews:
+        return SHARE_WAIT
+    if any(amount > 0 for _review, amount in commissions):
+        return None  # reviewed with the money: nothing was found, or an admin approved
+    line = session.get(OrderLine, order_line_id)
+    if line is not None and same_person_signals(session, line.order_id, sharer_id):
+        return SHARE_VOID
+    return None

@@ -181,3 +181,11 @@ def expiring(credits_due: int, debits: int) -> int:
     """Points that expire now: credits whose date has come, less everything ever taken out
     (spends, reversals, earlier expiries count against the soonest-expiring points first)."""
     return max(0, credits_due - debits)
+
+
+def share_verdict(answers: Sequence[str | None]) -> str | None:
+    """The listeners' answers on a sharer's held points: any "void" wins, then any "wait"."""
+    for verdict in ("void", "wait"):
+        if verdict in answers:
+            return verdict
+    return None

@@ -18,9 +18,11 @@ from sqlalchemy.orm import Session
 
 from commerce.errors import Conflict
 from commerce.locking import insert_ignore
+from commerce.order_signals import SHARE_VOID, SHARE_WAIT, share_reward_due
 from commerce.pagination import decode_cursor, encode_cursor
 from commerce.points import ledger, rules
 from commerce.points.models import (
+    CANCELLED,
     CHECKIN,
     HELD,
     PURCHASE,
@@ -155,15 +157,44 @@ def do_start_hold(session: Session, order_id: int, now: datetime, terms: rules.T
     )
 
 
-def do_release(session: Session, hold: PointsHold, now: datetime, terms: rules.Terms) -> bool:
-    """Credit one hold whose window has passed, once (a conditional UPDATE on its state)."""
-    result = session.execute(
-        update(PointsHold)
-        .where(PointsHold.id == hold.id, PointsHold.state == HELD)
-        .values(state=RELEASED, released_at=now)
-        .execution_options(synchronize_session=False)
+# A sharer's points whose commission is held for fraud review are looked at again after this.
+REVIEW_AGAIN = timedelta(hours=1)
+
+
+def _share_verdict(session: Session, hold: PointsHold) -> str | None:
+    if hold.kind != SHARE:
+        return None
+    answers = share_reward_due.send(
+        None, session=session, order_line_id=hold.order_line_id, sharer_id=hold.user_id
     )
-    if _rows(result) != 1:
+    return rules.share_verdict([answer for _receiver, answer in answers])
+
+
+def _set_held(session: Session, hold: PointsHold, **values: Any) -> int:
+    return _rows(
+        session.execute(
+            update(PointsHold)
+            .where(PointsHold.id == hold.id, PointsHold.state == HELD)
+            .values(**values)
+            .execution_options(synchronize_session=False)
+        )
+    )
+
+
+def do_release(session: Session, hold: PointsHold, now: datetime, terms: rules.Terms) -> bool:
+    """Credit one hold whose window has passed, once (a conditional UPDATE on its state).
+
+    A sharer's points follow her commission's fraud review of the same line: held, they wait;
+    rejected, or the sharer banned, they are cancelled.
+    """
+    verdict = _share_verdict(session, hold)
+    if verdict == SHARE_WAIT:
+        _set_held(session, hold, hold_until=now + REVIEW_AGAIN)
+        return False
+    if verdict == SHARE_VOID:
+        _set_held(session, hold, state=CANCELLED)
+        return False
+    if _set_held(session, hold, state=RELEASED, released_at=now) != 1:
         return False
     session.refresh(hold)
     ledger.post(

@@ -137,3 +137,18 @@ def test_bad_settings_are_refused(bad):
 def test_the_app_refuses_to_start_on_bad_points_settings(make_app):
     with pytest.raises(RuntimeError, match="POINTS_SPEND_RATE"):
         make_app(POINTS_SPEND_RATE=0)
+
+
+@pytest.mark.parametrize(
+    ("answers", "verdict"),
+    [
+        ([], None),
+        ([None], None),
+        (["wait"], "wait"),
+        (["wait", None], "wait"),
+        (["void", "wait"], "void"),
+        ([None, "void"], "void"),
+    ],
+)
+def test_a_sharers_held_points_wait_or_are_void_on_any_listeners_word(answers, verdict):
+    assert rules.share_verdict(answers) == verdict
