@@ -107,10 +107,11 @@ def seed_demo(app: Flask) -> Iterator[str]:
         yield seed_programme()  # the invite programme's coupons (also done by `flask setup`)
         if find_user_by_email(db.session, ACCOUNTS[1][0]) is not None:
             yield "demo content is already there"
-            merchant = find_user_by_email(db.session, ACCOUNTS[0][0])
-            viewer = find_user_by_email(db.session, ACCOUNTS[2][0])
-            if merchant is not None and viewer is not None:
-                yield from seed_promotions(app, merchant, viewer)  # added to older demos too
+            merchant, creator, viewer = (
+                find_user_by_email(db.session, account[0]) for account in ACCOUNTS
+            )
+            if merchant is not None and creator is not None and viewer is not None:
+                yield from seed_promotions(app, merchant, creator, viewer)  # older demos too
             run_pending(app)
             return
         merchant, creator, viewer = (_account(*spec) for spec in ACCOUNTS)
@@ -169,5 +170,5 @@ def seed_demo(app: Flask) -> Iterator[str]:
         db.session.commit()
         run_pending(app)
         yield "follows and likes added"
-        yield from seed_promotions(app, merchant, viewer)
+        yield from seed_promotions(app, merchant, creator, viewer)
         run_pending(app)

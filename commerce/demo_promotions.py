@@ -1,6 +1,8 @@
-"""Demo promotions: a shop coupon on a demo product, a platform coupon, and a group campaign
-with one open group whose leader really paid (sandbox card, the payment event applied as the
-webhook endpoint applies it). Each piece is added only if missing: `flask demo` runs twice."""
+"""Demo promotions: a shop coupon on a demo product, a platform coupon, a group campaign with one
+open group whose leader really paid (sandbox card, the payment event applied as the webhook
+endpoint applies it), and the creator's scheduled live room with a LIVE voucher the shop made for
+her, ready to pin once she goes live. Each piece is added only if missing: `flask demo` runs
+twice."""
 
 from __future__ import annotations
 
@@ -26,6 +28,9 @@ from commerce.groupbuy import rules as group_rules
 from commerce.groupbuy.models import Group, GroupCampaign
 from commerce.groupbuy.schemas import CampaignIn, GroupOrderIn
 from commerce.groupbuy.services import active_campaign, do_create_campaign, do_place_group_order
+from commerce.live.models import LiveRoom
+from commerce.live.schemas import RoomIn
+from commerce.live.services import do_schedule_room
 from commerce.orders.models import Order
 from commerce.orders.schemas import AddressIn
 from commerce.orders.services import Placement, do_add_address, list_addresses
@@ -39,6 +44,8 @@ from commerce.timeutil import utcnow
 OPERATOR = ("operator@example.com", "LiveShop Platform")
 SHOP_COUPON = "Jasmine week: ¥10 off"
 PLATFORM_COUPON = "Welcome to LiveShop: ¥5 off"
+LIVE_VOUCHER = "Mia's tea live: ¥8 off"
+LIVE_ROOM = "Tea tasting LIVE"
 MAKE_RUN_WEBHOOK = "http://127.0.0.1:5000/api/v1/payments/webhook/sandbox"
 DEMO_ADDRESS = AddressIn(
     name="Leo", phone="13800000000", line1="1 Tea Street", city="Hangzhou", region="Zhejiang"
@@ -145,7 +152,34 @@ def _open_group(app: Flask, campaign: GroupCampaign, leader: User) -> str | None
     return group.public_id
 
 
-def seed_promotions(app: Flask, merchant: User, viewer: User) -> Iterator[str]:
+def _live_room(merchant: User, creator: User, products: list[Product]) -> bool:
+    """A scheduled room on the creator's shelf of the shop's products, and a voucher the shop
+    funds for her fans (达人专属券): she pins it from the control page once she is live."""
+    added = _coupon(
+        merchant,
+        LIVE_VOUCHER,
+        amount_minor=800,
+        min_spend_minor=5000,
+        scope="creator",
+        creator_id=creator.id,
+        live_only=True,
+        task="watch",
+        watch_seconds=30,
+    )
+    if db.session.scalar(select(LiveRoom.id).where(LiveRoom.creator_id == creator.id)) is None:
+        now = utcnow()
+        data = RoomIn(
+            title=LIVE_ROOM,
+            description="Five oolongs brewed live; a voucher for everyone who stays 30 s.",
+            scheduled_at=now + timedelta(hours=2),
+            featured_product_ids=[p.id for p in products[:3]],
+        )
+        do_schedule_room(db.session, creator, data, now)
+        added = True
+    return added
+
+
+def seed_promotions(app: Flask, merchant: User, creator: User, viewer: User) -> Iterator[str]:
     products = list(
         db.session.scalars(
             select(Product).where(Product.merchant_id == merchant.id).order_by(Product.id)
@@ -170,6 +204,9 @@ def seed_promotions(app: Flask, merchant: User, viewer: User) -> Iterator[str]:
     )
     db.session.commit()
     yield "coupons added (shop and platform)" if added else "coupons are already there"
+    if _live_room(merchant, creator, products):
+        db.session.commit()
+        yield f"live room {LIVE_ROOM!r} scheduled, with a LIVE voucher for {creator.display_name}"
     campaign = active_campaign(db.session, products[1].id)
     if campaign is None:
         campaign = do_create_campaign(

@@ -192,6 +192,19 @@ def live_voucher(room_id: str) -> LiveVoucherOut:
 
 @endpoint(
     bp,
+    "/live/<room_id>/pinnable",
+    summary="The coupons the host may pin in her room now: her shop's, and merchants' made for her",
+    response=TemplateList,
+    errors=(404,),
+)
+def pinnable_vouchers(room_id: str) -> TemplateList:
+    user, now = require_user(), utcnow()
+    access_room_for_managing(db.session, room_id, user)  # her own room: she is the host
+    return TemplateList(items=templates_out(db.session, live.pinnable(db.session, user, now), {}))
+
+
+@endpoint(
+    bp,
     "/live/<room_id>",
     methods=("POST",),
     summary="Pin one of your coupons as the room's LIVE voucher (the host)",
@@ -203,7 +216,7 @@ def live_voucher(room_id: str) -> LiveVoucherOut:
 def pin_voucher(room_id: str, body: PinVoucherIn) -> LiveVoucherOut:
     user, now = require_user(), utcnow()
     room = access_room_for_managing(db.session, room_id, user)
-    template = services.access_own_template(db.session, body.template_id, user)
+    template = live.access_pinnable(db.session, body.template_id, user)
     live.do_pin_voucher(db.session, room, user, template, now)
     db.session.commit()
     return live.voucher_card(db.session, room, user, now)

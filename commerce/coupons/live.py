@@ -1,20 +1,22 @@
-"""LIVE vouchers: the host pins one of her coupons in her room; viewers see a card and claim it
-while the room is live. The room hears of a pin over Socket.IO after the commit."""
+"""LIVE vouchers: the host pins one of her coupons, or one a merchant made for her, in her room;
+viewers see a card and claim it while the room is live. The room hears of a pin over Socket.IO
+after the commit."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import column, func, select, table, update
+from sqlalchemy import column, func, or_, select, table, update
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
+from commerce.coupons import rules
 from commerce.coupons.models import ACTIVE, Coupon, CouponTemplate, LiveVoucher, RoomPresence
 from commerce.coupons.present import template_out
 from commerce.coupons.schemas import LiveVoucherOut
 from commerce.coupons.services import held_counts, pinned_voucher, task_wait
-from commerce.errors import Conflict
+from commerce.errors import Conflict, NotFound
 from commerce.live.fanout import channel
 from commerce.live.models import LiveRoom
 from commerce.locking import insert_ignore
@@ -24,11 +26,42 @@ LIVE = "live"
 _orders = table("orders", column("id"), column("total_minor"), column("paid_at"))
 
 
+def pinnable(session: Session, host: User, now: datetime) -> list[CouponTemplate]:
+    """What the host may pin now: her shop's coupons and those made for her, active, claimable."""
+    query = (
+        select(CouponTemplate)
+        .where(
+            or_(
+                (CouponTemplate.owner_id == host.id) & (CouponTemplate.funded_by == rules.MERCHANT),
+                (CouponTemplate.scope == rules.CREATOR) & (CouponTemplate.creator_id == host.id),
+            ),
+            CouponTemplate.state == ACTIVE,
+            CouponTemplate.claim_ends_at > now,
+        )
+        .order_by(CouponTemplate.id.desc())
+        .limit(200)
+    )
+    return list(session.scalars(query))  # the SQL form of rules.may_pin
+
+
+def _may_pin(host: User, template: CouponTemplate) -> bool:
+    return rules.may_pin(
+        host.id, template.owner_id, template.funded_by, template.scope, template.creator_id
+    )
+
+
+def access_pinnable(session: Session, template_id: int, host: User) -> CouponTemplate:
+    template = session.get(CouponTemplate, template_id)
+    if template is None or not _may_pin(host, template):
+        raise NotFound(_("This coupon does not exist or is not yours to pin."))
+    return template
+
+
 def do_pin_voucher(
     session: Session, room: LiveRoom, host: User, template: CouponTemplate, now: datetime
 ) -> LiveVoucher:
-    """Pin (replacing the voucher pinned before): only the host's own active coupons."""
-    if template.owner_id != host.id:
+    """Pin (replacing the voucher pinned before): the host's own coupons or those made for her."""
+    if not _may_pin(host, template):
         raise Conflict(_("You can pin only your own coupons."), code="not_yours")
     if template.state != ACTIVE or template.claim_ends_at <= now:
         raise Conflict(_("This coupon cannot be claimed any more."), code="not_claimable")

@@ -252,3 +252,12 @@ def worse_for_buyer(old: Rules, new: Rules) -> list[str]:
     if new.task == old.task == "watch" and new.watch_seconds > old.watch_seconds:
         worse.append("watch_seconds")
     return worse
+
+
+def may_pin(
+    host_id: int, owner_id: int, funded_by: str, scope: str, creator_id: int | None
+) -> bool:
+    """A host pins her own shop's coupons, or a merchant's coupon made for her (scope: creator),
+    as merchants fund 达人专属券 for the creators who sell their products live."""
+    own = owner_id == host_id and funded_by == MERCHANT
+    return own or (scope == CREATOR and creator_id == host_id)

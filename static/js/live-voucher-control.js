@@ -1,4 +1,5 @@
-// The host's LIVE voucher control: pin one of her coupons in the room, or unpin it.
+// The host's LIVE voucher control: pin one of her coupons (or a merchant's made for her) in the
+// room, or unpin it.
 
 import { api, showError } from "./api.js";
 
@@ -20,11 +21,11 @@ if (box) {
 
   async function load() {
     try {
-      const [mine, voucher] = await Promise.all([
-        api("GET", "/api/v1/coupons/templates/mine"),
+      const [pinnable, voucher] = await Promise.all([
+        api("GET", `/api/v1/coupons/live/${room}/pinnable`),
         api("GET", `/api/v1/coupons/live/${room}`),
       ]);
-      const usable = mine.items.filter((t) => t.state === "active" && t.funded_by === "merchant");
+      const usable = pinnable.items;
       select.replaceChildren(
         ...usable.map((t) => {
           const o = document.createElement("option");

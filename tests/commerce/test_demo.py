@@ -12,6 +12,7 @@ from commerce import demo
 from commerce.coupons.models import CouponTemplate
 from commerce.extensions import db
 from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
+from commerce.live.models import LiveRoom
 from commerce.orders.models import Order
 from commerce.payments.models import Payment
 
@@ -37,6 +38,7 @@ def _counts() -> dict[str, int]:
         "groups": count(Group),
         "orders": count(Order),
         "payments": count(Payment),
+        "rooms": count(LiveRoom),
     }
 
 
@@ -55,7 +57,16 @@ def test_the_demo_shows_each_promotion_and_runs_twice(app, small_clips):
         ] == [
             ("merchant", False, "products"),  # the shop's, on a demo product
             ("platform", True, "shop"),
+            ("merchant", False, "creator"),  # the shop's LIVE voucher for the demo creator
         ]
+        voucher = templates[-1]
+        [room] = db.session.scalars(select(LiveRoom)).all()
+        assert (voucher.live_only, voucher.creator_id, voucher.task) == (
+            True,
+            room.creator_id,
+            "watch",
+        )
+        assert room.state == "scheduled" and len(room.shelf) == 3
         assert sorted(t.audience for t in templates).count("granted") == 2
         [campaign] = db.session.scalars(select(GroupCampaign)).all()
         [group] = db.session.scalars(select(Group)).all()

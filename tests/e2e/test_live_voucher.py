@@ -1,6 +1,7 @@
-"""A LIVE voucher in real browsers: the host pins one of her coupons from the control page; a
-viewer on a phone sees the voucher card in the room, waits out the watch task (server time),
-claims it, buys the pinned product in the checkout drawer and pays ¥5.00 less."""
+"""A LIVE voucher in real browsers: a shop makes a voucher for one creator (达人专属券); she, no
+merchant herself, pins it from her control page; a viewer on a phone sees the voucher card in the
+room, waits out the watch task (server time), claims it, buys the pinned product in the checkout
+drawer and pays ¥5.00 less. (A host pinning her own shop's coupon: tests/commerce/coupons.)"""
 
 from __future__ import annotations
 
@@ -31,15 +32,15 @@ def test_a_host_pins_a_live_voucher_a_viewer_claims_it_and_pays_less(
     from playwright.sync_api import expect
 
     base = live_server.url
-    host = create_user(creator=True, merchant=True, name="Mia")
-    tea = create_product(host, title="Jasmine tea", price_minor=2990, stock=20)
+    host = create_user(creator=True, name="Mia")
+    shop = create_user(merchant=True, name="Lotus")
+    tea = create_product(shop, title="Jasmine tea", price_minor=2990, stock=20)
     buyer = create_user(name="Bo")
     create_address(buyer)
 
-    http = live_server.login(host.email)
-    token = http.get(f"{base}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
-    headers = {"X-CSRFToken": token}
-    voucher = http.post(
+    shop_http = live_server.login(shop.email)
+    shop_token = shop_http.get(f"{base}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
+    voucher = shop_http.post(
         f"{base}/api/v1/coupons/templates",
         json={
             "title": "Live only",
@@ -51,11 +52,16 @@ def test_a_host_pins_a_live_voucher_a_viewer_claims_it_and_pays_less(
             "live_only": True,
             "task": "watch",
             "watch_seconds": 2,
+            "scope": "creator",
+            "creator_id": host.id,
         },
-        headers=headers,
+        headers={"X-CSRFToken": shop_token},
         timeout=10,
     )
     assert voucher.status_code == 201, voucher.text
+    http = live_server.login(host.email)
+    token = http.get(f"{base}/api/v1/auth/csrf", timeout=10).json()["csrf_token"]
+    headers = {"X-CSRFToken": token}
     made = http.post(
         f"{base}/api/v1/live/rooms",
         json={"title": "Tea live", "featured_product_ids": [tea.id]},

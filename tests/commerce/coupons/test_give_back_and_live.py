@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from commerce.coupons.models import Coupon, RoomPresence
 from commerce.extensions import db
-from commerce.live.models import LiveRoom
+from commerce.live.models import LiveRoom, LiveShelfItem
 from commerce.social.models import FirstFollow
 from commerce.timeutil import utcnow
 from tests.commerce.coupons.conftest import claim
@@ -134,3 +134,47 @@ def test_the_follow_task_wants_a_first_follow_in_30_days(
     assert old_fan.put(f"/api/v1/users/{host.id}/follow").status_code == 200
     refused = claim(old_fan, template_id, room_id=room_id).get_json()["error"]
     assert refused["code"] == "follow_first"
+
+
+def test_a_creator_pins_a_merchants_voucher_made_for_her_and_viewers_pay_less(
+    app, buyer_setup, create_user, make_api, create_template
+):
+    """达人专属券: the merchant funds a LIVE voucher scoped to one creator, who is no merchant;
+    she finds it among what she may pin, pins it, a viewer claims it and buys from her room."""
+    api, product, address_id, _buyer, merchant = buyer_setup(price_minor=5000)
+    mia, other = create_user(creator=True), create_user(creator=True)
+    room_id = live_room(app, mia)
+    with app.app_context():  # the room features the merchant's product
+        room = db.session.query(LiveRoom).filter_by(public_id=room_id).one()
+        db.session.add(LiveShelfItem(room_id=room.id, product_id=product.id, position=0))
+        db.session.commit()
+    for_mia = create_template(
+        merchant, title="For Mia's fans", live_only=True, scope="creator", creator_id=mia.id,
+        amount_minor=800,
+    )  # fmt: skip
+    for_other = create_template(merchant, live_only=True, scope="creator", creator_id=other.id)
+    shop_wide = create_template(merchant, live_only=True)
+    host = make_api(mia)
+    listed = host.get(f"/api/v1/coupons/live/{room_id}/pinnable")
+    assert [t["id"] for t in listed.get_json()["items"]] == [for_mia]
+    assert make_api(other).get(f"/api/v1/coupons/live/{room_id}/pinnable").status_code == 404
+    for refused in (for_other, shop_wide):
+        answer = host.post(f"/api/v1/coupons/live/{room_id}", {"template_id": refused})
+        assert answer.status_code == 404, answer.get_json()
+    pinned = host.post(f"/api/v1/coupons/live/{room_id}", {"template_id": for_mia})
+    assert pinned.status_code == 201 and pinned.get_json()["template"]["id"] == for_mia
+    assert claim(api, for_mia, room_id=room_id).status_code == 201
+    bought = place(api, buy_now(product.id, address_id, source_kind="live", source_key=room_id))
+    [order] = bought.get_json()["orders"]
+    assert order["total_minor"] == 4200  # ¥50.00 less the merchant's ¥8.00 for Mia's room
+
+
+def test_what_a_host_may_pin_is_her_shops_coupons_and_those_made_for_her():
+    from commerce.coupons.rules import may_pin
+
+    assert may_pin(1, owner_id=1, funded_by="merchant", scope="shop", creator_id=None)
+    assert not may_pin(1, owner_id=1, funded_by="platform", scope="shop", creator_id=None)
+    assert may_pin(1, owner_id=2, funded_by="merchant", scope="creator", creator_id=1)
+    assert not may_pin(1, owner_id=2, funded_by="merchant", scope="creator", creator_id=3)
+    assert not may_pin(1, owner_id=2, funded_by="merchant", scope="shop", creator_id=None)
+    assert may_pin(1, owner_id=9, funded_by="platform", scope="creator", creator_id=1)
