@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from commerce.accounts.auth import login_required, require_user
 from commerce.apispec import parse
-from commerce.coupons import live, services
+from commerce.coupons import choices, live, services
 from commerce.coupons.present import coupon_out, stats_out
 from commerce.coupons.schemas import TemplateIn
 from commerce.errors import DomainError, Forbidden, ValidationFailed
@@ -43,9 +43,14 @@ def template_from_form(form: MultiDict[str, str]) -> TemplateIn:
             raise ValidationFailed(
                 _("Some fields are not valid."), fields={field: _("Enter an amount like 12.30.")}
             ) from exc
-    if "product_ids" in data:
-        ids = str(data["product_ids"]).replace("，", ",").split(",")
-        data["product_ids"] = [part.strip() for part in ids if part.strip()]
+    # Ticked products (one value each) and, for operators, typed ids ("12, 15").
+    ids = [
+        part.strip()
+        for value in form.getlist("product_ids")
+        for part in value.replace("，", ",").split(",")
+    ]
+    if any(ids):
+        data["product_ids"] = [part for part in ids if part]
     return parse(TemplateIn, data)  # type: ignore[return-value]
 
 
@@ -74,9 +79,19 @@ def _page(values: object, error: DomainError | None) -> str:
         "coupons/manage.html",
         items=stats_out(db.session, templates, gmv),
         values=values,
+        chosen_products={str(v) for v in _getlist(values, "product_ids")},
+        products=choices.shop_products(db.session, user.id) if user.is_merchant else [],
+        creators=choices.shop_creators(db.session, user.id),
         error=error,
         is_admin=user.is_admin,
     )
+
+
+def _getlist(values: object, name: str) -> list[object]:
+    if isinstance(values, MultiDict):
+        return list(values.getlist(name))
+    found = values.get(name) if isinstance(values, dict) else None
+    return list(found) if isinstance(found, list) else []
 
 
 @bp.route("/merchant/coupons", methods=["GET", "POST"])
