@@ -86,6 +86,7 @@ from commerce.points import api as points_api
 from commerce.points import hooks as points_hooks
 from commerce.points import jobs as points_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.points import views as points_views
+from commerce.promostats import api as promostats_api
 from commerce.promostats import views as promostats_views
 from commerce.reviews import api as reviews_api
 from commerce.reviews import views as reviews_views
@@ -204,6 +205,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         coupons_views,
         groupbuy_api,
         groupbuy_views,
+        promostats_api,
         promostats_views,
         invites_api,
         invites_views,
