@@ -45,6 +45,7 @@ from commerce.extensions import babel, csrf, db, migrate, socketio
 from commerce.files import views as files_views
 from commerce.files.services import object_url
 from commerce.groupbuy import api as groupbuy_api
+from commerce.groupbuy import events as groupbuy_events  # noqa: F401  (registers handlers)
 from commerce.groupbuy import hooks as groupbuy_hooks
 from commerce.groupbuy import jobs as groupbuy_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.groupbuy import views as groupbuy_views
