@@ -45,6 +45,7 @@ from commerce.extensions import babel, csrf, db, migrate, socketio
 from commerce.files import views as files_views
 from commerce.files.services import object_url
 from commerce.groupbuy import api as groupbuy_api
+from commerce.groupbuy import events as groupbuy_events  # noqa: F401  (registers handlers)
 from commerce.groupbuy import hooks as groupbuy_hooks
 from commerce.groupbuy import jobs as groupbuy_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.groupbuy import views as groupbuy_views
@@ -86,6 +87,7 @@ from commerce.points import api as points_api
 from commerce.points import hooks as points_hooks
 from commerce.points import jobs as points_jobs  # noqa: F401  (registers periodic tasks)
 from commerce.points import views as points_views
+from commerce.promostats import api as promostats_api
 from commerce.promostats import views as promostats_views
 from commerce.reviews import api as reviews_api
 from commerce.reviews import views as reviews_views
@@ -204,6 +206,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         coupons_views,
         groupbuy_api,
         groupbuy_views,
+        promostats_api,
         promostats_views,
         invites_api,
         invites_views,

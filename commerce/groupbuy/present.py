@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -14,7 +15,6 @@ from commerce.files.services import object_url
 from commerce.groupbuy import rules
 from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
 from commerce.groupbuy.schemas import CampaignOut, GroupOut, MemberOut
-from commerce.groupbuy.services import effective_state
 from commerce.money import format_money
 
 
@@ -94,7 +94,7 @@ def members(session: Session, group: Group) -> list[GroupSeat]:
 
 
 def group_out(session: Session, group: Group, now: datetime) -> GroupOut:
-    state = effective_state(group, now)
+    state = rules.effective_state(group.state, group.expires_at, now)
     left = 0
     if state == rules.OPEN and group.expires_at is not None:
         left = max(int((group.expires_at - now).total_seconds()), 0)
@@ -159,3 +159,14 @@ STATE_LABELS = {
 
 def state_label(state: str) -> str:
     return str(STATE_LABELS.get(state, state))
+
+
+def live_strings(size: int) -> dict[str, dict[str, str]]:
+    """What group-live.js shows as the group changes, in the page's language: state labels and
+    "N seats left" for every N the group can have (plural rules stay on the server)."""
+    return {
+        "states": {state: str(label) for state, label in STATE_LABELS.items()},
+        "seats_left": {
+            str(n): ngettext("%(num)d seat left", "%(num)d seats left", n) for n in range(size + 1)
+        },
+    }

@@ -56,6 +56,11 @@ def is_expired(state: str, expires_at: datetime | None, now: datetime) -> bool:
     return state == OPEN and expires_at is not None and now >= expires_at
 
 
+def effective_state(state: str, expires_at: datetime | None, now: datetime) -> str:
+    """The check on read: an open group past its window shows as failed before the job runs."""
+    return FAILED if is_expired(state, expires_at, now) else state
+
+
 # What a payment does to the seat it was made for (payment_step).
 OPENS = "opens"  # the leader paid: the group opens and its window starts
 FILLS = "fills"  # a member paid into an open group

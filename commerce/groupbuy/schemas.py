@@ -129,3 +129,9 @@ class CampaignStatsOut(Schema):
 
 class CampaignStatsList(Schema):
     items: list[CampaignStatsOut]
+
+
+class GroupRef(Schema):
+    """The group a Socket.IO event is about (its public id, as in its page's URL)."""
+
+    group: str = Field(min_length=1, max_length=24, pattern=r"^[A-Za-z0-9_-]+$")

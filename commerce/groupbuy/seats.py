@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from commerce.groupbuy import rules
+from commerce.groupbuy.broadcast import publish_group
 from commerce.groupbuy.models import Group, GroupBuyer, GroupCampaign, GroupSeat
 from commerce.locking import lock_row
 from commerce.notifications import rules as notify_rules
@@ -78,6 +79,9 @@ def do_release_seat(session: Session, order: Order, now: datetime) -> bool:
     give_limits_back(session, seat.campaign_id, seat.user_id)
     session.flush()
     session.expire(seat)
+    group = session.get(Group, seat.group_id)
+    if group is not None:
+        publish_group(session, group, now)
     return True
 
 
@@ -100,7 +104,7 @@ def do_leave_on_refund(session: Session, order: Order, now: datetime) -> bool:
         group.state, group.closed_at = rules.FAILED, now
     give_limits_back(session, seat.campaign_id, seat.user_id)
     order.ship_hold = None
-    session.flush()
+    publish_group(session, group, now)
     return True
 
 
@@ -129,6 +133,7 @@ def do_seat_payment(session: Session, order: Order, now: datetime) -> str | None
     if step == rules.NEW_GROUP:
         if seat.state == rules.HELD:
             group.held -= 1
+        publish_group(session, group, now)  # the closed group's held seat is free again
         group = Group(
             public_id=new_public_id(),
             campaign_id=campaign.id,
@@ -153,7 +158,7 @@ def do_seat_payment(session: Session, order: Order, now: datetime) -> str | None
         rules.check_move(group.state, rules.SUCCEEDED)
         group.state, group.closed_at = rules.SUCCEEDED, now
         _succeeded(session, group, now)
-    session.flush()
+    publish_group(session, group, now)
     return step
 
 

@@ -17,6 +17,7 @@ from commerce.accounts.models import User
 from commerce.catalog.models import Product
 from commerce.errors import Conflict, NotFound, ValidationFailed
 from commerce.groupbuy import rules
+from commerce.groupbuy.broadcast import publish_group
 from commerce.groupbuy.models import Group, GroupBuyer, GroupCampaign, GroupSeat
 from commerce.groupbuy.schemas import CampaignIn, GroupOrderIn
 from commerce.groupbuy.seats import new_public_id
@@ -112,7 +113,7 @@ def access_group(session: Session, public_id: str, viewer: User | None = None) -
 
 def effective_state(group: Group, now: datetime) -> str:
     """The check on read: an open group past its window shows as failed before the job runs."""
-    return rules.FAILED if rules.is_expired(group.state, group.expires_at, now) else group.state
+    return rules.effective_state(group.state, group.expires_at, now)
 
 
 def open_groups(session: Session, campaign_id: int, now: datetime, limit: int = 10) -> list[Group]:
@@ -268,6 +269,8 @@ def do_place_group_order(
     seat.order_id = order.id
     order.ship_hold = SHIP_HOLD_GROUP
     session.flush()
+    if role == rules.MEMBER:
+        publish_group(session, group, now)  # a seat taken: one fewer left while they pay
     return answer, group, seat
 
 

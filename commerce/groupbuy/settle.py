@@ -11,6 +11,7 @@ from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
 from commerce.groupbuy import rules
+from commerce.groupbuy.broadcast import publish_group
 from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
 from commerce.groupbuy.seats import give_limits_back, paid_seats, tell_group
 from commerce.orders.models import Order
@@ -73,7 +74,7 @@ def do_fail_group(
         seat.state = rules.REFUNDED
         give_limits_back(session, seat.campaign_id, seat.user_id)  # a failed group counts not
     tell_group(session, group, "failed", [s.user_id for s in seats], now)
-    session.flush()
+    publish_group(session, group, now)
     return True
 
 

@@ -9,7 +9,7 @@ from flask import Blueprint, Flask, render_template
 from commerce.accounts.auth import current_user, login_required, require_merchant, require_user
 from commerce.extensions import db
 from commerce.groupbuy import services, stats
-from commerce.groupbuy.present import campaign_out, group_out, state_label
+from commerce.groupbuy.present import campaign_out, group_out, live_strings, state_label
 from commerce.orders.models import Order
 from commerce.orders.services import list_addresses
 from commerce.timeutil import utcnow
@@ -31,6 +31,7 @@ def group_page(public_id: str) -> str:
         state_label=state_label,
         addresses=list_addresses(db.session, user) if user else [],
         is_member=user is not None and any(m.user_id == user.id for m in out.members),
+        live_strings=live_strings(group.size),
     )
 
 

@@ -7,6 +7,7 @@ from typing import Any
 from flask import url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from werkzeug.routing import BuildError
 
 from commerce.accounts.models import User
@@ -25,6 +26,7 @@ TYPE_LABELS = {
     rules.PAYOUT: _l("Payouts paid"),
     rules.GROUP: _l("Group buys: a group you joined filled or failed, leader-free rebates"),
     rules.INVITE: _l("Invites: your welcome coupon, rewards for people you invited"),
+    rules.POINTS: _l("Points ready to use after the return window"),
 }
 CHANNEL_LABELS = {rules.IN_APP: _l("In the app"), rules.EMAIL: _l("E-mail")}
 
@@ -85,6 +87,11 @@ def notification_text(event: NotificationEvent, actor: User | None) -> str:
         return str(text) % {"title": title}
     if event.type == rules.INVITE:
         return str(INVITE_TEXTS.get(str(p.get("state")), INVITE_TEXTS["rewarded"]))
+    if event.type == rules.POINTS:
+        amount = int(p.get("amount") or 0)
+        return ngettext(
+            "%(num)d point is ready to use.", "%(num)d points are ready to use.", amount
+        )
     if event.type == rules.PAYOUT:
         return _("Your payout of %(amount)s was paid.", amount=p.get("amount", ""))
     return title

@@ -17,7 +17,8 @@ COMMISSION = "commission"  # a commission became available to withdraw
 PAYOUT = "payout"  # a payout reached your account
 GROUP = "group"  # a group you joined succeeded or failed (refunded); a leader-free rebate
 INVITE = "invite"  # your welcome coupon arrived; a person you invited earned you a reward
-TYPES = (VIDEO, LIVE, REPLY, MENTION, FOLLOWER, ORDER, COMMISSION, PAYOUT, GROUP, INVITE)
+POINTS = "points"  # points held through the return window were credited: ready to use
+TYPES = (VIDEO, LIVE, REPLY, MENTION, FOLLOWER, ORDER, COMMISSION, PAYOUT, GROUP, INVITE, POINTS)
 
 IN_APP, EMAIL = "in_app", "email"
 CHANNELS = (IN_APP, EMAIL)

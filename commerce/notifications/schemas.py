@@ -21,6 +21,7 @@ TypeName = Literal[
     "payout",
     "group",
     "invite",
+    "points",
 ]
 ChannelName = Literal["in_app", "email"]
 assert set(rules.TYPES) == set(TypeName.__args__)  # type: ignore[attr-defined]

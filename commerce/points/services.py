@@ -20,7 +20,7 @@ from commerce.errors import Conflict
 from commerce.locking import insert_ignore
 from commerce.order_signals import SHARE_VOID, SHARE_WAIT, share_reward_due
 from commerce.pagination import decode_cursor, encode_cursor
-from commerce.points import ledger, rules
+from commerce.points import ledger, notices, rules
 from commerce.points.models import (
     CANCELLED,
     CHECKIN,
@@ -212,13 +212,24 @@ def do_release(session: Session, hold: PointsHold, now: datetime, terms: rules.T
 
 
 def do_release_due(session: Session, now: datetime, terms: rules.Terms, limit: int = 500) -> int:
+    """Credit the holds whose window has passed; each person credited is told once, with the
+    sum of this run's credits (a purchase and a share together are one notice)."""
     due = session.scalars(
         select(PointsHold)
         .where(PointsHold.state == HELD, PointsHold.hold_until <= now, PointsHold.amount > 0)
         .order_by(PointsHold.hold_until, PointsHold.id)
         .limit(limit)
     ).all()
-    return sum(do_release(session, hold, now, terms) for hold in due)
+    released = 0
+    credited: dict[int, tuple[int, int]] = {}  # user -> (first hold id, points) of this run
+    for hold in due:
+        if do_release(session, hold, now, terms):
+            released += 1
+            first, total = credited.get(hold.user_id, (hold.id, 0))
+            credited[hold.user_id] = (min(first, hold.id), total + hold.amount)
+    for user_id, (first, total) in sorted(credited.items()):
+        notices.points_ready(session, user_id, total, first, now)
+    return released
 
 
 def do_expire_due(session: Session, now: datetime, limit: int = 500) -> int:

@@ -1,5 +1,6 @@
 """The dashboards' panels as templates show them: headline figures, SVG plots, table rows, in
-the reader's language. Money is shown per currency (a panel rarely has more than one)."""
+the reader's language; and the same figures as the API returns them. Money is shown per
+currency (a panel rarely has more than one)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,21 @@ from commerce.money import format_money
 from commerce.promostats import queries
 from commerce.promostats.queries import Scope
 from commerce.promostats.rules import percent_text
+from commerce.promostats.schemas import (
+    CampaignFiguresOut,
+    CouponDayOut,
+    CouponFiguresOut,
+    CouponMoneyDayOut,
+    CouponMoneyOut,
+    CouponTotalsOut,
+    CouponWindowOut,
+    GroupDayOut,
+    GroupMoneyDayOut,
+    GroupMoneyOut,
+    GroupTotalsOut,
+    GroupWindowOut,
+)
+from commerce.promostats.services import CampaignReport, CouponReport
 
 
 @dataclass
@@ -204,3 +220,100 @@ def campaigns_by_ids(session: Session, ids: list[int]) -> list[GroupCampaign]:
         .where(GroupCampaign.id.in_(ids))
     )
     return sorted(rows, key=lambda c: -c.id)
+
+
+# The API's shape of the same figures ------------------------------------------------------------
+
+
+def coupon_figures_out(report: CouponReport) -> CouponFiguresOut:
+    template, totals, days = report.template, report.totals, report.days
+    dates = [d for d, _ in days.claims]
+    money = [
+        CouponMoneyOut(
+            currency=currency,
+            merchant_cost_minor=_sum(m.merchant_cost),
+            platform_cost_minor=_sum(m.platform_cost),
+            gmv_minor=_sum(m.gmv),
+            days=[
+                CouponMoneyDayOut(
+                    date=d, merchant_cost_minor=merchant, platform_cost_minor=platform, gmv_minor=g
+                )
+                for (d, merchant), (_, platform), (_, g) in zip(
+                    m.merchant_cost, m.platform_cost, m.gmv, strict=True
+                )
+            ],
+        )
+        for currency, m in days.money.items()
+    ]
+    return CouponFiguresOut(
+        template_id=template.id,
+        title=template.title,
+        totals=CouponTotalsOut(
+            claims=totals.claims,
+            redemptions=totals.redemptions,
+            redemption_rate_bp=totals.rate_bp,
+            cost_minor=totals.cost_minor,
+            gmv_minor=totals.gmv_minor,
+            currency=template.currency,
+        ),
+        last_30_days=CouponWindowOut(
+            since=dates[0],
+            until=dates[-1],
+            claims=_sum(days.claims),
+            redemptions=_sum(days.redemptions),
+            redemption_rate_bp=days.rate_bp,
+            days=[
+                CouponDayOut(date=d, claims=c, redemptions=r)
+                for (d, c), (_, r) in zip(days.claims, days.redemptions, strict=True)
+            ],
+            money=money,
+        ),
+    )
+
+
+def campaign_figures_out(report: CampaignReport) -> CampaignFiguresOut:
+    campaign, totals, days = report.campaign, report.totals, report.days
+    dates = [d for d, _ in days.opened]
+    money = [
+        GroupMoneyOut(
+            currency=currency,
+            gmv_minor=_sum(gmv),
+            rebate_minor=_sum(days.rebates[currency]),
+            days=[
+                GroupMoneyDayOut(date=d, gmv_minor=g, rebate_minor=r)
+                for (d, g), (_, r) in zip(gmv, days.rebates[currency], strict=True)
+            ],
+        )
+        for currency, gmv in days.gmv.items()
+    ]
+    return CampaignFiguresOut(
+        campaign_id=campaign.id,
+        product_id=campaign.product_id,
+        title=campaign.product.title,
+        totals=GroupTotalsOut(
+            opened=totals.opened,
+            open=totals.open,
+            succeeded=totals.succeeded,
+            failed=totals.failed,
+            fill_rate_bp=totals.fill_rate_bp,
+            gmv_minor=totals.gmv_minor,
+            rebates=totals.rebates,
+            rebate_minor=totals.rebate_minor,
+            currency=campaign.product.currency,
+        ),
+        last_30_days=GroupWindowOut(
+            since=dates[0],
+            until=dates[-1],
+            opened=_sum(days.opened),
+            succeeded=_sum(days.succeeded),
+            failed=_sum(days.failed),
+            fill_rate_bp=days.fill_rate_bp,
+            days=[
+                GroupDayOut(date=d, opened=o, succeeded=s, failed=f)
+                for (d, o), (_, s), (_, f) in zip(
+                    days.opened, days.succeeded, days.failed, strict=True
+                )
+            ],
+            money=money,
+        ),
+    )

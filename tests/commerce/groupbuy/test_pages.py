@@ -43,3 +43,36 @@ def test_a_group_page_in_chinese(app, campaign, shopper, webhook_inbox):
         .get_data(as_text=True)
     )
     assert "拼团" in page
+
+
+def test_the_group_page_carries_what_its_live_updates_need(app, campaign, shopper, webhook_inbox):
+    """group-live.js redraws from events with the page's own strings (both languages)."""
+    import json
+    import re
+
+    made = campaign(group_size=3)
+    leader = shopper("Ann")
+    opened = group_order(leader, made["product"].id).get_json()
+    pay(app, leader, opened["order_id"])
+    url = f"/groups/{opened['group_id']}"
+    for language, seats, state in (
+        ("en", "2 seats left", "succeeded"),
+        ("zh-CN", "剩余 2 个名额", "拼团成功"),
+    ):
+        page = (
+            leader["api"]
+            .client.get(url, headers={"Accept-Language": language})
+            .get_data(as_text=True)
+        )
+        assert "js/group-live.js" in page and "vendor/socket.io.min.js" in page
+        found = re.search(r'<script type="application/json" id="group-i18n">(.*?)</script>', page)
+        strings = json.loads(found.group(1))
+        assert strings["seats_left"]["2"] == seats and set(strings["seats_left"]) == {
+            "0",
+            "1",
+            "2",
+            "3",
+        }
+        assert strings["states"]["succeeded"] == state
+        assert f'<span class="group-seats-left">{seats}</span>' in page
+        assert re.search(r'data-outcome="succeeded" hidden>', page)  # shown when it fills

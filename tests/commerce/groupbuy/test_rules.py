@@ -113,6 +113,20 @@ def test_expiry(state, expires, expired):
     assert rules.is_expired(state, expires, NOW) is expired
 
 
+@pytest.mark.parametrize(
+    ("state", "expires", "shown"),
+    [
+        (rules.OPEN, EARLIER, rules.FAILED),  # before the job ran: the check on read
+        (rules.OPEN, LATER, rules.OPEN),
+        (rules.SUCCEEDED, EARLIER, rules.SUCCEEDED),
+        (rules.FAILED, EARLIER, rules.FAILED),
+        (rules.PENDING, None, rules.PENDING),
+    ],
+)
+def test_effective_state(state, expires, shown):
+    assert rules.effective_state(state, expires, NOW) == shown
+
+
 DELIVERED = NOW - timedelta(days=8)
 BASE = {
     "leader_free": True,

@@ -1,7 +1,7 @@
 """Points in the running app (`flask serve` as `make run` starts it, with its own jobs and
 scheduler): a buyer spends points at checkout, pays through the sandbox, the seller ships and
 delivers, and the app's own periodic task makes the purchase points usable after the (short)
-hold."""
+hold, and tells her so."""
 
 from __future__ import annotations
 
@@ -74,6 +74,10 @@ def test_the_running_app_credits_held_points_after_the_hold(
     assert wait_for(usable) == 90  # 10 left + 80 credited by nothing but the app's scheduler
     kinds = [e["kind"] for e in bea.call("GET", "/api/v1/points/entries").json()["items"]]
     assert kinds == ["purchase", "spend", "checkin", "grant"]
+    # The same run told her, once: the inbox links to My points.
+    notices = bea.call("GET", "/api/v1/me/notifications").json()["items"]
+    ready = [(n["text"], n["url"]) for n in notices if n["type"] == "points"]
+    assert ready == [("80 points are ready to use.", "/me/points")]
     with app.app_context():
         task = db.session.get(PeriodicTask, RELEASE)
         assert task is not None and task.runs >= 1 and task.last_error is None
