@@ -46,6 +46,16 @@ VOID_REASONS = {
     rules.BELOW_MINIMUM: _l("Void · first order below the minimum"),
 }
 
+# Why an invitation is held for review (its fraud flags' kinds), for the operator's page.
+SIGNAL_LABELS = {
+    rules.SAME_EMAIL: _l("Same e-mail"),
+    rules.SAME_PHONE: _l("Same phone number"),
+    rules.SAME_DEVICE: _l("Same device"),
+    rules.SAME_ADDRESS: _l("Same delivery address"),
+    rules.IP_BURST: _l("Many sign-ups from one network"),
+    rules.SAME_PAYMENT: _l("Same payment card"),
+}
+
 
 def invite_target(_session: Session, key: str) -> Target | None:
     """The invite link's target: the programme's landing, which says who invited and offers

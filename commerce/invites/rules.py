@@ -170,7 +170,8 @@ def reward_due_at(delivered_at: datetime | None, settings: Settings) -> datetime
 
 SAME_EMAIL, SAME_PHONE, SAME_DEVICE = "invite_same_email", "invite_same_phone", "invite_same_device"
 SAME_ADDRESS, IP_BURST = "invite_same_address", "invite_ip_burst"
-SIGNALS = (SAME_EMAIL, SAME_PHONE, SAME_DEVICE, SAME_ADDRESS, IP_BURST)
+SAME_PAYMENT = "invite_same_payment"  # the same card (the provider's instrument fingerprint)
+SIGNALS = (SAME_EMAIL, SAME_PHONE, SAME_DEVICE, SAME_ADDRESS, IP_BURST, SAME_PAYMENT)
 
 
 _NOT_WORD = re.compile(r"[\W_]+", re.UNICODE)
@@ -199,12 +200,14 @@ def address_key(address: Mapping[str, Any]) -> str | None:
 
 @dataclass(frozen=True)
 class Person:
-    """What the checks compare about one account: normalised e-mail, phones, devices, addresses."""
+    """What the checks compare about one account: normalised e-mail, phones, devices, addresses,
+    payment instruments (card fingerprints)."""
 
     email: str = ""
     phones: frozenset[str] = field(default_factory=frozenset)
     devices: frozenset[str] = field(default_factory=frozenset)
     addresses: frozenset[str] = field(default_factory=frozenset)
+    instruments: frozenset[str] = field(default_factory=frozenset)
 
 
 def _clean(values: Iterable[str | None]) -> frozenset[str]:
@@ -216,12 +219,14 @@ def person(
     phones: Iterable[str | None] = (),
     devices: Iterable[str | None] = (),
     addresses: Iterable[str | None] = (),
+    instruments: Iterable[str | None] = (),
 ) -> Person:
     return Person(
         normalise_email(email),
         _clean(normalise_phone(p) for p in phones),
         _clean(devices),
         _clean(addresses),
+        _clean(instruments),
     )
 
 
@@ -239,19 +244,26 @@ def person_signals(
     found: list[tuple[str, str]] = []
     if invitee.email and invitee.email == sharer.email:
         found.append((SAME_EMAIL, "invitee and sharer"))
-    rewarded = list(rewarded_invitees)
+    rewarded, others = list(rewarded_invitees), list(other_invitees)
     if invitee.phones & sharer.phones:
         found.append((SAME_PHONE, "invitee and sharer"))
     elif any(invitee.phones & other.phones for other in rewarded):
         found.append((SAME_PHONE, "another rewarded invitee"))
     if invitee.devices & sharer.devices:
         found.append((SAME_DEVICE, "invitee and sharer"))
-    elif any(invitee.devices & other.devices for other in other_invitees):
+    elif any(invitee.devices & other.devices for other in others):
         found.append((SAME_DEVICE, "another invitee of this sharer"))
     if invitee.addresses & sharer.addresses:
         found.append((SAME_ADDRESS, "invitee and sharer"))
     elif any(invitee.addresses & other.addresses for other in rewarded):
         found.append((SAME_ADDRESS, "another rewarded invitee"))
+    # A card is one person's, like a browser: shared with the sharer or with any other live
+    # invitee of hers (rewarded or not yet), it holds the reward. A household sharing a card
+    # is what the review is for.
+    if invitee.instruments & sharer.instruments:
+        found.append((SAME_PAYMENT, "invitee and sharer"))
+    elif any(invitee.instruments & other.instruments for other in others):
+        found.append((SAME_PAYMENT, "another invitee of this sharer"))
     if settings.ip_signups and signups_from_network > settings.ip_signups:
         found.append((IP_BURST, f"{signups_from_network} invitees signed up from one network"))
     return found

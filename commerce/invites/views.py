@@ -15,6 +15,7 @@ from commerce.errors import NotFound
 from commerce.extensions import db
 from commerce.invites import services, settle
 from commerce.invites.present import (
+    SIGNAL_LABELS,
     invitations_out,
     invites_out,
     rules_out,
@@ -68,7 +69,10 @@ def review() -> str:
     settings = _settings()
     rows = zip(flagged, invitations_out(db.session, flagged, utcnow(), settings), strict=True)
     return render_template(
-        "invites/admin.html", rows=list(rows), flags=settle.flags_of(db.session, flagged)
+        "invites/admin.html",
+        rows=list(rows),
+        flags=settle.flags_of(db.session, flagged),
+        signal_labels=SIGNAL_LABELS,
     )
 
 

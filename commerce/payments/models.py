@@ -38,6 +38,9 @@ class Payment(db.Model):
     state: Mapped[str] = mapped_column(String(20), default=REQUIRES_PAYMENT)
     pay_url: Mapped[str] = mapped_column(String(300))
     last_error: Mapped[str | None] = mapped_column(Text)
+    # The card that paid, as the provider's fingerprint (provider.Intent): set when the payment
+    # succeeds, compared by the invite checks, never shown to anyone nor in the API.
+    instrument_fingerprint: Mapped[str | None] = mapped_column(String(64), index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 

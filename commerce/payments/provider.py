@@ -16,7 +16,13 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class Intent:
-    """A payment intent: the amount the buyer is asked to pay, and where they pay it."""
+    """A payment intent: the amount the buyer is asked to pay, and where they pay it.
+
+    `instrument_fingerprint` names the card that paid (or tried to), like Stripe's
+    `payment_method.card.fingerprint`: the same card number gives the same value for every
+    account, different cards differ, and the number cannot be read back from it. None until a
+    card was given. The app compares it (one invite reward per person) and never shows it.
+    """
 
     id: str
     state: str
@@ -24,6 +30,7 @@ class Intent:
     currency: str
     pay_url: str
     metadata: dict[str, Any] = field(default_factory=dict)
+    instrument_fingerprint: str | None = None
 
 
 @dataclass(frozen=True)
@@ -40,12 +47,18 @@ class PayoutResult:
 
 @dataclass(frozen=True)
 class ProviderEvent:
-    """A verified webhook event."""
+    """A verified webhook event.
+
+    `instrument_fingerprint`: the paying card's fingerprint on a payment_intent event (see
+    Intent), mapped by the adapter from its own payload; a Stripe adapter reads the charge's
+    `payment_method_details.card.fingerprint`. None when the provider gives none.
+    """
 
     id: str
     type: str
     created: int  # unix seconds, when it happened at the provider
     object: dict[str, Any]
+    instrument_fingerprint: str | None = None
 
 
 class InvalidSignature(Exception):

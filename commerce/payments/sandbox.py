@@ -8,6 +8,8 @@ retried with backoff until the app accepts it.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import secrets
 import time
@@ -38,7 +40,27 @@ from commerce.payments.provider import (
 CARD_SUCCEEDS = "4242424242424242"
 CARD_DECLINED = "4000000000000002"
 CARD_NEEDS_ACTION = "4000000000003220"
-TEST_CARDS = (CARD_SUCCEEDS, CARD_DECLINED, CARD_NEEDS_ACTION)
+# Stripe's other 16-digit test cards that succeed (https://docs.stripe.com/testing), by brand
+# and funding: several people can each pay with a card of their own, which the one invite reward
+# per person check tells apart. (15-, 14- and 19-digit ones are left out: the form takes 16.)
+SUCCEEDING_CARDS: dict[str, tuple[str, str]] = {
+    CARD_SUCCEEDS: ("Visa", "credit"),
+    "4000056655665556": ("Visa", "debit"),
+    "5555555555554444": ("Mastercard", "credit"),
+    "2223003122003222": ("Mastercard", "credit"),
+    "5200828282828210": ("Mastercard", "debit"),
+    "5105105105105100": ("Mastercard", "prepaid"),
+    "6011111111111117": ("Discover", "credit"),
+    "6011000990139424": ("Discover", "credit"),
+    "6011981111111113": ("Discover", "debit"),
+    "3056930009020004": ("Diners Club", "credit"),
+    "6555900000604105": ("BCcard and DinaCard", "credit"),
+    "3566002020360505": ("JCB", "credit"),
+    "6200000000000005": ("UnionPay", "credit"),
+    "6200000000000047": ("UnionPay", "debit"),
+}
+TEST_CARDS = (*SUCCEEDING_CARDS, CARD_DECLINED, CARD_NEEDS_ACTION)
+FINGERPRINT_CHARS = 32  # 128 bits of the keyed hash: collisions are out of reach
 # Test payees, like the test cards: a payout to an account (the payee's e-mail) whose local part
 # ends in one of these tags fails with that code, e.g. ann+payout_closed@example.com; any other
 # account is paid. Each outcome is a payout.paid or payout.failed webhook.
@@ -64,6 +86,23 @@ def normalise_card(text: str) -> str:
     return digits
 
 
+def card_fingerprint(key: bytes, card_number: str) -> str:
+    """Stripe's card.fingerprint: one value per card number, whoever pays with it.
+
+    A keyed hash (HMAC-SHA256), not a plain one: 16-digit test numbers, or real ones with a
+    known bank prefix and a Luhn digit, are few enough to hash them all, so without the key a
+    leaked fingerprint would give the number back.
+    """
+    digest = hmac.new(key, normalise_card(card_number).encode(), hashlib.sha256).hexdigest()
+    return digest[:FINGERPRINT_CHARS]
+
+
+def fingerprint_key(secret_key: str) -> bytes:
+    """The sandbox's fingerprint key, derived from SECRET_KEY (so each install has its own;
+    fingerprints change if SECRET_KEY does, as they would across two provider accounts)."""
+    return hmac.new(secret_key.encode(), b"sandbox-card-fingerprints", hashlib.sha256).digest()
+
+
 def payout_failure(account: str) -> str | None:
     """The failure code the sandbox gives a payout to this test account, if any."""
     local = account.rsplit("@", 1)[0].lower()
@@ -84,10 +123,12 @@ class SandboxProvider:
         secret: str,
         tolerance_seconds: int,
         pay_url: Callable[[str], str],
+        fingerprint_key: bytes,
         max_attempts: int = 8,
     ) -> None:
         self._session = session
         self._secret = secret
+        self._fingerprint_key = fingerprint_key
         self._tolerance = tolerance_seconds
         self._pay_url = pay_url
         self._max_attempts = max_attempts
@@ -106,6 +147,7 @@ class SandboxProvider:
             currency=obj.currency,
             pay_url=self._pay_url(obj.id),
             metadata=dict(obj.data),
+            instrument_fingerprint=obj.data.get("card_fingerprint"),
         )
 
     def _by_key(self, key: str) -> SandboxObject | None:
@@ -141,7 +183,8 @@ class SandboxProvider:
         return self._intent(obj)
 
     def confirm(self, intent_id: str, *, card_number: str) -> Intent:
-        """Pay with a test card: 4242 succeeds, 0002 declines, 3220 asks for a second step."""
+        """Pay with a test card: 4242 (and SUCCEEDING_CARDS) succeeds, 0002 declines, 3220 asks
+        for a second step. The card is kept as its last four digits and its fingerprint only."""
         obj = self.get_intent(intent_id)
         if obj is None:
             raise CardError("no_intent")
@@ -152,8 +195,9 @@ class SandboxProvider:
             raise CardError("not_test_card")
         data = dict(obj.data)
         data["card_last4"] = card[-4:]
+        data["card_fingerprint"] = card_fingerprint(self._fingerprint_key, card)
         obj.data = data
-        if card == CARD_SUCCEEDS:
+        if card in SUCCEEDING_CARDS:
             self._settle(obj, SUCCEEDED)
         elif card == CARD_DECLINED:
             self._fail(obj, "card_declined")
@@ -274,6 +318,14 @@ class SandboxProvider:
             "payment_intent": obj.parent_id,
             "last_error": obj.data.get("last_error"),
         }
+        if obj.data.get("card_fingerprint"):
+            # Where Stripe puts it on the intent's charge (the last four digits beside it).
+            payload_object["payment_method_details"] = {
+                "card": {
+                    "last4": obj.data.get("card_last4"),
+                    "fingerprint": obj.data["card_fingerprint"],
+                }
+            }
         event_id = _new_id("evt")
         body = {
             "id": event_id,
@@ -302,11 +354,15 @@ class SandboxProvider:
         check_signature(self._secret, headers.get(SIGNATURE_HEADER), raw_body, now, self._tolerance)
         try:
             body: dict[str, Any] = json.loads(raw_body)
+            obj = dict(body["data"]["object"])
+            card = (obj.get("payment_method_details") or {}).get("card") or {}
+            fingerprint = str(card["fingerprint"]) if card.get("fingerprint") else None
             return ProviderEvent(
                 id=str(body["id"]),
                 type=str(body["type"]),
                 created=int(body["created"]),
-                object=dict(body["data"]["object"]),
+                object=obj,
+                instrument_fingerprint=fingerprint,
             )
-        except (ValueError, KeyError, TypeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise InvalidSignature("signed, but not an event") from exc

@@ -170,7 +170,7 @@ def do_apply_event(
         payment.state = REQUIRES_PAYMENT
         payment.last_error = str(obj.get("last_error") or "failed")[:2000]
     elif outcome in (Outcome.EXPIRE_AND_REFUND, Outcome.REFUND_UNPAYABLE, Outcome.REFUND_DUPLICATE):
-        payment.state = SUCCEEDED
+        _succeeded(payment, event)
         if outcome == Outcome.EXPIRE_AND_REFUND:
             do_release_unpaid(session, order, now, actor_id=None, note="paid after the deadline")
             publish_order(session, order)
@@ -181,7 +181,7 @@ def do_apply_event(
         }[outcome]
         _refund_payment(session, provider, order, payment, reason)
     elif outcome == Outcome.PAY:
-        payment.state = SUCCEEDED
+        _succeeded(payment, event)
         lifecycle.do_transition(
             session,
             order,
@@ -195,6 +195,14 @@ def do_apply_event(
             credit(order)
         order_paid.send(order, session=session, provider=provider, now=now)
     return str(outcome)
+
+
+def _succeeded(payment: Payment, event: ProviderEvent) -> None:
+    """The provider took the money: the payment records it, and the card it came from (money
+    refunded at once still came from that card)."""
+    payment.state = SUCCEEDED
+    if event.instrument_fingerprint:
+        payment.instrument_fingerprint = event.instrument_fingerprint[:64]
 
 
 def _apply_payout_event(session: Session, event: ProviderEvent) -> str:

@@ -12,7 +12,7 @@ from werkzeug.wrappers import Response
 
 from commerce.extensions import db
 from commerce.money import format_money
-from commerce.payments.sandbox import CardError
+from commerce.payments.sandbox import CARD_SUCCEEDS, SUCCEEDING_CARDS, CardError
 from commerce.payments.webhooks import provider
 from commerce.security_rules import safe_path
 
@@ -28,6 +28,24 @@ def card_message(code: str) -> str:
     }.get(code, _("The payment failed."))
 
 
+def other_cards() -> list[tuple[str, str]]:
+    """(the number in groups of four, brand · funding) of the other cards that succeed."""
+    funding = {
+        "credit": _("credit card"),
+        "debit": _("debit card"),
+        "prepaid": _("prepaid card"),
+    }
+    brands = {"UnionPay": _("UnionPay")}  # the others are written the same in Chinese
+    return [
+        (
+            " ".join(number[i : i + 4] for i in range(0, 16, 4)),
+            f"{brands.get(brand, brand)} · {funding[kind]}",
+        )
+        for number, (brand, kind) in SUCCEEDING_CARDS.items()
+        if number != CARD_SUCCEEDS
+    ]
+
+
 def _page(intent_id: str, error: str | None = None, status: int = 200) -> tuple[str, int]:
     obj = provider().get_intent(intent_id)
     if obj is None:
@@ -39,6 +57,7 @@ def _page(intent_id: str, error: str | None = None, status: int = 200) -> tuple[
         return_url=safe_path(obj.data.get("return_url"), "/"),
         last_error=obj.data.get("last_error"),
         error=error,
+        other_cards=other_cards(),
     ), status
 
 

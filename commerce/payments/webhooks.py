@@ -14,7 +14,7 @@ from commerce.jobs.registry import PAYMENTS
 from commerce.jobs.runner import JobContext, job_handler
 from commerce.payments.models import SandboxObject
 from commerce.payments.provider import SIGNATURE_HEADER, sign, webhook_secret
-from commerce.payments.sandbox import DELIVER_JOB, SandboxProvider
+from commerce.payments.sandbox import DELIVER_JOB, SandboxProvider, fingerprint_key
 
 
 def http_post(url: str, body: bytes, headers: Mapping[str, str]) -> int:
@@ -56,6 +56,7 @@ def make_provider(app: Flask) -> SandboxProvider:
         secret=webhook_secret(app.config),
         tolerance_seconds=app.config["WEBHOOK_TOLERANCE_SECONDS"],
         pay_url=lambda intent_id: f"/pay/sandbox/{intent_id}",
+        fingerprint_key=fingerprint_key(str(app.config["SECRET_KEY"])),
         max_attempts=app.config["PAYMENT_WEBHOOK_ATTEMPTS"],
     )
 

@@ -17,6 +17,7 @@ from commerce.invites import programme as programmes
 from commerce.invites import services
 from commerce.invites.models import Invitation
 from commerce.invites.rules import settings_from_config
+from commerce.payments.sandbox import SUCCEEDING_CARDS
 from commerce.timeutil import utcnow
 from tests.commerce.attribution.conftest import BROWSER
 from tests.commerce.orders.conftest import buy_now, create_address, place  # noqa: F401
@@ -27,8 +28,6 @@ from tests.commerce.payments.conftest import (  # noqa: F401  (fixtures)
     webhook_inbox,
 )
 from tests.conftest import PASSWORD
-
-CARD = "4242424242424242"
 
 
 @pytest.fixture
@@ -122,9 +121,17 @@ def shop(create_user, create_product, make_api):
 
 @pytest.fixture
 def first_order(app: Flask, create_address, webhook_inbox):  # noqa: F811
-    """Buy one unit as `api`/`user_id` from `shop`, pay it in the sandbox; returns its public id."""
+    """Buy one unit as `api`/`user_id` from `shop`, pay it in the sandbox; returns its public id.
 
-    def buy(api: Any, user_id: int, shop: dict[str, Any], **body: Any) -> str:
+    Each call pays with the next of the sandbox's succeeding test cards unless `card` is given:
+    people have cards of their own, and a card shared between invitees is held for review.
+    """
+    cards = iter(SUCCEEDING_CARDS)
+
+    def buy(
+        api: Any, user_id: int, shop: dict[str, Any], card: str | None = None, **body: Any
+    ) -> str:
+        card = card or next(cards)
         with app.app_context():
             user = db.session.get(User, user_id)
             db.session.expunge(user)
@@ -134,7 +141,8 @@ def first_order(app: Flask, create_address, webhook_inbox):  # noqa: F811
         [order] = placed.get_json()["orders"]
         payment = start_payment(api, order["id"])
         assert payment.status_code == 201, payment.get_json()
-        pay_with(api, payment.get_json()["pay_url"], CARD)
+        paid = pay_with(api, payment.get_json()["pay_url"], card)
+        assert paid.status_code == 302, paid.get_data(as_text=True)
         deliver(app)
         assert api.get(f"/api/v1/orders/{order['id']}").get_json()["state"] == "paid"
         return str(order["id"])

@@ -173,7 +173,7 @@ def test_an_address_without_a_line_has_no_key():
     assert rules.address_key({"city": "Shanghai"}) is None
 
 
-SHARER = person("ann@example.com", ["+86 138 0000 0001"], ["dev-ann"], ["addr-ann"])
+SHARER = person("ann@example.com", ["+86 138 0000 0001"], ["dev-ann"], ["addr-ann"], ["card-ann"])
 
 
 @pytest.mark.parametrize(
@@ -201,6 +201,32 @@ SHARER = person("ann@example.com", ["+86 138 0000 0001"], ["dev-ann"], ["addr-an
             [person(phones=["139 0000 0009"])],
             1,
             [rules.SAME_PHONE],
+        ),
+        # Cards (the provider's fingerprints): the sharer's, or any other live invitee's.
+        (person(instruments=["card-ann"]), [], [], 1, [rules.SAME_PAYMENT]),
+        (person(instruments=["card-bo", "card-ann"]), [], [], 1, [rules.SAME_PAYMENT]),
+        (person(instruments=["card-bo"]), [person(instruments=["card-cy"])], [], 1, []),
+        (person(instruments=[None]), [person(instruments=[None])], [], 1, []),  # none known
+        (
+            person(instruments=["card-cy"]),
+            [person(instruments=["card-cy"])],
+            [],
+            1,
+            [rules.SAME_PAYMENT],
+        ),
+        (
+            person(instruments=["card-cy"]),
+            [person(devices=["dev-dee"]), person(instruments=["card-cy"])],
+            [person(instruments=["card-cy"])],
+            1,
+            [rules.SAME_PAYMENT],
+        ),
+        (
+            person(devices=["dev-ann"], instruments=["card-ann"]),
+            [],
+            [],
+            4,
+            [rules.SAME_DEVICE, rules.SAME_PAYMENT, rules.IP_BURST],
         ),
         (person(), [], [], 3, []),
         (person(), [], [], 4, [rules.IP_BURST]),

@@ -76,7 +76,7 @@ def test_failing_the_second_step_fails_the_payment(app, placed, webhook_inbox):
 
 def test_other_cards_and_junk_are_refused_on_the_page(placed):
     p = placed()
-    for card in ("5555 5555 5555 4444", "12ab"):
+    for card in ("4111 1111 1111 1111", "12ab"):  # not one of Stripe's test cards; not a number
         response = pay_with(p["api"], p["pay_url"], card)
         assert response.status_code == 400
 
