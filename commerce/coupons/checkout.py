@@ -6,7 +6,7 @@ Orders sit above this area, so an order and its lines come in as duck-typed obje
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol, cast
@@ -230,8 +230,10 @@ def quote(
     lines: Sequence[rules.Line],
     chosen: list[int] | None,
     now: datetime,
+    taken: Collection[int] = (),
 ) -> Quote:
-    rows = usable(session, buyer_id, now)
+    """`taken`: coupons an earlier order of the same checkout uses (as apply_coupons skips)."""
+    rows = [(c, t) for c, t in usable(session, buyer_id, now) if c.id not in taken]
     held = [candidate(c, t) for c, t in rows]
     applied = pick(held, chosen, merchant_id, currency, lines)
     options = []

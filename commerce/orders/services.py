@@ -17,9 +17,9 @@ from commerce.catalog.models import Product
 from commerce.coupons import checkout as coupons
 from commerce.errors import Conflict, NotFound, ValidationFailed
 from commerce.order_signals import order_released as order_released  # group buying, points
-from commerce.orders import stock
-from commerce.orders.content import content_creator
+from commerce.orders import pricing, stock
 from commerce.orders.models import Address, CartItem, FlashSale, Order, OrderEvent, OrderLine
+from commerce.orders.pricing import PricedLine
 from commerce.orders.rules import CANCELLED, PENDING_PAYMENT
 from commerce.orders.schemas import AddressIn, CartItemIn, OrderIn, OrderItemIn
 from commerce.points import checkout as points
@@ -151,37 +151,6 @@ def new_public_id() -> str:
     return secrets.token_urlsafe(12)
 
 
-def active_flash_sales(
-    session: Session, product_ids: list[int], now: datetime
-) -> dict[int, FlashSale]:
-    """The flash sale on for each product at `now` (the earliest-created if several)."""
-    rows = session.scalars(
-        select(FlashSale)
-        .where(
-            FlashSale.product_id.in_(product_ids),
-            FlashSale.starts_at <= now,
-            FlashSale.ends_at > now,
-            FlashSale.sold < FlashSale.quantity,
-        )
-        .order_by(FlashSale.id)
-    )
-    found: dict[int, FlashSale] = {}
-    for flash in rows:
-        found.setdefault(flash.product_id, flash)
-    return found
-
-
-def _merge(items: list[OrderItemIn]) -> list[OrderItemIn]:
-    """One line per product: quantities add up, the last source wins."""
-    merged: dict[int, OrderItemIn] = {}
-    for item in items:
-        if item.product_id in merged:
-            previous = merged[item.product_id]
-            item = item.model_copy(update={"quantity": previous.quantity + item.quantity})
-        merged[item.product_id] = item
-    return list(merged.values())
-
-
 def _min_limit(*limits: int | None) -> int | None:
     present = [limit for limit in limits if limit is not None]
     return min(present) if present else None
@@ -212,13 +181,10 @@ def do_place_orders(
             )
             for i in cart
         ]
-    items = _merge(items)
-    ids = [item.product_id for item in items]
-    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+    items = pricing.merge(items)
+    products = pricing.load_products(session, items)
     for item in items:
-        product = products.get(item.product_id)
-        if product is None or not product.is_active:
-            raise NotFound(_("This product does not exist."))
+        product = products[item.product_id]
         if product.merchant_id == buyer.id:
             raise ValidationFailed(_("You cannot buy your own product."), code="own_product")
         if product.stock < item.quantity:
@@ -230,11 +196,9 @@ def do_place_orders(
             )
     # After the stock read: a sold-out rush is refused without this query.
     address = access_address(session, data.address_id, buyer)
-    flashes = active_flash_sales(session, ids, now)
-
-    by_merchant: dict[int, list[OrderItemIn]] = {}
-    for item in items:
-        by_merchant.setdefault(products[item.product_id].merchant_id, []).append(item)
+    ids = list(products)
+    flashes = pricing.active_flash_sales(session, ids, now)
+    by_merchant = pricing.price_lines(session, items, products, flashes, how.group_prices)
     orders: list[Order] = []
     redemptions: list[coupons.Redemption] = []
     wallet = points.open_wallet(session, buyer.id, data.points_to_use, how.points, now)
@@ -244,7 +208,7 @@ def do_place_orders(
             buyer_id=buyer.id,
             merchant_id=merchant_id,
             state=PENDING_PAYMENT,
-            currency=products[group[0].product_id].currency,
+            currency=group[0].product.currency,
             subtotal_minor=0,
             discount_minor=0,
             shipping_minor=0,
@@ -255,36 +219,12 @@ def do_place_orders(
             expires_at=now + timedelta(minutes=how.deadline_minutes),
             created_at=now,
         )
-        for item in group:
-            product = products[item.product_id]
-            if product.currency != order.currency:
+        for line in group:
+            if line.product.currency != order.currency:
                 raise ValidationFailed(
                     _("Products in one order must share a currency."), code="currency"
                 )
-            flash = flashes.get(product.id)
-            unit = flash.price_minor if flash is not None else product.price_minor
-            seat = (how.group_prices or {}).get(product.id)
-            if seat is not None:  # a group seat's price, like a flash sale's (never both)
-                flash, unit = None, seat[0]
-            order.lines.append(
-                OrderLine(
-                    product_id=product.id,
-                    title=product.title,
-                    list_price_minor=product.price_minor,
-                    unit_price_minor=unit,
-                    quantity=item.quantity,
-                    amount_minor=unit * item.quantity,
-                    flash_sale_id=flash.id if flash is not None else None,
-                    group_seat_id=seat[1] if seat is not None else None,
-                    creator_rate_bp=product.creator_rate_bp,
-                    sharer_rate_bp=product.sharer_rate_bp,
-                    source_kind=item.source_kind,
-                    source_key=item.source_key,
-                    creator_id=content_creator(
-                        session, item.source_kind, item.source_key, product.id
-                    ),
-                )
-            )
+            order.lines.append(_order_line(line))
         order.subtotal_minor = sum(line.amount_minor for line in order.lines)
         # Coupons: the best (or the buyer's choice), split over the lines' amounts.
         coupons.apply_coupons(session, order, buyer.id, now, data.coupon_ids, redemptions)
@@ -307,6 +247,25 @@ def do_place_orders(
         for line in order.lines:
             _reserve(session, buyer, products[line.product_id], line, flashes, now)
     return answer
+
+
+def _order_line(line: PricedLine) -> OrderLine:
+    product, item = line.product, line.item
+    return OrderLine(
+        product_id=product.id,
+        title=product.title,
+        list_price_minor=product.price_minor,
+        unit_price_minor=line.unit_minor,
+        quantity=item.quantity,
+        amount_minor=line.amount_minor,
+        flash_sale_id=line.flash.id if line.flash is not None else None,
+        group_seat_id=line.seat_id,
+        creator_rate_bp=product.creator_rate_bp,
+        sharer_rate_bp=product.sharer_rate_bp,
+        source_kind=item.source_kind,
+        source_key=item.source_key,
+        creator_id=line.creator_id,
+    )
 
 
 def _reserve(

@@ -1,19 +1,13 @@
-// The checkout drawer's coupons: the best ones apply by themselves; the buyer may pick one or
-// none. Shows the saving and the total from the server's quote, and coupons to claim here.
-// Points: a toggle "use N points (−¥x)" with the balance and the order's cap, from the quote.
+// A checkout's quote, bound to one container (the checkout drawer, or a seller's block on the
+// cart page): the best coupons apply by themselves and the buyer may pick one or none; points
+// are a toggle "use N points (−¥x)" with the balance and the order's cap; the saving and the
+// total come from the server's quote (POST /api/v1/orders/quote), as do coupons to claim here.
+// Elements looked up in the container: .drawer-coupons (.drawer-coupon select, .drawer-claimable),
+// .drawer-saving, .drawer-points (.drawer-use-points, .drawer-points-text, .drawer-points-balance).
 
 import { api } from "./api.js";
 import { couponItem, cs } from "./coupons.js";
 
-const state = {
-  choice: "best",
-  item: null,
-  seq: 0,
-  loggedIn: false,
-  drawer: null,
-  quote: null,
-  usePoints: false,
-};
 let pointStrings = null;
 
 function ps(key, vars = {}) {
@@ -29,40 +23,6 @@ function ps(key, vars = {}) {
   return String(text).replace(/%\((\w+)\)s/g, (m, name) => (name in vars ? String(vars[name]) : m));
 }
 
-/** The order's points_to_use: what the last quote used, or undefined (none). */
-export function pointsToUse() {
-  const points = state.quote && state.quote.points;
-  if (!state.usePoints || !points || points.points <= 0) return undefined;
-  return points.points;
-}
-
-function renderPoints(order) {
-  const box = state.drawer.querySelector(".drawer-points");
-  const points = order.points;
-  if (!box) return;
-  if (!points || points.max_points <= 0) {
-    box.hidden = true;
-    return;
-  }
-  box.hidden = false;
-  state.drawer.querySelector(".drawer-use-points").checked = state.usePoints;
-  state.drawer.querySelector(".drawer-points-text").textContent = ps("use", {
-    points: points.max_points,
-    amount: points.max_discount_display,
-  });
-  state.drawer.querySelector(".drawer-points-balance").textContent = ps("balance", {
-    balance: points.balance,
-    max: points.max_points,
-  });
-}
-
-/** The order's coupon_ids: undefined (best, the server picks), [] (none) or [id]. */
-export function couponIds() {
-  if (state.choice === "best") return undefined;
-  if (state.choice === "none") return [];
-  return [Number(state.choice)];
-}
-
 function option(value, text) {
   const o = document.createElement("option");
   o.value = value;
@@ -70,73 +30,158 @@ function option(value, text) {
   return o;
 }
 
-function render(quote, totalNode) {
-  const box = state.drawer.querySelector(".drawer-coupons");
-  const order = quote.orders[0];
-  if (!order) return;
-  state.quote = order;
-  const select = state.drawer.querySelector(".drawer-coupon");
-  const usable = order.coupons.filter((c) => c.applicable);
-  select.replaceChildren(
-    option("best", cs("best")),
-    ...usable.map((c) => option(String(c.id), `${c.headline} · ${c.title}`)),
-    option("none", cs("no_coupon")),
-  );
-  if (![...select.options].some((o) => o.value === state.choice)) state.choice = "best";
-  select.value = state.choice;
-  state.drawer.querySelector(".drawer-saving").textContent =
-    order.discount_minor > 0 ? cs("saving", { amount: order.discount_display }) : "";
-  const claimable = state.drawer.querySelector(".drawer-claimable");
-  claimable.replaceChildren(
-    ...order.claimable.map((t) =>
-      couponItem(t, { source: "checkout", onClaimed: () => refreshQuote(state.item, totalNode) }),
-    ),
-  );
-  box.hidden = usable.length === 0 && order.claimable.length === 0;
-  renderPoints(order);
-  if (totalNode) totalNode.textContent = order.total_display;
-}
+/**
+ * The quote of `root`'s checkout. `totalNode()` and `subtotalNode()` give where the quote's total
+ * and subtotal go; `onQuote(order)` and `onError(error)` are told of each answer.
+ */
+export function quoteBox(root, { totalNode = () => null, subtotalNode = () => null, onQuote = null, onError = null } = {}) {
+  const state = { choice: "best", items: null, seq: 0, quote: null, usePoints: false, loggedIn: true };
+  let pending = Promise.resolve();
+  const $ = (selector) => root.querySelector(selector);
 
-/** Ask the server what the item costs with coupons; only the latest answer is shown. */
-export async function refreshQuote(item, totalNode) {
-  if (!state.drawer || !state.loggedIn || !item) return;
-  state.item = item;
-  const seq = ++state.seq;
-  const body = { items: [item] };
-  const ids = couponIds();
-  if (ids !== undefined) body.coupon_ids = ids;
-  if (state.usePoints) body.points_to_use = 1000000000; // the quote takes what the order allows
-  try {
-    const quote = await api("POST", "/api/v1/orders/quote", body);
-    if (seq === state.seq) render(quote, totalNode);
-  } catch {
-    // the drawer works without coupons
+  function renderPoints(order) {
+    const box = $(".drawer-points");
+    const points = order.points;
+    if (!box) return;
+    if (!points || points.max_points <= 0) {
+      box.hidden = true;
+      return;
+    }
+    box.hidden = false;
+    $(".drawer-use-points").checked = state.usePoints;
+    $(".drawer-points-text").textContent = ps("use", {
+      points: points.max_points,
+      amount: points.max_discount_display,
+    });
+    $(".drawer-points-balance").textContent = ps("balance", {
+      balance: points.balance,
+      max: points.max_points,
+    });
   }
-}
 
-export function setupCoupons(drawer, loggedIn, getTotalNode) {
-  state.drawer = drawer;
-  state.loggedIn = loggedIn;
-  state.choice = "best";
-  state.usePoints = false;
-  state.quote = null;
-  drawer.querySelector(".drawer-coupons").hidden = true;
-  const points = drawer.querySelector(".drawer-points");
-  if (points) points.hidden = true;
-  const toggle = drawer.querySelector(".drawer-use-points");
-  if (toggle && !toggle.dataset.bound) {
-    toggle.dataset.bound = "1";
+  function render(quote) {
+    const order = quote.orders[0];
+    if (!order) return;
+    state.quote = order;
+    const select = $(".drawer-coupon");
+    const usable = order.coupons.filter((c) => c.applicable);
+    select.replaceChildren(
+      option("best", cs("best")),
+      ...usable.map((c) => option(String(c.id), `${c.headline} · ${c.title}`)),
+      option("none", cs("no_coupon")),
+    );
+    if (![...select.options].some((o) => o.value === state.choice)) state.choice = "best";
+    select.value = state.choice;
+    const saving = $(".drawer-saving");
+    saving.textContent = order.discount_minor > 0 ? cs("saving", { amount: order.discount_display }) : "";
+    saving.hidden = order.discount_minor <= 0;
+    $(".drawer-claimable").replaceChildren(
+      ...order.claimable.map((t) =>
+        couponItem(t, { source: "checkout", onClaimed: () => refresh(state.items) }),
+      ),
+    );
+    $(".drawer-coupons").hidden = usable.length === 0 && order.claimable.length === 0;
+    renderPoints(order);
+    const total = totalNode();
+    if (total) total.textContent = order.total_display;
+    const subtotal = subtotalNode();
+    if (subtotal) subtotal.textContent = order.subtotal_display;
+    if (onQuote) onQuote(order);
+  }
+
+  /** Ask the server what the items cost; only the latest answer is shown. */
+  function refresh(items) {
+    if (!state.loggedIn || !items || !items.length) return pending;
+    state.items = items;
+    const seq = ++state.seq;
+    const body = { items };
+    const ids = couponIds();
+    if (ids !== undefined) body.coupon_ids = ids;
+    if (state.usePoints) body.points_to_use = 1000000000; // the quote takes what the order allows
+    pending = api("POST", "/api/v1/orders/quote", body).then(
+      (quote) => {
+        if (seq === state.seq) {
+          render(quote);
+          if (onError) onError(null);
+        }
+      },
+      (error) => {
+        if (seq === state.seq && onError) onError(error); // the drawer works without coupons
+      },
+    );
+    return pending;
+  }
+
+  /** The order's coupon_ids: undefined (best, the server picks), [] (none) or [id]. */
+  function couponIds() {
+    if (state.choice === "best") return undefined;
+    if (state.choice === "none") return [];
+    return [Number(state.choice)];
+  }
+
+  /** The order's points_to_use: what the last quote used, or undefined (none). */
+  function pointsToUse() {
+    const points = state.quote && state.quote.points;
+    if (!state.usePoints || !points || points.points <= 0) return undefined;
+    return points.points;
+  }
+
+  /** A fresh checkout: the best coupons, no points, nothing shown until the first quote. */
+  function reset(loggedIn = true) {
+    state.loggedIn = loggedIn;
+    state.choice = "best";
+    state.usePoints = false;
+    state.quote = null;
+    state.items = null;
+    state.seq += 1;
+    $(".drawer-coupons").hidden = true;
+    const points = $(".drawer-points");
+    if (points) points.hidden = true;
+  }
+
+  const toggle = $(".drawer-use-points");
+  if (toggle) {
     toggle.addEventListener("change", () => {
       state.usePoints = toggle.checked;
-      refreshQuote(state.item, getTotalNode());
+      refresh(state.items);
     });
   }
-  const select = drawer.querySelector(".drawer-coupon");
-  if (!select.dataset.bound) {
-    select.dataset.bound = "1";
-    select.addEventListener("change", () => {
-      state.choice = select.value;
-      refreshQuote(state.item, getTotalNode());
-    });
+  const select = $(".drawer-coupon");
+  select.addEventListener("change", () => {
+    state.choice = select.value;
+    refresh(state.items);
+  });
+  reset();
+
+  return {
+    refresh,
+    couponIds,
+    pointsToUse,
+    reset,
+    /** Resolves once the latest quote asked for has been answered (and shown). */
+    settled: () => pending,
+  };
+}
+
+// The checkout drawer's one quote box (checkout.js, checkout-group.js).
+let drawerBox = null;
+
+export function setupCoupons(drawer, loggedIn, getTotalNode) {
+  if (!drawerBox || drawerBox.root !== drawer) {
+    drawerBox = { root: drawer, box: quoteBox(drawer, { totalNode: getTotalNode }) };
   }
+  drawerBox.box.reset(loggedIn);
+}
+
+/** Quote the drawer's item (its total goes to the drawer's total node). */
+export function refreshQuote(item) {
+  if (drawerBox && item) drawerBox.box.refresh([item]);
+}
+
+export function couponIds() {
+  return drawerBox ? drawerBox.box.couponIds() : undefined;
+}
+
+export function pointsToUse() {
+  return drawerBox ? drawerBox.box.pointsToUse() : undefined;
 }
