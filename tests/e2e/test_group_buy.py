@@ -10,31 +10,10 @@ from sqlalchemy import select
 from commerce.extensions import db
 from commerce.orders.models import Order
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
+from tests.e2e.groups import campaign_with_buyers, pay_on_sandbox, wait_for_state
 from tests.e2e.test_checkout import log_in
 
 pytestmark = [pytest.mark.e2e]
-
-
-def _pay_on_sandbox(page, base: str) -> None:
-    from playwright.sync_api import expect
-
-    page.wait_for_url(f"{base}/pay/sandbox/**")
-    page.fill("input[name=card_number]", "4242 4242 4242 4242")
-    page.click("main form button[type=submit].primary")
-    expect(page.locator("main")).to_contain_text("Payment succeeded", timeout=15_000)
-    page.click("text=Return to the shop")
-    page.wait_for_url(f"{base}/groups/**")
-
-
-def _wait_for_state(page, state: str) -> None:
-    from playwright.sync_api import expect
-
-    for _ in range(40):
-        if page.locator(f'.group-state[data-state="{state}"]').count():
-            return
-        page.wait_for_timeout(500)
-        page.reload()
-    expect(page.locator(".group-state")).to_have_attribute("data-state", state)
 
 
 def test_open_share_join_pay_then_the_merchant_ships_both(
@@ -46,14 +25,9 @@ def test_open_share_join_pay_then_the_merchant_ships_both(
     base = live_server.url
     merchant = create_user(merchant=True, name="Tea House")
     product = create_product(merchant, title="Jasmine tea", price_minor=2990, stock=5)
-    made = make_api(merchant).post(
-        f"/api/v1/products/{product.id}/group-campaigns",
-        {"price_minor": 1990, "group_size": 2, "window_minutes": 60},
+    ann, bo = campaign_with_buyers(
+        make_api, create_user, create_address, merchant, product, "Ann", "Bo"
     )
-    assert made.status_code == 201, made.get_json()
-    ann, bo = create_user(name="Ann"), create_user(name="Bo")
-    create_address(ann)
-    create_address(bo)
     errors: list[str] = []
 
     def new_page(width: int = 390):
@@ -68,8 +42,8 @@ def test_open_share_join_pay_then_the_merchant_ships_both(
     leader.goto(f"{base}/products/{product.id}")
     expect(leader.locator(".group-offer")).to_contain_text("¥19.90")
     leader.click(".group-open")
-    _pay_on_sandbox(leader, base)
-    _wait_for_state(leader, "open")
+    pay_on_sandbox(leader, base)
+    wait_for_state(leader, "open")
     expect(leader.locator(".group-members")).to_contain_text("Ann")
     leader.click(".share-button")
     link = leader.locator("#share-link")
@@ -94,8 +68,8 @@ def test_open_share_join_pay_then_the_merchant_ships_both(
     member.wait_for_url(f"{base}/groups/**")
     expect(member.locator(".group-join")).to_be_visible()
     member.click(".group-join")
-    _pay_on_sandbox(member, base)
-    _wait_for_state(member, "succeeded")
+    pay_on_sandbox(member, base)
+    wait_for_state(member, "succeeded")
     member.screenshot(path=str(screenshots / "group-succeeded.png"))
 
     with app.app_context():
@@ -125,13 +99,9 @@ def test_open_a_group_from_the_checkout_drawer_of_a_video_pin(
     creator = create_user(creator=True, name="Mia")
     merchant = create_user(merchant=True, name="Tea House")
     product = create_product(merchant, title="Jasmine tea", price_minor=2990, stock=5)
-    made = make_api(merchant).post(
-        f"/api/v1/products/{product.id}/group-campaigns",
-        {"price_minor": 1990, "group_size": 3, "window_minutes": 60},
+    [viewer] = campaign_with_buyers(
+        make_api, create_user, create_address, merchant, product, "Bo", group_size=3
     )
-    assert made.status_code == 201, made.get_json()
-    viewer = create_user(name="Bo")
-    create_address(viewer)
     public_id = publish_video_with_pin(app, creator, product, tmp_path)
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
@@ -175,13 +145,9 @@ def test_a_group_that_expires_refunds_its_member_by_itself(
     base = live_server.url
     merchant = create_user(merchant=True, name="Tea House")
     product = create_product(merchant, title="Oolong", price_minor=2990, stock=5)
-    made = make_api(merchant).post(
-        f"/api/v1/products/{product.id}/group-campaigns",
-        {"price_minor": 1990, "group_size": 3, "window_minutes": 60},
+    [ann] = campaign_with_buyers(
+        make_api, create_user, create_address, merchant, product, "Ann", group_size=3
     )
-    assert made.status_code == 201, made.get_json()
-    ann = create_user(name="Ann")
-    create_address(ann)
     context = browser.new_context(viewport={"width": 390, "height": 844})
     page = context.new_page()
     errors: list[str] = []
@@ -189,8 +155,8 @@ def test_a_group_that_expires_refunds_its_member_by_itself(
     log_in(page, base, ann.email)
     page.goto(f"{base}/products/{product.id}")
     page.click(".group-open")
-    _pay_on_sandbox(page, base)
-    _wait_for_state(page, "open")
+    pay_on_sandbox(page, base)
+    wait_for_state(page, "open")
     group_url = page.url
     with app.app_context():
         order = db.session.scalar(select(Order).where(Order.buyer_id == ann.id))

@@ -13,8 +13,8 @@ from commerce.extensions import db
 from commerce.groupbuy.models import Group, GroupSeat
 from commerce.orders.models import Order
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
+from tests.e2e.groups import pay_on_sandbox, wait_for_state
 from tests.e2e.test_checkout import log_in, pay_in_drawer
-from tests.e2e.test_group_buy import _pay_on_sandbox, _wait_for_state
 
 pytestmark = [pytest.mark.e2e]
 
@@ -96,7 +96,7 @@ def test_a_group_opened_from_a_live_room_pin_is_shared_joined_and_shipped(
         expect(group_link).to_be_visible()
         group_link.tap()
         leader.wait_for_url(f"{base}/groups/**")
-        _wait_for_state(leader, "open")
+        wait_for_state(leader, "open")
         expect(leader.locator(".group-members")).to_contain_text("Ann")
 
         # The share sheet makes the signed link that carries the group and A's credit.
@@ -134,8 +134,8 @@ def test_a_group_opened_from_a_live_room_pin_is_shared_joined_and_shipped(
         member.wait_for_url(f"{base}/groups/**")
         expect(member.locator(".group-members")).to_contain_text("Ann")
         member.click(".group-join")
-        _pay_on_sandbox(member, base)
-        _wait_for_state(member, "succeeded")
+        pay_on_sandbox(member, base)
+        wait_for_state(member, "succeeded")
         member.screenshot(path=str(screenshots / "live-group-succeeded.png"))
 
         with app.app_context():

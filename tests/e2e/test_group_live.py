@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 
 from tests.commerce.orders.conftest import create_address  # noqa: F401  (fixture)
+from tests.e2e.groups import campaign_with_buyers, pay_on_sandbox, wait_for_state
 from tests.e2e.test_checkout import log_in
-from tests.e2e.test_group_buy import _pay_on_sandbox, _wait_for_state
 
 pytestmark = [pytest.mark.e2e]
 
@@ -22,14 +22,9 @@ def test_the_watcher_sees_the_seat_fill_and_the_group_succeed_without_reloading(
     base = live_server.url
     merchant = create_user(merchant=True, name="Tea House")
     product = create_product(merchant, title="Jasmine tea", price_minor=2990, stock=5)
-    made = make_api(merchant).post(
-        f"/api/v1/products/{product.id}/group-campaigns",
-        {"price_minor": 1990, "group_size": 2, "window_minutes": 60},
+    ann, bo = campaign_with_buyers(
+        make_api, create_user, create_address, merchant, product, "Ann", "Bo"
     )
-    assert made.status_code == 201, made.get_json()
-    ann, bo = create_user(name="Ann"), create_user(name="Bo")
-    create_address(ann)
-    create_address(bo)
     errors: list[str] = []
 
     def new_page():
@@ -41,8 +36,8 @@ def test_the_watcher_sees_the_seat_fill_and_the_group_succeed_without_reloading(
     log_in(leader, base, ann.email)
     leader.goto(f"{base}/products/{product.id}")
     leader.click(".group-open")
-    _pay_on_sandbox(leader, base)
-    _wait_for_state(leader, "open")  # the webhook is applied by the app's job
+    pay_on_sandbox(leader, base)
+    wait_for_state(leader, "open")  # the webhook is applied by the app's job
     group_url = leader.url
     expect(leader.locator(".group-member.empty")).to_have_count(1)
     expect(leader.locator(".group-page-countdown")).to_contain_text("Ends in")
@@ -89,14 +84,9 @@ def test_the_group_page_is_live_in_chinese(
     base = live_server.url
     merchant = create_user(merchant=True, name="Tea House")
     product = create_product(merchant, title="Jasmine tea", price_minor=2990, stock=5)
-    made = make_api(merchant).post(
-        f"/api/v1/products/{product.id}/group-campaigns",
-        {"price_minor": 1990, "group_size": 3, "window_minutes": 60},
+    ann, bo = campaign_with_buyers(
+        make_api, create_user, create_address, merchant, product, "Ann", "Bo", group_size=3
     )
-    assert made.status_code == 201
-    ann, bo = create_user(name="Ann"), create_user(name="Bo")
-    create_address(ann)
-    create_address(bo)
     context = browser.new_context(viewport={"width": 390, "height": 844}, locale="zh-CN")
     leader = context.new_page()
     log_in(leader, base, ann.email)
@@ -107,7 +97,7 @@ def test_the_group_page_is_live_in_chinese(
     leader.click("main form button[type=submit].primary")
     leader.click("main a.button[target=_top]")
     leader.wait_for_url(f"{base}/groups/**")
-    _wait_for_state(leader, "open")
+    wait_for_state(leader, "open")
     expect(leader.locator(".group-seats-left")).to_have_text("剩余 2 个名额")
     leader.evaluate("window.__watching = 'same page'")
     member = browser.new_context(viewport={"width": 390, "height": 844}).new_page()
