@@ -3,6 +3,7 @@ delivered and refunded through the API, balances read back."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from typing import Any
 
@@ -107,3 +108,35 @@ def refund(seller: Any, order_id: str, amount: int) -> Any:
         {"amount_minor": amount, "reason": "returned"},
         headers={"Idempotency-Key": uuid.uuid4().hex},
     )
+
+
+def racing_release_runs(app: Flask, runs: int = 4) -> int:
+    """`runs` release jobs at once, each in its own thread and session; how many holds they
+    credited in all (a loser on SQLite's single writer counts 0)."""
+    from commerce.points import services
+    from commerce.points.rules import terms_from_config
+    from commerce.timeutil import utcnow
+
+    barrier = threading.Barrier(runs)
+    done: list[int] = []
+
+    def run() -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                done.append(
+                    services.do_release_due(db.session, utcnow(), terms_from_config(app.config))
+                )
+                db.session.commit()
+            except Exception:  # a loser on SQLite's single writer
+                db.session.rollback()
+                done.append(0)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run) for _ in range(runs)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    return sum(done)

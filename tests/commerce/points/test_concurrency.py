@@ -3,14 +3,13 @@ the same points, ten check-ins at once, a refund racing the release job."""
 
 from __future__ import annotations
 
-import threading
 import uuid
 
 from commerce.extensions import db
 from commerce.orders.models import Order
 from tests.commerce.orders.conftest import buy_now
 from tests.commerce.orders.test_concurrency import race
-from tests.commerce.points.conftest import balance, entries, ledger_sum
+from tests.commerce.points.conftest import balance, entries, ledger_sum, racing_release_runs
 
 
 def test_two_checkouts_spending_the_same_points_one_wins(app, buyer_setup, make_api, grant):
@@ -71,9 +70,7 @@ def test_release_jobs_racing_credit_once(app, buyer_setup, make_api, webhook_inb
 
     from sqlalchemy import update
 
-    from commerce.points import services
     from commerce.points.models import PointsHold
-    from commerce.points.rules import terms_from_config
     from commerce.timeutil import utcnow
     from tests.commerce.orders.conftest import place
     from tests.commerce.points.conftest import pay, ship_and_deliver
@@ -85,27 +82,5 @@ def test_release_jobs_racing_credit_once(app, buyer_setup, make_api, webhook_inb
     with app.app_context():
         db.session.execute(update(PointsHold).values(hold_until=utcnow() - timedelta(minutes=1)))
         db.session.commit()
-    barrier = threading.Barrier(4)
-    done = []
-
-    def run():
-        with app.app_context():
-            barrier.wait()
-            try:
-                done.append(
-                    services.do_release_due(db.session, utcnow(), terms_from_config(app.config))
-                )
-                db.session.commit()
-            except Exception:  # a loser on SQLite's single writer
-                db.session.rollback()
-                done.append(0)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sum(done) == 1
+    assert racing_release_runs(app) == 1
     assert entries(app, buyer) == [("purchase", 100)]

@@ -4,7 +4,6 @@ the commit; a repeated or racing run tells nobody again."""
 
 from __future__ import annotations
 
-import threading
 from datetime import timedelta
 
 from sqlalchemy import select, update
@@ -14,12 +13,10 @@ from commerce.jobs.models import Job, PeriodicTask
 from commerce.jobs.registry import PERIODIC
 from commerce.jobs.runner import run_periodic
 from commerce.notifications.services import EMAIL_JOB
-from commerce.points import services
 from commerce.points.models import PointsHold
-from commerce.points.rules import terms_from_config
 from commerce.timeutil import utcnow
 from tests.commerce.orders.conftest import buy_now, place
-from tests.commerce.points.conftest import entries, pay, ship_and_deliver
+from tests.commerce.points.conftest import entries, pay, racing_release_runs, ship_and_deliver
 
 RELEASE = "commerce.points.jobs.release_held_points"
 NOTICES = "/api/v1/me/notifications"
@@ -110,29 +107,7 @@ def test_racing_release_runs_tell_once(app, buyer_setup, make_api, webhook_inbox
     _bought_and_delivered(app, api, seller, product, address_id)
     _bought_and_delivered(app, api, seller, product, address_id)
     _hold_over(app)
-    barrier = threading.Barrier(4)
-    done: list[int] = []
-
-    def run() -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                done.append(
-                    services.do_release_due(db.session, utcnow(), terms_from_config(app.config))
-                )
-                db.session.commit()
-            except Exception:  # a loser on SQLite's single writer
-                db.session.rollback()
-                done.append(0)
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(60)
-    assert sum(done) == 2
+    assert racing_release_runs(app) == 2
     assert entries(app, buyer) == [("purchase", 100), ("purchase", 100)]
     assert _points_notices(api) == [("200 points are ready to use.", "/me/points")]
 
