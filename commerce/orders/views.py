@@ -9,8 +9,10 @@ from commerce.extensions import db
 from commerce.inputs import page_arg
 from commerce.orders import lifecycle, services
 from commerce.orders.present import order_out
+from commerce.orders.pricing import active_flash_sales
 from commerce.orders.rules import STATES
 from commerce.payments.services import open_payment
+from commerce.timeutil import utcnow
 
 bp = Blueprint("orders", __name__)
 
@@ -74,8 +76,13 @@ def cart_page() -> str:
     groups: dict[int, list] = {}
     for item in items:
         groups.setdefault(item.product.merchant_id, []).append(item)
+    # A line in a flash sale shows the price the quote and the order will charge.
+    flashes = active_flash_sales(db.session, [i.product_id for i in items], utcnow())
     return render_template(
-        "orders/cart.html", groups=groups, addresses=services.list_addresses(db.session, user)
+        "orders/cart.html",
+        groups=groups,
+        flash_prices={product_id: flash.price_minor for product_id, flash in flashes.items()},
+        addresses=services.list_addresses(db.session, user),
     )
 
 

@@ -28,6 +28,18 @@ def test_cart_and_address_pages(buyer_setup):
     assert api.client.get("/addresses").status_code == 200
 
 
+def test_a_cart_line_in_a_flash_sale_shows_the_flash_price(buyer_setup, create_flash):
+    api, product, *_ = buyer_setup(price_minor=2990)
+    other = buyer_setup(price_minor=1500)[1]
+    create_flash(product.id, price_minor=990)
+    for item in (product, other):
+        api.post("/api/v1/cart", {"product_id": item.id})
+    page = api.client.get("/cart").get_data(as_text=True)
+    assert '<s class="muted">¥29.90</s>' in page
+    assert '<span class="cart-flash-price">¥9.90</span>' in page
+    assert "¥15.00" in page and page.count("cart-flash-price") == 1
+
+
 def test_pages_need_a_login(client):
     for url in ("/orders", "/cart", "/addresses", "/merchant/orders"):
         assert client.get(url).status_code == 302
