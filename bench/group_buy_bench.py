@@ -55,8 +55,7 @@ def seed(app: Any, buyers: int, groups: int) -> dict[str, Any]:
     from commerce.accounts.models import User
     from commerce.catalog.models import Product
     from commerce.extensions import db
-    from commerce.groupbuy import rules
-    from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
+    from commerce.groupbuy.models import GroupCampaign
     from commerce.orders.models import Address
     from commerce.timeutil import utcnow
 
@@ -101,35 +100,45 @@ def seed(app: Any, buyers: int, groups: int) -> dict[str, Any]:
         now = utcnow()
         ids = []
         for leader in users[-groups:]:  # each group opened and paid by its leader
-            group = Group(
-                public_id=uuid.uuid4().hex[:12],
-                campaign_id=campaign.id,
-                leader_id=leader.id,
-                state=rules.OPEN,
-                size=3,
-                paid=1,
-                held=0,
-                opened_at=now,
-                expires_at=now + timedelta(hours=1),
-            )
-            db.session.add(group)
-            db.session.flush()
-            db.session.add(
-                GroupSeat(
-                    group_id=group.id,
-                    joined_group_id=group.id,
-                    campaign_id=campaign.id,
-                    user_id=leader.id,
-                    role="leader",
-                    state="paid",
-                    paid_at=now,
-                )
-            )
+            group = open_group(campaign.id, leader.id, 3, now, timedelta(hours=1))
             ids.append(group.public_id)
         db.session.commit()
         addresses = {a.user_id: a.id for a in db.session.query(Address)}
         people = [(u.id, u.session_version, addresses[u.id]) for u in users]
         return {"grouped": grouped.id, "plain": plain.id, "groups": ids, "people": people}
+
+
+def open_group(campaign_id: int, leader_id: int, size: int, now: Any, window: timedelta) -> Any:
+    """An open group whose leader has paid her seat (written directly: the bench's set-up)."""
+    from commerce.extensions import db
+    from commerce.groupbuy import rules
+    from commerce.groupbuy.models import Group, GroupSeat
+
+    group = Group(
+        public_id=uuid.uuid4().hex[:12],
+        campaign_id=campaign_id,
+        leader_id=leader_id,
+        state=rules.OPEN,
+        size=size,
+        paid=1,
+        held=0,
+        opened_at=now,
+        expires_at=now + window,
+    )
+    db.session.add(group)
+    db.session.flush()
+    db.session.add(
+        GroupSeat(
+            group_id=group.id,
+            joined_group_id=group.id,
+            campaign_id=campaign_id,
+            user_id=leader_id,
+            role="leader",
+            state="paid",
+            paid_at=now,
+        )
+    )
+    return group
 
 
 def client_for(app: Any, person: tuple[int, int, int]) -> Any:

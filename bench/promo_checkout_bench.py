@@ -36,6 +36,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.flash_sale_bench import SECRET, bench_app, pct, start_servers
+from bench.group_buy_bench import open_group
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/promo_checkout_bench"
 PRICE, GROUP_PRICE, COUPON_OFF = 1000, 700, 100
@@ -66,7 +67,7 @@ def seed(app: Any, buyers: int, warmup: int) -> dict[str, Any]:
     from commerce.catalog.models import Product
     from commerce.coupons.models import Coupon, CouponTemplate
     from commerce.extensions import db
-    from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
+    from commerce.groupbuy.models import GroupCampaign
     from commerce.orders.models import Address
     from commerce.timeutil import utcnow
 
@@ -154,30 +155,7 @@ def seed(app: Any, buyers: int, warmup: int) -> dict[str, Any]:
         for leader in users[
             2 * buyers : 2 * buyers + leaders_needed
         ]:  # groups of 2 with their leader paid: one seat left
-            group = Group(
-                public_id=uuid.uuid4().hex[:12],
-                campaign_id=campaign.id,
-                leader_id=leader.id,
-                state="open",
-                size=2,
-                paid=1,
-                held=0,
-                opened_at=now,
-                expires_at=now + timedelta(hours=2),
-            )
-            db.session.add(group)
-            db.session.flush()
-            db.session.add(
-                GroupSeat(
-                    group_id=group.id,
-                    joined_group_id=group.id,
-                    campaign_id=campaign.id,
-                    user_id=leader.id,
-                    role="leader",
-                    state="paid",
-                    paid_at=now,
-                )
-            )
+            group = open_group(campaign.id, leader.id, 2, now, timedelta(hours=2))
             open_ids.append(group.public_id)
         db.session.commit()
         addresses = {a.user_id: a.id for a in db.session.query(Address)}

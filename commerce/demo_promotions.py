@@ -6,7 +6,6 @@ twice."""
 
 from __future__ import annotations
 
-import json
 import secrets
 from collections.abc import Iterator
 from datetime import timedelta
@@ -37,7 +36,7 @@ from commerce.orders.services import Placement, do_add_address, list_addresses
 from commerce.payments import services as payments
 from commerce.payments.models import SandboxObject
 from commerce.payments.provider import ProviderEvent
-from commerce.payments.sandbox import CARD_SUCCEEDS
+from commerce.payments.sandbox import CARD_SUCCEEDS, parse_event
 from commerce.payments.webhooks import provider
 from commerce.timeutil import utcnow
 
@@ -103,11 +102,7 @@ def _pay_in_sandbox(app: Flask, order: Order) -> str:
         .order_by(SandboxObject.created_at.desc())
     ).first()
     assert event_row is not None
-    body = json.loads(event_row.data["body"])
-    event = ProviderEvent(
-        id=body["id"], type=body["type"], created=body["created"], object=body["data"]["object"]
-    )
-    return _apply(app, event, event_row)
+    return _apply(app, parse_event(event_row.data["body"]), event_row)
 
 
 def _apply(app: Flask, event: ProviderEvent, event_row: SandboxObject) -> str:

@@ -352,17 +352,22 @@ class SandboxProvider:
         self, headers: Mapping[str, str], raw_body: bytes, now: float
     ) -> ProviderEvent:
         check_signature(self._secret, headers.get(SIGNATURE_HEADER), raw_body, now, self._tolerance)
-        try:
-            body: dict[str, Any] = json.loads(raw_body)
-            obj = dict(body["data"]["object"])
-            card = (obj.get("payment_method_details") or {}).get("card") or {}
-            fingerprint = str(card["fingerprint"]) if card.get("fingerprint") else None
-            return ProviderEvent(
-                id=str(body["id"]),
-                type=str(body["type"]),
-                created=int(body["created"]),
-                object=obj,
-                instrument_fingerprint=fingerprint,
-            )
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
-            raise InvalidSignature("signed, but not an event") from exc
+        return parse_event(raw_body)
+
+
+def parse_event(raw_body: bytes | str) -> ProviderEvent:
+    """An event's body as the sandbox sends it (Stripe's shape), the card's fingerprint included."""
+    try:
+        body: dict[str, Any] = json.loads(raw_body)
+        obj = dict(body["data"]["object"])
+        card = (obj.get("payment_method_details") or {}).get("card") or {}
+        fingerprint = str(card["fingerprint"]) if card.get("fingerprint") else None
+        return ProviderEvent(
+            id=str(body["id"]),
+            type=str(body["type"]),
+            created=int(body["created"]),
+            object=obj,
+            instrument_fingerprint=fingerprint,
+        )
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InvalidSignature("signed, but not an event") from exc
