@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import time
@@ -22,6 +23,9 @@ from commerce.accounts.models import User
 from commerce.catalog.models import Product
 from commerce.extensions import db
 from tests.processes import TEST_DEPLOYMENT, processes  # noqa: F401  (processes: a fixture)
+from tests.route_builders import install as install_route_builders
+
+install_route_builders()
 
 PASSWORD = "correct-horse-9"
 # Factory users get a cheap hash of PASSWORD, made once: the app's scrypt costs ~0.1 s per hash and
@@ -80,8 +84,14 @@ def _tables_in_use(tables: list[str]) -> list[str]:
     return [name for name in tables if name in used]
 
 
+@functools.cache
+def _tables_children_first() -> tuple[str, ...]:
+    # Sorting ~60 tables by their foreign keys costs ~5 ms: once per run, not once per test.
+    return tuple(t.name for t in reversed(db.metadata.sorted_tables))
+
+
 def _empty_tables() -> None:
-    tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+    tables = list(_tables_children_first())
     if db.engine.dialect.name != "postgresql":
         for name in tables:
             db.session.execute(text(f"DELETE FROM {name}"))
