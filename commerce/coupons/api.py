@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from commerce.accounts.auth import current_user, require_user
 from commerce.apispec import endpoint
 from commerce.catalog.models import Product
-from commerce.coupons import live, services
+from commerce.coupons import claims, live, services
 from commerce.coupons.present import coupon_out, stats_out, template_out, templates_out
 from commerce.coupons.schemas import (
     AvailableQuery,
@@ -154,7 +154,7 @@ def claim(template_id: int, body: ClaimIn) -> CouponOut:
     user, now = require_user(), utcnow()
     template = services.access_template(db.session, template_id)
     room = access_room(db.session, body.room_id) if body.room_id else None
-    coupon = services.do_claim(
+    coupon = claims.do_claim(
         db.session, template, user, now, source="live" if room else body.source, room=room
     )
     db.session.commit()
@@ -170,7 +170,7 @@ def claim(template_id: int, body: ClaimIn) -> CouponOut:
 )
 def mine(query: MineQuery) -> CouponList:
     now = utcnow()
-    coupons = services.my_coupons(db.session, require_user(), query.state, now)
+    coupons = claims.my_coupons(db.session, require_user(), query.state, now)
     return CouponList(items=[coupon_out(db.session, c, now) for c in coupons])
 
 

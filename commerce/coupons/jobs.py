@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from commerce.coupons import services
+from commerce.coupons import claims
 from commerce.jobs.runner import periodic
 from commerce.timeutil import utcnow
 
@@ -12,4 +12,4 @@ from commerce.timeutil import utcnow
 @periodic(60, setting="COUPON_EXPIRE_EVERY_SECONDS")
 def expire_coupons(session: Session) -> None:
     """Reads check validity too; this keeps the stored state and the lists current."""
-    services.do_expire_coupons(session, utcnow())
+    claims.do_expire_coupons(session, utcnow())

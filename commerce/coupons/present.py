@@ -22,7 +22,7 @@ from commerce.coupons.models import (
     CouponTemplate,
 )
 from commerce.coupons.schemas import CouponOut, TemplateOut, TemplateStatsOut
-from commerce.coupons.services import effective_state
+from commerce.coupons.claims import effective_state
 from commerce.money import format_money
 
 

@@ -11,7 +11,7 @@ from werkzeug.wrappers import Response
 
 from commerce.accounts.auth import login_required, require_user
 from commerce.apispec import parse
-from commerce.coupons import choices, live, services
+from commerce.coupons import choices, claims, live, services
 from commerce.coupons.present import coupon_out, stats_out
 from commerce.coupons.schemas import TemplateIn
 from commerce.errors import DomainError, Forbidden, ValidationFailed
@@ -127,7 +127,7 @@ def my_coupons() -> str:
     state = request.args.get("state", "valid")
     state = state if state in STATES else "valid"
     now = utcnow()
-    coupons = services.my_coupons(db.session, require_user(), state, now)
+    coupons = claims.my_coupons(db.session, require_user(), state, now)
     return render_template(
         "coupons/mine.html",
         items=[coupon_out(db.session, c, now) for c in coupons],

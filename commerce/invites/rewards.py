@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
-from commerce.coupons.services import do_grant
+from commerce.coupons.claims import do_grant
 from commerce.errors import Conflict, DomainError
 from commerce.invites import rules
 from commerce.invites.models import Invitation, InviteReward, SharerRewardCount

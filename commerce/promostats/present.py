@@ -20,7 +20,7 @@ from commerce.coupons.present import headline
 from commerce.coupons.rules import PLATFORM
 from commerce.groupbuy.models import GroupCampaign
 from commerce.money import format_money
-from commerce.promostats import queries
+from commerce.promostats import group_queries, queries
 from commerce.promostats.queries import Scope
 from commerce.promostats.rules import percent_text
 from commerce.promostats.schemas import (
@@ -143,7 +143,7 @@ def group_panel(
     link: Callable[[GroupCampaign], str] | None = None,
 ) -> Panel:
     ids = [c.id for c in campaigns]
-    days = queries.group_days(session, ids, now, scope)
+    days = group_queries.group_days(session, ids, now, scope)
     stats = [
         (_("Groups opened"), str(_sum(days.opened))),
         (_("Succeeded"), str(_sum(days.succeeded))),
@@ -175,7 +175,7 @@ def group_panel(
                 bar_chart(rebates, label=_("Leader-free rebates per day"), value_text=show),
             ),
         ]
-    figures = queries.group_figures(session, ids, scope)
+    figures = group_queries.group_figures(session, ids, scope)
     rows = []
     for c in campaigns:
         f = figures[c.id]

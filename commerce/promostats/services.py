@@ -13,7 +13,7 @@ from commerce.coupons import services as coupon_services
 from commerce.coupons.models import CouponTemplate
 from commerce.groupbuy import services as group_services
 from commerce.groupbuy.models import GroupCampaign
-from commerce.promostats import queries
+from commerce.promostats import group_queries, queries
 
 
 @dataclass
@@ -26,8 +26,8 @@ class CouponReport:
 @dataclass
 class CampaignReport:
     campaign: GroupCampaign
-    totals: queries.GroupFigures
-    days: queries.GroupDays
+    totals: group_queries.GroupFigures
+    days: group_queries.GroupDays
 
 
 def access_coupon_report(
@@ -51,6 +51,6 @@ def access_campaign_report(
     ids = [campaign.id]
     return CampaignReport(
         campaign,
-        queries.group_figures(session, ids)[campaign.id],
-        queries.group_days(session, ids, now),
+        group_queries.group_figures(session, ids)[campaign.id],
+        group_queries.group_days(session, ids, now),
     )

@@ -9,7 +9,7 @@ from commerce.accounts.auth import current_user, login_required, require_creator
 from commerce.coupons import services as coupon_services
 from commerce.extensions import db
 from commerce.groupbuy import services as group_services
-from commerce.promostats import present, queries
+from commerce.promostats import group_queries, present, queries
 from commerce.promostats.present import Panel
 from commerce.promostats.queries import Scope
 from commerce.timeutil import utcnow
@@ -58,7 +58,7 @@ def creator_promotions() -> str:
         db.session, queries.creator_template_ids(db.session, creator.id)
     )
     campaigns = present.campaigns_by_ids(
-        db.session, queries.creator_campaign_ids(db.session, creator.id)
+        db.session, group_queries.creator_campaign_ids(db.session, creator.id)
     )
     return render_template(
         "promostats/creator.html",
@@ -81,7 +81,7 @@ def seller_group_panel() -> Panel | None:
     user = current_user()
     if user is None:
         return None
-    campaigns = queries.merchant_campaigns(db.session, user.id)
+    campaigns = group_queries.merchant_campaigns(db.session, user.id)
     return present.group_panel(db.session, campaigns, utcnow(), link=_campaign_link)
 
 

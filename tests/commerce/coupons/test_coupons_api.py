@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from commerce.coupons.models import Coupon, CouponTemplate
-from commerce.coupons.services import do_expire_coupons
+from commerce.coupons.claims import do_expire_coupons
 from commerce.extensions import db
 from commerce.orders.models import OrderLine
 from commerce.timeutil import utcnow
@@ -196,9 +196,9 @@ def test_expired_coupons_by_the_job_and_on_read(app, create_user, make_api, crea
 
 
 def test_claims_are_rate_limited_per_account(create_user, make_api, create_template, monkeypatch):
-    from commerce.coupons import services
+    from commerce.coupons import claims
 
-    monkeypatch.setattr(services, "CLAIM_RATE", (2, timedelta(minutes=10)))
+    monkeypatch.setattr(claims, "CLAIM_RATE", (2, timedelta(minutes=10)))
     merchant = create_user(merchant=True)
     api = make_api(create_user())
     codes = [claim(api, create_template(merchant)).status_code for _ in range(3)]

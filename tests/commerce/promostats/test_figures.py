@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from commerce.extensions import db
-from commerce.promostats import queries
+from commerce.promostats import group_queries, queries
 from commerce.promostats.queries import Scope
 
 
@@ -64,7 +64,7 @@ def test_a_creator_sees_only_her_rooms_claims_and_her_contents_orders(app, seede
 
 def test_group_figures_per_campaign_all_time(app, seeded):
     with app.app_context():
-        figures = queries.group_figures(db.session, [seeded.campaign, seeded.other_campaign])
+        figures = group_queries.group_figures(db.session, [seeded.campaign, seeded.other_campaign])
     f = figures[seeded.campaign]
     # The pending group (leader never paid) is not counted as opened.
     assert (f.opened, f.open, f.succeeded, f.failed) == (3, 1, 1, 1)
@@ -80,7 +80,7 @@ def test_group_figures_per_campaign_all_time(app, seeded):
 def test_group_days(app, seeded):
     today = seeded.now.date()
     with app.app_context():
-        days = queries.group_days(db.session, [seeded.campaign], seeded.now)
+        days = group_queries.group_days(db.session, [seeded.campaign], seeded.now)
     assert _days(days.opened, today) == {3: 1, 1: 1, 0: 1}
     assert _days(days.succeeded, today) == {2: 1}
     assert _days(days.failed, today) == {0: 1}
@@ -93,9 +93,9 @@ def test_a_creators_groups_are_those_her_content_led(app, seeded):
     scope = Scope(creator_id=seeded.creator.id)
     today = seeded.now.date()
     with app.app_context():
-        ids = queries.creator_campaign_ids(db.session, seeded.creator.id)
-        f = queries.group_figures(db.session, ids, scope)[seeded.campaign]
-        days = queries.group_days(db.session, ids, seeded.now, scope)
+        ids = group_queries.creator_campaign_ids(db.session, seeded.creator.id)
+        f = group_queries.group_figures(db.session, ids, scope)[seeded.campaign]
+        days = group_queries.group_days(db.session, ids, seeded.now, scope)
     assert ids == [seeded.campaign]
     assert (f.opened, f.succeeded, f.failed, f.fill_rate_bp) == (1, 1, 0, 10_000)
     assert (f.gmv_minor, f.rebates, f.rebate_minor) == (700, 1, 700)
@@ -106,7 +106,7 @@ def test_a_creators_groups_are_those_her_content_led(app, seeded):
 def test_nothing_to_show_is_zero_not_an_error(app, seeded):
     with app.app_context():
         coupons = queries.coupon_days(db.session, [], seeded.now)
-        groups = queries.group_days(db.session, [], seeded.now)
+        groups = group_queries.group_days(db.session, [], seeded.now)
         assert queries.creator_template_ids(db.session, seeded.merchant.id) == []
     assert sum(v for _, v in coupons.claims) == 0 and coupons.money == {}
     assert groups.fill_rate_bp is None and len(groups.opened) == 30
