@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
 from commerce.coupons import rules
+from commerce.coupons.claims import pinned_voucher, task_wait
 from commerce.coupons.models import ACTIVE, Coupon, CouponTemplate, LiveVoucher, RoomPresence
 from commerce.coupons.present import template_out
 from commerce.coupons.schemas import LiveVoucherOut
-from commerce.coupons.claims import pinned_voucher, task_wait
 from commerce.coupons.services import held_counts
 from commerce.errors import Conflict, NotFound
 from commerce.live.fanout import channel

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
 from commerce.coupons import rules
+from commerce.coupons.claims import effective_state
 from commerce.coupons.models import (
     FOLLOW,
     FOLLOWERS,
@@ -22,7 +23,6 @@ from commerce.coupons.models import (
     CouponTemplate,
 )
 from commerce.coupons.schemas import CouponOut, TemplateOut, TemplateStatsOut
-from commerce.coupons.claims import effective_state
 from commerce.money import format_money
 
 

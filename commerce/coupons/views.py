@@ -78,6 +78,7 @@ def _page(values: object, error: DomainError | None) -> str:
     return render_template(
         "coupons/manage.html",
         items=stats_out(db.session, templates, gmv),
+        coupon_templates=templates,  # the figures panel's too (seller_coupon_panel)
         values=values,
         chosen_products={str(v) for v in _getlist(values, "product_ids")},
         products=choices.shop_products(db.session, user.id) if user.is_merchant else [],

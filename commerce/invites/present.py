@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session
 
 from commerce.accounts.models import User
 from commerce.attribution.links import Target
+from commerce.coupons.claims import effective_state as coupon_state
 from commerce.coupons.models import CouponTemplate
 from commerce.coupons.present import headline
-from commerce.coupons.claims import effective_state as coupon_state
 from commerce.invites import programme, rules, services
 from commerce.invites.models import Invitation
 from commerce.invites.schemas import (

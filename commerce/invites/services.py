@@ -18,8 +18,8 @@ from sqlalchemy.orm import Session
 from commerce.accounts.models import User
 from commerce.attribution.models import Share, ShareClick
 from commerce.attribution.services import is_banned
-from commerce.coupons.models import Coupon, CouponTemplate
 from commerce.coupons.claims import do_grant
+from commerce.coupons.models import Coupon, CouponTemplate
 from commerce.errors import DomainError
 from commerce.invites import rules
 from commerce.invites.checks import sharer_devices

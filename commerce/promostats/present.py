@@ -204,6 +204,18 @@ def group_panel(
     return Panel(stats, plots, rows)
 
 
+def creator_panels(session: Session, creator_id: int, now: datetime) -> tuple[Panel, Panel]:
+    """The creator's coupon and group panels: every promotion her content sold through, counting
+    only the orders bought from her videos and lives."""
+    scope = Scope(creator_id=creator_id)
+    templates = templates_by_ids(session, queries.creator_template_ids(session, creator_id))
+    campaigns = campaigns_by_ids(session, group_queries.creator_campaign_ids(session, creator_id))
+    return (
+        coupon_panel(session, templates, now, scope),
+        group_panel(session, campaigns, now, scope),
+    )
+
+
 def templates_by_ids(session: Session, ids: list[int]) -> list[CouponTemplate]:
     if not ids:
         return []

@@ -3,15 +3,17 @@ creator's promotions on her content, and the panels the coupon and campaign page
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from flask import Blueprint, Flask, render_template, url_for
 
 from commerce.accounts.auth import current_user, login_required, require_creator, require_user
 from commerce.coupons import services as coupon_services
+from commerce.coupons.models import CouponTemplate
 from commerce.extensions import db
 from commerce.groupbuy import services as group_services
 from commerce.promostats import group_queries, present, queries
 from commerce.promostats.present import Panel
-from commerce.promostats.queries import Scope
 from commerce.timeutil import utcnow
 
 bp = Blueprint("promostats", __name__)
@@ -51,29 +53,16 @@ def campaign_figures(campaign_id: int) -> str:
 @login_required
 def creator_promotions() -> str:
     """Coupons and groups on the creator's videos and lives: only orders bought from them."""
-    creator = require_creator()
-    scope = Scope(creator_id=creator.id)
-    now = utcnow()
-    templates = present.templates_by_ids(
-        db.session, queries.creator_template_ids(db.session, creator.id)
-    )
-    campaigns = present.campaigns_by_ids(
-        db.session, group_queries.creator_campaign_ids(db.session, creator.id)
-    )
-    return render_template(
-        "promostats/creator.html",
-        coupons=present.coupon_panel(db.session, templates, now, scope),
-        groups=present.group_panel(db.session, campaigns, now, scope),
-    )
+    coupons, groups = present.creator_panels(db.session, require_creator().id, utcnow())
+    return render_template("promostats/creator.html", coupons=coupons, groups=groups)
 
 
-def seller_coupon_panel() -> Panel | None:
-    """The /merchant/coupons page's figures: the seller's (or, for admins, platform) coupons."""
-    user = current_user()
-    if user is None:
-        return None
-    templates = coupon_services.merchant_templates(db.session, user)[: queries.LIST_LIMIT]
-    return present.coupon_panel(db.session, templates, utcnow(), link=_coupon_link)
+def seller_coupon_panel(templates: Sequence[CouponTemplate]) -> Panel:
+    """The /merchant/coupons page's figures for the coupons that page lists (the seller's, or
+    for admins the platform's): coupons sit below this area, so the page asks through a global."""
+    return present.coupon_panel(
+        db.session, list(templates[: queries.LIST_LIMIT]), utcnow(), link=_coupon_link
+    )
 
 
 def seller_group_panel() -> Panel | None:

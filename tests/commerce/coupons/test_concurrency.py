@@ -8,8 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from commerce.accounts.models import User
-from commerce.coupons.models import Coupon, CouponHolding, CouponTemplate
 from commerce.coupons.claims import do_claim
+from commerce.coupons.models import Coupon, CouponHolding, CouponTemplate
 from commerce.errors import DomainError
 from commerce.extensions import db
 from commerce.orders.models import Order

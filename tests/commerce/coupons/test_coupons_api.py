@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from commerce.coupons.models import Coupon, CouponTemplate
 from commerce.coupons.claims import do_expire_coupons
+from commerce.coupons.models import Coupon, CouponTemplate
 from commerce.extensions import db
 from commerce.orders.models import OrderLine
 from commerce.timeutil import utcnow
