@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from commerce.catalog.models import Product
-from commerce.errors import NotFound
+from commerce.errors import Conflict, NotFound, ValidationFailed
 from commerce.orders.content import content_creator
 from commerce.orders.models import FlashSale
 from commerce.orders.schemas import OrderItemIn
@@ -99,3 +99,28 @@ def price_lines(
             PricedLine(product, item, unit, flash, seat[1] if seat else None, creator)
         )
     return by_merchant
+
+
+def check_buyable(
+    items: Sequence[OrderItemIn], products: dict[int, Product], buyer_id: int
+) -> None:
+    """Refusals the basket earns before any row is written (the quote says them too): one's own
+    product, and stock already short as read (the conditional UPDATE decides at placing)."""
+    for item in items:
+        product = products[item.product_id]
+        if product.merchant_id == buyer_id:
+            raise ValidationFailed(_("You cannot buy your own product."), code="own_product")
+        if product.stock < item.quantity:
+            raise Conflict(
+                _("%(title)s does not have enough stock left.", title=product.title),
+                code="out_of_stock",
+            )
+
+
+def check_currencies(by_merchant: dict[int, list[PricedLine]]) -> None:
+    """One order is paid in one currency: a seller's products in two cannot share it."""
+    for priced in by_merchant.values():
+        if len({line.product.currency for line in priced}) > 1:
+            raise ValidationFailed(
+                _("Products in one order must share a currency."), code="currency"
+            )

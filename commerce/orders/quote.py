@@ -66,11 +66,14 @@ def quote_orders(
     terms: points.rules.Terms,
     now: datetime,
 ) -> list[OrderQuote]:
-    """One quote per order the basket would make; 404 if a product is not on sale."""
+    """One quote per order the basket would make; refused as placing would refuse it (404 a
+    product not on sale, 400 one's own product or a currency mix, 409 stock short as read)."""
     merged = pricing.merge(items)
     products = pricing.load_products(session, merged)
+    pricing.check_buyable(merged, products, buyer.id)
     flashes = pricing.active_flash_sales(session, list(products), now)
     by_merchant = pricing.price_lines(session, merged, products, flashes)
+    pricing.check_currencies(by_merchant)
     balance = points.usable_balance(session, buyer.id, now)
     wanted = min(points_to_use or 0, balance)
     taken: set[int] = set()

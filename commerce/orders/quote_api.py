@@ -30,7 +30,7 @@ bp = Blueprint("orders_quote", __name__, url_prefix="/api/v1")
     "the saving, the total",
     body=QuoteIn,
     response=QuoteOut,
-    errors=(404,),
+    errors=(400, 404, 409),
 )
 def quote(body: QuoteIn) -> QuoteOut:
     items = [OrderItemIn.model_validate(item.model_dump()) for item in body.items]

@@ -183,22 +183,15 @@ def do_place_orders(
         ]
     items = pricing.merge(items)
     products = pricing.load_products(session, items)
-    for item in items:
-        product = products[item.product_id]
-        if product.merchant_id == buyer.id:
-            raise ValidationFailed(_("You cannot buy your own product."), code="own_product")
-        if product.stock < item.quantity:
-            # Fast refusal when already sold out as read: no rows written and rolled back. The
-            # conditional UPDATE below still decides for everyone who gets past this point.
-            raise Conflict(
-                _("%(title)s does not have enough stock left.", title=product.title),
-                code="out_of_stock",
-            )
+    # Fast refusal when already sold out as read: no rows written and rolled back. The
+    # conditional UPDATE below still decides for everyone who gets past this point.
+    pricing.check_buyable(items, products, buyer.id)
     # After the stock read: a sold-out rush is refused without this query.
     address = access_address(session, data.address_id, buyer)
     ids = list(products)
     flashes = pricing.active_flash_sales(session, ids, now)
     by_merchant = pricing.price_lines(session, items, products, flashes, how.group_prices)
+    pricing.check_currencies(by_merchant)
     orders: list[Order] = []
     redemptions: list[coupons.Redemption] = []
     wallet = points.open_wallet(session, buyer.id, data.points_to_use, how.points, now)
@@ -220,10 +213,6 @@ def do_place_orders(
             created_at=now,
         )
         for line in group:
-            if line.product.currency != order.currency:
-                raise ValidationFailed(
-                    _("Products in one order must share a currency."), code="currency"
-                )
             order.lines.append(_order_line(line))
         order.subtotal_minor = sum(line.amount_minor for line in order.lines)
         # Coupons: the best (or the buyer's choice), split over the lines' amounts.
