@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from commerce.catalog.models import Product
 from commerce.coupons.models import Coupon
 from commerce.extensions import db
 from commerce.orders.models import Order
@@ -107,6 +108,21 @@ def test_the_cart_quotes_coupons_and_points_and_the_order_costs_what_it_showed(
         expect(total).to_have_text("¥84.80")
         expect(coupon).to_have_value(str(coupon_id))
         expect(points.locator(".drawer-use-points")).to_be_checked()
+
+        # Someone else buys the last cups: the next quote says so before Pay, and clears once
+        # the shop restocks.
+        quote_error = group.locator(".cart-quote-error")
+        expect(quote_error).to_be_hidden()
+        for stock, shown in ((0, True), (5, False)):
+            with app.app_context():
+                db.session.get(Product, cup.id).stock = stock
+                db.session.commit()
+            group.locator(f'li[data-product="{tea.id}"] .cart-qty').dispatch_event("change")
+            if shown:
+                expect(quote_error).to_have_text("Celadon cup does not have enough stock left.")
+            else:
+                expect(quote_error).to_be_hidden()
+        expect(total).to_have_text("¥84.80")
         page.screenshot(path=str(screenshots / "cart-quote-phone.png"), full_page=True)
 
         # Both viewports, both languages, on this cart as it stands.
