@@ -197,6 +197,7 @@ def do_rebate_leader(
     )
     session.refresh(group)
     tell_group(session, group, "rebate", [order.buyer_id], now)
+    publish_group(session, group, now)  # the group page says the leader rode free
     return "ok"
 
 

@@ -1,8 +1,8 @@
 // The group page, live: joins the group's Socket.IO room and redraws its state, seats left,
 // members, empty seats and countdown from each "group.updated" (sent by the server after the
-// commit that took, paid or released a seat, or filled or failed the group), and from the
-// snapshot the join returns; after a reconnect or a resync it joins again, so nothing missed
-// stays on screen. The countdown runs on the server's seconds left and stops once the group
+// commit that took, paid or released a seat, filled or failed the group, or paid the leader's
+// rebate), and from the snapshot the join returns; after a reconnect or a resync it joins
+// again, so nothing missed stays on screen. The countdown runs on the server's seconds left and stops once the group
 // has succeeded or failed. Needs /static/vendor/socket.io.min.js (window.io).
 import { connection, onResync } from "./realtime.js";
 
@@ -109,6 +109,8 @@ function render(group) {
   for (const node of page.querySelectorAll(".group-outcome[data-outcome]")) {
     node.hidden = node.dataset.outcome !== group.state;
   }
+  const rebate = page.querySelector(".group-rebate");
+  if (rebate) rebate.hidden = group.rebate_state !== "paid"; // 团长免单, paid after the window
   const join = page.querySelector(".group-join");
   if (join) join.disabled = !open || group.seats_left === 0;
   if (!open) {

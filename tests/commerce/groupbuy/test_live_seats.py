@@ -179,3 +179,43 @@ def test_leaving_stops_the_updates(app, campaign, shopper, make_api, webhook_inb
     assert viewer.emit("group.leave", {"group": opened["group_id"]}, callback=True)["ok"] is True
     group_order(shopper("Bo"), made["product"].id, opened["group_id"])
     assert _updates(viewer) == []
+
+
+def test_the_leaders_rebate_reaches_the_page_after_its_commit(
+    app, campaign, shopper, make_api, webhook_inbox
+):
+    """团长免单 is paid after the return window, by the rebate job: the group's page hears it
+    once the refund is committed, and says so when loaded again."""
+    made = campaign(group_size=2, leader_free=True, free_quota=1, free_budget_minor=1000)
+    leader = shopper("Ann")
+    opened = group_order(leader, made["product"].id).get_json()
+    pay(app, leader, opened["order_id"])
+    member = shopper("Bo")
+    joined = group_order(member, made["product"].id, opened["group_id"]).get_json()
+    pay(app, member, joined["order_id"])
+    seller = made["seller"]
+    shipped = seller.post(f"/api/v1/orders/{opened['order_id']}/ship", {"tracking_number": "SF123"})
+    assert shipped.status_code == 200
+    assert seller.post(f"/api/v1/orders/{opened['order_id']}/deliver").status_code == 200
+
+    api = make_api()
+    viewer = _viewer(app, api)
+    snapshot = _join(viewer, opened["group_id"])["group"]
+    assert (snapshot["state"], snapshot["rebate_state"]) == ("succeeded", "")
+    page = api.client.get(snapshot["url"]).get_data(as_text=True)
+    assert '<p class="success group-rebate" hidden>' in page
+    viewer.get_received()
+
+    with app.app_context():
+        now = utcnow()
+        db.session.execute(update(Order).values(delivered_at=now - timedelta(days=8)))
+        paid = settle.do_rebate_leaders(
+            db.session, provider(), now, timedelta(days=7), reverse_hook(db.session, now)
+        )
+        assert paid == 1
+        assert _updates(viewer) == []  # not before the refund is committed
+        db.session.commit()
+    [rebated] = _updates(viewer)
+    assert (rebated["state"], rebated["rebate_state"]) == ("succeeded", "paid")
+    page = api.client.get(snapshot["url"]).get_data(as_text=True)
+    assert '<p class="success group-rebate">' in page
