@@ -73,7 +73,8 @@ def end_campaign(campaign_id: int) -> CampaignOut:
     errors=(403,),
 )
 def my_campaigns() -> CampaignStatsList:
-    return CampaignStatsList(items=stats.campaign_stats(db.session, require_merchant()))
+    campaigns = services.merchant_campaigns(db.session, require_merchant().id)
+    return CampaignStatsList(items=stats.campaign_stats(db.session, campaigns))
 
 
 @endpoint(

@@ -11,7 +11,7 @@ from typing import Any, TypeVar, cast
 from flask_babel import gettext as _
 from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from commerce.accounts.models import User
 from commerce.catalog.models import Product
@@ -111,9 +111,18 @@ def access_group(session: Session, public_id: str, viewer: User | None = None) -
     return group
 
 
-def effective_state(group: Group, now: datetime) -> str:
-    """The check on read: an open group past its window shows as failed before the job runs."""
-    return rules.effective_state(group.state, group.expires_at, now)
+def merchant_campaigns(session: Session, merchant_id: int, limit: int = 50) -> list[GroupCampaign]:
+    """The seller's campaigns, newest first, with their products: the studio page's list, its
+    figures panel and the API's list are of these."""
+    return list(
+        session.scalars(
+            select(GroupCampaign)
+            .options(selectinload(GroupCampaign.product))
+            .where(GroupCampaign.merchant_id == merchant_id)
+            .order_by(GroupCampaign.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def open_groups(session: Session, campaign_id: int, now: datetime, limit: int = 10) -> list[Group]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from commerce.accounts.models import User
 from commerce.groupbuy import rules
 from commerce.groupbuy.models import Group, GroupCampaign, GroupSeat
 from commerce.groupbuy.present import campaign_out
@@ -13,15 +12,7 @@ from commerce.groupbuy.schemas import CampaignStatsOut
 from commerce.orders.models import Order
 
 
-def campaign_stats(session: Session, merchant: User, limit: int = 50) -> list[CampaignStatsOut]:
-    campaigns = list(
-        session.scalars(
-            select(GroupCampaign)
-            .where(GroupCampaign.merchant_id == merchant.id)
-            .order_by(GroupCampaign.id.desc())
-            .limit(limit)
-        )
-    )
+def campaign_stats(session: Session, campaigns: list[GroupCampaign]) -> list[CampaignStatsOut]:
     ids = [c.id for c in campaigns]
     counts: dict[tuple[int, str], int] = {}
     for campaign_id, state, count in session.execute(

@@ -58,9 +58,11 @@ def my_groups() -> str:
 @login_required
 def studio_groups() -> str:
     merchant = require_merchant()
+    campaigns = services.merchant_campaigns(db.session, merchant.id)
     return render_template(
         "groupbuy/studio.html",
-        items=stats.campaign_stats(db.session, merchant),
+        items=stats.campaign_stats(db.session, campaigns),
+        campaigns=campaigns,  # the figures panel's too (seller_group_panel)
         products=services.campaign_products(db.session, merchant),
     )
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 from sqlalchemy import ColumnElement, case, func, select, true
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from commerce.catalog.models import Product
 from commerce.groupbuy import rules as group_rules
@@ -77,18 +77,6 @@ def creator_campaign_ids(session: Session, creator_id: int) -> list[int]:
             .where(GroupSeat.order_id.in_(creator_orders(creator_id)))
             .group_by(GroupSeat.campaign_id)
             .order_by(GroupSeat.campaign_id.desc())
-            .limit(LIST_LIMIT)
-        )
-    )
-
-
-def merchant_campaigns(session: Session, merchant_id: int) -> list[GroupCampaign]:
-    return list(
-        session.scalars(
-            select(GroupCampaign)
-            .options(selectinload(GroupCampaign.product))
-            .where(GroupCampaign.merchant_id == merchant_id)
-            .order_by(GroupCampaign.id.desc())
             .limit(LIST_LIMIT)
         )
     )

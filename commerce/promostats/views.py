@@ -7,12 +7,13 @@ from collections.abc import Sequence
 
 from flask import Blueprint, Flask, render_template, url_for
 
-from commerce.accounts.auth import current_user, login_required, require_creator, require_user
+from commerce.accounts.auth import login_required, require_creator, require_user
 from commerce.coupons import services as coupon_services
 from commerce.coupons.models import CouponTemplate
 from commerce.extensions import db
 from commerce.groupbuy import services as group_services
-from commerce.promostats import group_queries, present, queries
+from commerce.groupbuy.models import GroupCampaign
+from commerce.promostats import present, queries
 from commerce.promostats.present import Panel
 from commerce.timeutil import utcnow
 
@@ -65,12 +66,8 @@ def seller_coupon_panel(templates: Sequence[CouponTemplate]) -> Panel:
     )
 
 
-def seller_group_panel() -> Panel | None:
-    """The /studio/groups page's figures: the seller's campaigns."""
-    user = current_user()
-    if user is None:
-        return None
-    campaigns = group_queries.merchant_campaigns(db.session, user.id)
+def seller_group_panel(campaigns: list[GroupCampaign]) -> Panel:
+    """The /studio/groups page's figures for the campaigns that page lists."""
     return present.group_panel(db.session, campaigns, utcnow(), link=_campaign_link)
 
 
