@@ -103,3 +103,69 @@ def test_an_expired_group_is_refunded_by_the_running_app(
     assert member.call("GET", f"/api/v1/groups/{opened['group_id']}").json()["state"] == "failed"
     page = member.http.get(f"{url}/orders/{joined['order_id']}").text
     assert 'data-state="refunded"' in page
+
+
+def test_the_running_app_pays_the_leaders_rebate_and_the_group_page_hears_it(
+    app,
+    processes,
+    create_user,
+    create_product,
+    create_address,  # noqa: F811
+):
+    """团长免单 through `flask serve`'s own scheduler: once the leader's order is delivered and
+    the return window (0 days here) is over, the periodic rebate job refunds it, and a viewer
+    watching the group over Socket.IO hears `rebate_state: paid`; the page says so."""
+    import socketio as socketio_client
+
+    merchant = create_user(merchant=True, name="Tea House")
+    product = create_product(merchant, price_minor=1_000, stock=5)
+    ann, bo = create_user(name="Ann"), create_user(name="Bo")
+    ann_address, bo_address = create_address(ann), create_address(bo)
+    url = processes.serve(GROUP_REBATE_SECONDS="1", GROUP_LEADER_RETURN_DAYS="0")
+
+    seller = Browser(url).log_in(merchant.email)
+    made = seller.call(
+        "POST",
+        f"/api/v1/products/{product.id}/group-campaigns",
+        {
+            "price_minor": 800,
+            "group_size": 2,
+            "window_minutes": 60,
+            "leader_free": True,
+            "free_quota": 1,
+            "free_budget_minor": 1_000,
+        },
+    )
+    assert made.status_code == 201, made.text
+    leader = Browser(url).log_in(ann.email)
+    opened = _join(leader, {"product_id": product.id, "address_id": ann_address})
+    _pay(url, leader, opened["order_id"])
+    member = Browser(url).log_in(bo.email)
+    joined = _join(
+        member,
+        {"product_id": product.id, "address_id": bo_address, "group_id": opened["group_id"]},
+    )
+    _pay(url, member, joined["order_id"])
+
+    heard: list[dict] = []
+    viewer = socketio_client.Client(reconnection=False)
+    viewer.on("group.updated", heard.append)
+    viewer.connect(url, transports=["polling"])
+    try:
+        ack = viewer.call("group.join", {"group": opened["group_id"]}, timeout=10)
+        assert (ack["group"]["state"], ack["group"]["rebate_state"]) == ("succeeded", "")
+        order_url = f"/api/v1/orders/{opened['order_id']}"
+        shipped = seller.call("POST", f"{order_url}/ship", {"tracking_number": "SF123"})
+        assert shipped.status_code == 200, shipped.text
+        assert seller.call("POST", f"{order_url}/deliver", {}).status_code == 200
+        wait_for(
+            lambda: any(g["rebate_state"] == "paid" for g in heard),
+            timeout=60,
+            what="the rebate job's group.updated",
+        )
+    finally:
+        viewer.disconnect()
+    order = leader.call("GET", order_url).json()
+    assert (order["state"], order["refunded_minor"]) == ("refunded", 800)
+    page = leader.http.get(f"{url}/groups/{opened['group_id']}").text
+    assert '<p class="success group-rebate">' in page
