@@ -65,6 +65,8 @@ function setUp(group) {
     onError: (error) => {
       quoteError.textContent = error ? error.message : "";
       quoteError.hidden = !error;
+      // A refused quote has no total: the last one shown no longer applies.
+      for (const row of group.querySelectorAll(".cart-subtotal, .cart-total")) row.hidden = Boolean(error);
     },
   });
 
