@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 PYTEST_ARGS ?=
 
-.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay bench-growth bench-feed bench-search bench-notify bench-coupons bench-groups bench-checkout bench-invites translations translations-update clean
+.PHONY: help lock prod-install-check setup system-deps run serve worker demo test test-pg test-all lint format bench bench-flash bench-live bench-live-browser live-bench-deps bench-pins bench-jobs bench-instant scale-test bench-jobs-procrastinate bench-redis-outage bench-realtime bench-live-relay bench-growth bench-feed bench-search bench-notify bench-coupons bench-groups bench-checkout bench-invites bench-test-setup translations translations-update clean
 
 help: ## List the targets
 	@grep -E '^[a-zA-Z_-]+:.*?## ' $(MAKEFILE_LIST) | awk 'BEGIN {FS = ":.*?## "}; {printf "  %-20s %s\n", $$1, $$2}'
@@ -132,6 +132,9 @@ bench-checkout: setup ## Checkout with a coupon + points + a group price next to
 
 bench-invites: setup ## Invite rewards: the reward job in two racing processes (checks, caps, coupon) vs the bare SQL of a reward (BENCH_DATABASE_URL, default a fresh SQLite file)
 	$(PY) bench/invite_reward_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
+
+bench-test-setup: setup ## What a test pays to build its app: werkzeug's URL builders per rule vs made once per run (tests/route_builders.py)
+	$(PY) bench/test_app_build_bench.py
 
 bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python-socketio broadcast
 	$(PY) bench/pin_fanout_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
