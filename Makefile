@@ -134,7 +134,7 @@ bench-invites: setup ## Invite rewards: the reward job in two racing processes (
 	$(PY) bench/invite_reward_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)
 
 bench-test-setup: setup ## What a test pays to build its app: werkzeug's URL builders per rule vs made once per run (tests/route_builders.py)
-	$(PY) bench/test_app_build_bench.py
+	$(PY) bench/app_build_bench.py
 
 bench-pins: setup ## Pin propagation to 1,000 Socket.IO viewers vs a bare python-socketio broadcast
 	$(PY) bench/pin_fanout_bench.py $(if $(BENCH_DATABASE_URL),--database-url $(BENCH_DATABASE_URL),)

@@ -5,7 +5,7 @@ made once per run), in the same process, alternating.
 Every test builds a fresh app, so this is paid ~3,700 times per suite. Prints the median
 milliseconds per build of each, and their ratio.
 
-    python bench/test_app_build_bench.py [--builds 40]
+    python bench/app_build_bench.py [--builds 40]
 """
 
 from __future__ import annotations
